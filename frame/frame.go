@@ -1,0 +1,80 @@
+// Package frame holds the types every stage of tcpscope shares: a captured
+// frame with its metadata, and the Source interface that capture and replay
+// implement. It is the only leaf package; it imports nothing from the repo.
+//
+// It does not decode anything: link types are carried as numbers so that
+// gopacket never leaks into decode, analysis or render.
+package frame
+
+import "time"
+
+// LinkType is a pcap LINKTYPE_* value (https://www.tcpdump.org/linktypes.html).
+type LinkType uint16
+
+// The link types that decode understands.
+const (
+	LinkNull     LinkType = 0   // BSD loopback: 4-byte address family in the writer's host order
+	LinkEthernet LinkType = 1   // Ethernet II, possibly with 802.1Q/802.1ad tags
+	LinkRaw      LinkType = 101 // raw IPv4 or IPv6, version taken from the first nibble
+	LinkLoop     LinkType = 108 // OpenBSD loopback: 4-byte address family in network order
+	LinkSLL      LinkType = 113 // Linux cooked capture v1 ("any" device)
+	LinkIPv4     LinkType = 228 // raw IPv4
+	LinkIPv6     LinkType = 229 // raw IPv6
+	LinkSLL2     LinkType = 276 // Linux cooked capture v2
+)
+
+// String names the link type as tcpdump does.
+func (l LinkType) String() string {
+	switch l {
+	case LinkNull:
+		return "NULL"
+	case LinkEthernet:
+		return "EN10MB"
+	case LinkRaw, LinkIPv4, LinkIPv6:
+		return "RAW"
+	case LinkLoop:
+		return "LOOP"
+	case LinkSLL:
+		return "LINUX_SLL"
+	case LinkSLL2:
+		return "LINUX_SLL2"
+	}
+	return "LINKTYPE_" + itoa(int(l))
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [8]byte
+	i := len(b)
+	for n > 0 && i > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// Meta describes one captured frame.
+type Meta struct {
+	Number  int       // 1-based position in the capture, counting every frame
+	Time    time.Time // capture timestamp
+	CapLen  int       // bytes captured (len(Data))
+	OrigLen int       // bytes on the wire; larger than CapLen when cut by the snaplen
+	Link    LinkType  // link type of the interface the frame came from
+}
+
+// Frame is one captured frame. Data belongs to the Source and is valid only
+// until the next call to Next; copy it to keep it.
+type Frame struct {
+	Data []byte
+	Meta Meta
+}
+
+// Source yields frames in capture order. Next returns io.EOF after the last
+// frame; any other error is returned, never dropped, and frames read before
+// it remain valid.
+type Source interface {
+	Next() (Frame, error)
+}
