@@ -1,0 +1,201 @@
+package decode
+
+import (
+	"net/netip"
+
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// Packet is one decoded frame. Views (IPv4, IPv6, TCP, Payload) alias the
+// frame's bytes and are valid only as long as those bytes are. Reuse one
+// Packet across frames: Decode resets it and allocates nothing.
+type Packet struct {
+	Link Link
+
+	IPVersion  int  // 4 or 6; 0 when the frame holds no IP datagram
+	IPv4       IPv4 // set when IPVersion == 4
+	IPv6       IPv6 // set when IPVersion == 6
+	Ext        IPv6Ext
+	IPOffset   int // offset of the IP header in the frame
+	Src, Dst   netip.Addr
+	Proto      uint8    // upper-layer protocol
+	IPChecksum Checksum // IPv4 header checksum (IPv6 has none: unverified)
+
+	// Fragment: the datagram is a piece of a larger one; the TCP header, if
+	// any, appears only once it is reassembled (see package defrag).
+	Fragment bool
+
+	TCP         TCP // nil when the frame holds no (decodable) TCP header
+	TCPOffset   int // offset of the TCP header in the frame
+	Options     Options
+	Payload     []byte // captured payload bytes (may be shorter than PayloadLen)
+	PayloadLen  int    // payload length per the IP header (what the sender sent)
+	TCPChecksum Checksum
+
+	// Truncated: the snaplen cut the frame; some bytes the headers describe
+	// were not captured.
+	Truncated bool
+	// TCPHeaderTruncated: fewer than 20 TCP bytes were captured; TCPPartial
+	// holds what there is (ports, maybe sequence numbers) and TCP is nil.
+	TCPHeaderTruncated bool
+	TCPPartial         []byte
+}
+
+// HasTCP reports whether a TCP header was decoded.
+func (p *Packet) HasTCP() bool { return p.TCP != nil }
+
+// Decode decodes frame f into p. Non-IP and non-TCP frames are not errors:
+// p.TCP stays nil. An error means the frame is malformed or cut short; p
+// then holds every layer decoded before the fault.
+func Decode(f frame.Frame, p *Packet) error {
+	*p = Packet{}
+	if err := decodeLink(f.Meta.Link, f.Data, &p.Link); err != nil {
+		return err
+	}
+	p.Truncated = f.Meta.OrigLen > f.Meta.CapLen
+	wire := f.Meta.OrigLen - p.Link.HeaderLen // datagram length on the wire
+	if wire < 0 || f.Meta.OrigLen == 0 {
+		wire = len(f.Data) - p.Link.HeaderLen
+	}
+	return decodeIP(f.Data, p.Link.HeaderLen, p.Link.EtherType, wire, p)
+}
+
+// DecodeIP decodes a bare IP datagram (for example one rebuilt from
+// fragments) into p, resetting it first.
+func DecodeIP(b []byte, p *Packet) error {
+	*p = Packet{}
+	if len(b) == 0 {
+		return errAt("ip", 0, ErrTruncated, "empty datagram")
+	}
+	et := uint16(EtherTypeIPv4)
+	if b[0]>>4 == 6 {
+		et = EtherTypeIPv6
+	}
+	return decodeIP(b, 0, et, len(b), p)
+}
+
+func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet) error {
+	p.IPOffset = off
+	var seg []byte // the TCP segment as the IP header delimits it (captured part)
+	var segLen int // its length on the wire
+	switch etherType {
+	case EtherTypeIPv4:
+		h, err := ParseIPv4(b[off:])
+		if err != nil {
+			return shift(err, off)
+		}
+		p.IPVersion, p.IPv4 = 4, h
+		p.Src, p.Dst, p.Proto = h.Src(), h.Dst(), h.Protocol()
+		p.IPChecksum = ChecksumBad
+		if h.ChecksumOK() {
+			p.IPChecksum = ChecksumOK
+		}
+		if h.IsFragment() {
+			p.Fragment = true
+			return nil
+		}
+		if p.Proto != ProtoTCP {
+			return nil
+		}
+		seg, segLen = h.Payload(), h.PayloadLen(wire)
+		p.TCPOffset = off + h.HeaderLen()
+	case EtherTypeIPv6:
+		h, err := ParseIPv6(b[off:])
+		if err != nil {
+			return shift(err, off)
+		}
+		p.IPVersion, p.IPv6 = 6, h
+		p.Src, p.Dst = h.Src(), h.Dst()
+		if err := h.WalkExt(&p.Ext); err != nil {
+			return shift(err, off)
+		}
+		p.Proto = p.Ext.Proto
+		if p.Ext.Frag && !p.Ext.Atomic() {
+			p.Fragment = true
+			return nil
+		}
+		if p.Proto != ProtoTCP {
+			return nil
+		}
+		total := ipv6HeaderLen + int(h.PayloadLen())
+		switch {
+		case p.Ext.HasJumbo:
+			total = ipv6HeaderLen + int(p.Ext.Jumbo)
+		case h.PayloadLen() == 0:
+			total = wire // BIG TCP without a jumbo option: trust the frame
+		}
+		if total > wire {
+			total = wire // the header claims more than was on the wire
+		}
+		end := len(h)
+		if total < end {
+			end = total
+		}
+		if end < p.Ext.Offset {
+			end = p.Ext.Offset
+		}
+		seg = h[p.Ext.Offset:end]
+		segLen = total - p.Ext.Offset
+	default:
+		return nil
+	}
+	t, err := ParseTCP(seg)
+	if t == nil {
+		if err != nil && len(seg) < tcpMinLen && len(seg) > 0 {
+			p.TCPHeaderTruncated = true
+			p.TCPPartial = seg
+		}
+		return shift(err, p.TCPOffset)
+	}
+	p.TCP = t
+	ParseOptions(t, &p.Options)
+	hl := t.HeaderLen()
+	p.PayloadLen = segLen - hl
+	if p.PayloadLen < 0 {
+		p.PayloadLen = 0
+	}
+	if hl <= len(seg) {
+		p.Payload = seg[hl:]
+		if len(p.Payload) > p.PayloadLen {
+			p.Payload = p.Payload[:p.PayloadLen]
+		}
+	}
+	if len(seg) >= segLen && err == nil {
+		if p.IPVersion == 4 {
+			p.TCPChecksum = verifyTCPChecksum(p.IPv4[ipv4Src:ipv4Src+4], p.IPv4[ipv4Dst:ipv4Dst+4], seg[:segLen])
+		} else {
+			p.TCPChecksum = verifyTCPChecksum(p.IPv6[ipv6Src:ipv6Src+16], p.IPv6[ipv6Dst:ipv6Dst+16], seg[:segLen])
+		}
+	} else {
+		p.Truncated = true
+	}
+	return shift(err, p.TCPOffset)
+}
+
+// shift moves an *Error's offset from layer-relative to frame-relative.
+func shift(err error, by int) error {
+	if e, ok := err.(*Error); ok {
+		e.Offset += by
+	}
+	return err
+}
+
+// SrcAddrPort returns the source address and TCP port.
+func (p *Packet) SrcAddrPort() netip.AddrPort { return netip.AddrPortFrom(p.Src, p.TCP.SrcPort()) }
+
+// DstAddrPort returns the destination address and TCP port.
+func (p *Packet) DstAddrPort() netip.AddrPort { return netip.AddrPortFrom(p.Dst, p.TCP.DstPort()) }
+
+// AdoptTCP takes the TCP layer of q, decoded from a datagram rebuilt from
+// fragments, into p, which keeps its own link and IP headers: the frame
+// that completed the datagram shows its own IP header with the whole segment,
+// as Wireshark shows it.
+func (p *Packet) AdoptTCP(q *Packet) {
+	p.Proto = q.Proto
+	p.TCP, p.TCPOffset = q.TCP, -1
+	p.Options = q.Options
+	p.Payload, p.PayloadLen = q.Payload, q.PayloadLen
+	p.TCPChecksum = q.TCPChecksum
+	p.TCPHeaderTruncated, p.TCPPartial = q.TCPHeaderTruncated, q.TCPPartial
+	p.Fragment = false
+}

@@ -1,0 +1,93 @@
+package replay
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// File is an open capture file: a frame.Source plus the file to close.
+type File struct {
+	frame.Source
+	Name   string // the path, or "-" for standard input
+	closer io.Closer
+}
+
+// Close closes the underlying file.
+func (f *File) Close() error {
+	if f.closer == nil {
+		return nil
+	}
+	return f.closer.Close()
+}
+
+// Open opens a pcap or pcapng capture, gzip-compressed or not, from path, or
+// from stdin when path is "-". Errors name the file and say what is wrong.
+func Open(path string, stdin io.Reader) (*File, error) {
+	var rc io.ReadCloser
+	if path == "-" {
+		rc = io.NopCloser(stdin)
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("%s: %v", path, pe.Err)
+			}
+			return nil, err
+		}
+		rc = f
+	}
+	src, err := NewReader(rc)
+	if err != nil {
+		rc.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &File{Source: src, Name: path, closer: rc}, nil
+}
+
+// NewReader detects the format from the first bytes of r (gzip, pcap in
+// either byte order and resolution, pcapng) and returns a frame source.
+func NewReader(r io.Reader) (frame.Source, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	head, err := br.Peek(4)
+	if err != nil {
+		if len(head) == 0 {
+			return nil, errors.New("empty file, not a capture")
+		}
+		return nil, errors.New("too short to be a capture")
+	}
+	if head[0] == 0x1F && head[1] == 0x8B {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %v", err)
+		}
+		return NewReader(zr)
+	}
+	var h [4]byte
+	copy(h[:], head)
+	if _, err := br.Discard(4); err != nil {
+		return nil, err
+	}
+	switch {
+	case h == [4]byte{0x0A, 0x0D, 0x0D, 0x0A}:
+		return newPcapngReader(br, h[:])
+	case isPcapMagic(h):
+		return newPcapReader(br, h[:])
+	}
+	return nil, fmt.Errorf("not a pcap or pcapng file (starts with %02x %02x %02x %02x)", h[0], h[1], h[2], h[3])
+}
+
+func isPcapMagic(h [4]byte) bool {
+	switch h {
+	case [4]byte{0xD4, 0xC3, 0xB2, 0xA1}, [4]byte{0xA1, 0xB2, 0xC3, 0xD4},
+		[4]byte{0x4D, 0x3C, 0xB2, 0xA1}, [4]byte{0xA1, 0xB2, 0x3C, 0x4D}:
+		return true
+	}
+	return false
+}
