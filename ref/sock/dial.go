@@ -1,0 +1,175 @@
+package sock
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Resolve is the getaddrinfo(3) step: turn a host name into the addresses
+// to try, in the order to try them. An address literal ("127.0.0.1",
+// "::1") is returned as it is, without asking anyone, as getaddrinfo does.
+// Names go to net.DefaultResolver (the hosts file, then DNS).
+func (c Caller) Resolve(ctx context.Context, host string) ([]netip.Addr, error) {
+	start := time.Now()
+	ev := Event{Call: "getaddrinfo", FD: -1, Args: strconv.Quote(host)}
+	var addrs []netip.Addr
+	var err error
+	if a, perr := netip.ParseAddr(host); perr == nil {
+		addrs = []netip.Addr{a}
+	} else {
+		addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		if err == nil && len(addrs) == 0 {
+			err = &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+		}
+	}
+	if err != nil {
+		ev.Err = err
+		c.emit(ev, start)
+		return nil, &Error{Call: "resolve", Addr: host, Err: err}
+	}
+	words := make([]string, len(addrs))
+	for i, a := range addrs {
+		addrs[i] = a.Unmap()
+		words[i] = addrs[i].String()
+	}
+	ev.N, ev.Result = len(addrs), strings.Join(words, ", ")
+	if len(addrs) > 0 {
+		ev.Addr = netip.AddrPortFrom(addrs[0], 0)
+	}
+	c.emit(ev, start)
+	return addrs, nil
+}
+
+// DialTCP is the classic client opening: resolve host, then for each
+// address in turn socket(2) and connect(2) until one connects, closing the
+// sockets that failed. The context bounds the whole attempt: its deadline
+// limits each connect, and cancelling it stops a connect in progress. The
+// returned socket has no timeout set.
+//
+// The error names what was asked for and what was tried:
+//
+//	connect 127.0.0.1:7000: connection refused
+//	connect localhost:7000: connection refused (tried [::1]:7000, 127.0.0.1:7000)
+func (c Caller) DialTCP(ctx context.Context, host string, port uint16) (*Socket, error) {
+	addrs, err := c.Resolve(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	var tried []string
+	var last error
+	for _, a := range addrs {
+		ap := netip.AddrPortFrom(a, port)
+		tried = append(tried, ap.String())
+		s, err := c.Socket(FamilyOf(a))
+		if err != nil {
+			last = err
+			continue
+		}
+		if err = c.connectCtx(ctx, s, ap); err == nil {
+			return s, nil
+		}
+		last = err
+		_ = s.Close()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	e := &Error{Call: "connect", Addr: net.JoinHostPort(host, strconv.Itoa(int(port))), Err: cause(last)}
+	if ctx.Err() != nil {
+		e.Err = ctx.Err()
+	}
+	if _, perr := netip.ParseAddr(host); perr != nil || len(tried) > 1 {
+		e.Note = "tried " + strings.Join(tried, ", ")
+	}
+	return nil, e
+}
+
+// connectCtx connects s to ap within ctx's deadline, and lets cancelling
+// ctx close the socket to interrupt the wait.
+func (c Caller) connectCtx(ctx context.Context, s *Socket, ap netip.AddrPort) error {
+	if dl, ok := ctx.Deadline(); ok {
+		s.SetTimeout(max(time.Until(dl), time.Millisecond))
+		defer s.SetTimeout(0)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = s.Close() })
+	err := s.Connect(ap)
+	if !stop() && err == nil {
+		// ctx was cancelled just as the connect succeeded: the socket is
+		// being closed, so the connection is lost all the same.
+		return ctx.Err()
+	}
+	return err
+}
+
+// cause strips an *Error down to its errno (or other cause), so that a
+// higher-level call can word the message itself.
+func cause(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Err
+	}
+	return err
+}
+
+// ListenConfig holds the choices a server makes before listen(2).
+type ListenConfig struct {
+	// Backlog is listen's backlog; 0 means 128.
+	Backlog int
+	// ReuseAddr sets SO_REUSEADDR, so a restarted server can bind at once.
+	ReuseAddr bool
+	// RcvBuf, when > 0, sets SO_RCVBUF on the listening socket before
+	// listen, so that accepted connections start with a small window.
+	RcvBuf int
+}
+
+// ListenTCP is the classic server opening: socket, setsockopt, bind,
+// listen, then getsockname to learn the port actually bound (the one to
+// tell clients when addr has port 0). Errors read as
+// "listen 127.0.0.1:7000: address already in use".
+func (c Caller) ListenTCP(addr netip.AddrPort, cfg ListenConfig) (*Socket, netip.AddrPort, error) {
+	bad := func(err error) error { return &Error{Call: "listen", Addr: addr.String(), Err: cause(err)} }
+	if !addr.Addr().IsValid() {
+		return nil, netip.AddrPort{}, bad(errors.New("invalid address"))
+	}
+	s, err := c.Socket(FamilyOf(addr.Addr()))
+	if err != nil {
+		return nil, netip.AddrPort{}, bad(err)
+	}
+	if err := prepareListener(s, addr, cfg); err != nil {
+		_ = s.Close()
+		return nil, netip.AddrPort{}, bad(err)
+	}
+	local, err := s.Getsockname()
+	if err != nil {
+		_ = s.Close()
+		return nil, netip.AddrPort{}, bad(err)
+	}
+	return s, local, nil
+}
+
+// prepareListener makes the calls between socket and getsockname.
+func prepareListener(s *Socket, addr netip.AddrPort, cfg ListenConfig) error {
+	if cfg.ReuseAddr {
+		if err := s.SetReuseAddr(true); err != nil {
+			return err
+		}
+	}
+	if cfg.RcvBuf > 0 {
+		if err := s.SetRcvBuf(cfg.RcvBuf); err != nil {
+			return err
+		}
+	}
+	if err := s.Bind(addr); err != nil {
+		return err
+	}
+	backlog := cfg.Backlog
+	if backlog <= 0 {
+		backlog = 128
+	}
+	return s.Listen(backlog)
+}
