@@ -1,0 +1,404 @@
+package analysis
+
+import (
+	"net/netip"
+	"time"
+)
+
+// DefaultMaxUnacked is Wireshark's TCP_MAX_UNACKED_SEGMENTS: how many
+// not-yet-acknowledged segments it remembers per direction. Beyond that it
+// stops recording (a capture that never shows the ACKs would otherwise grow
+// without bound), and so do we, so the results still match tshark.
+const DefaultMaxUnacked = 10000
+
+// Options tunes an Analyzer. The zero value gives Wireshark's defaults.
+type Options struct {
+	// MaxUnacked caps each direction's list of unacknowledged segments;
+	// 0 means DefaultMaxUnacked. Lower it to bound memory harder, at the
+	// cost of acks_frame/ack_rtt/bytes_in_flight once the cap is reached.
+	MaxUnacked int
+}
+
+// Analyzer follows every TCP connection of one capture and judges each
+// segment as Wireshark's first pass does. It is not safe for concurrent use:
+// segments must be added one at a time, in capture order.
+type Analyzer struct {
+	maxUnacked int
+	current    map[connKey]*conn // the newest connection on each address/port pair
+	streams    []*conn           // every connection, indexed by stream number
+	dropped    int               // segments whose state was not kept (cap, retirement)
+}
+
+// New returns an Analyzer with no connections.
+func New(opts Options) *Analyzer {
+	if opts.MaxUnacked <= 0 {
+		opts.MaxUnacked = DefaultMaxUnacked
+	}
+	return &Analyzer{maxUnacked: opts.MaxUnacked, current: map[connKey]*conn{}}
+}
+
+// DroppedSegments counts the unacknowledged segments whose state the
+// analyzer did not keep: those refused because a direction already held
+// MaxUnacked of them, and those still listed when a finished connection was
+// retired. A non-zero value means acks_frame, ack_rtt or bytes_in_flight may
+// be missing for some later segments; the UI should say so.
+func (a *Analyzer) DroppedSegments() int { return a.dropped }
+
+// Result is the analysis of one segment: what tshark shows under tcp.* for
+// it, plus a plain-language note. Times are durations, sequence numbers are
+// relative to each side's initial sequence number (ISN).
+type Result struct {
+	Frame  int // the segment's frame number, copied for convenience
+	Stream int // tcp.stream: 0-based connection index in order of first appearance
+
+	Seq uint32 // tcp.seq: relative sequence number (0 at the ISN)
+	Ack uint32 // tcp.ack: relative acknowledgement number; 0 when the ACK flag is clear
+	Win uint32 // tcp.window_size: window after scaling (raw while the scale is unknown)
+
+	Flags Flags      // tcp.analysis.* verdicts
+	Conn  ConnEvents // tcp.connection.* events
+
+	AcksFrame     int           // tcp.analysis.acks_frame: frame whose data this ACK covers; 0 = none
+	AckRTT        time.Duration // tcp.analysis.ack_rtt: time from that frame to this ACK
+	HasAckRTT     bool          // AckRTT is meaningful (tshark omits a zero RTT)
+	InitialRTT    time.Duration // tcp.analysis.initial_rtt: handshake round trip (SYN to third packet)
+	HasInitialRTT bool          // the handshake has been seen up to its ACK
+	BytesInFlight uint32        // tcp.analysis.bytes_in_flight: unacknowledged bytes this way
+	HasBIF        bool          // BytesInFlight is computed for this segment
+	DupAckNum     int           // tcp.analysis.duplicate_ack_num: n-th duplicate in a row; 0 = not a dup
+	DupAckFrame   int           // tcp.analysis.duplicate_ack_frame: the original ACK's frame
+
+	Severity Severity // the highest Wireshark expert level among Flags and Conn
+	Note     string   // what happened, in words a student understands
+
+	// StateDropped is true when the analyzer had to forget unacknowledged
+	// segments of this connection (the MaxUnacked cap, or retirement after a
+	// reset), so the ACK-related fields of this segment may be incomplete.
+	StateDropped bool
+}
+
+// connKey identifies an address/port pair regardless of direction.
+type connKey struct{ lo, hi netip.AddrPort }
+
+func keyOf(a, b netip.AddrPort) connKey {
+	if a.Compare(b) > 0 {
+		a, b = b, a
+	}
+	return connKey{a, b}
+}
+
+// Add analyses one segment, which must come after every segment added
+// before it in capture order. It keeps no reference to s (SACK blocks are
+// copied).
+func (a *Analyzer) Add(s Segment) Result {
+	key := keyOf(s.Src, s.Dst)
+	c := a.current[key]
+	var reused *conn
+	if c == nil {
+		c = a.newConn(key, s)
+	} else if a.portsReused(c, s) {
+		reused = c
+		c = a.newConn(key, s)
+	}
+	fwd, rev := c.flows(s.Src)
+	r := Result{Frame: s.Frame, Stream: c.stream}
+	if reused != nil {
+		r.Flags |= ReusedPorts
+	}
+	var x facts
+	a.analyze(c, fwd, rev, s, &r, &x)
+	c.afterAnalysis(fwd, rev, s, &r)
+	r.Note = note(c, fwd, rev, s, &r, &x, reused)
+	r.Severity = severity(r.Flags, r.Conn)
+	r.StateDropped = fwd.dropped || rev.dropped
+	a.maybeRetire(c)
+	return r
+}
+
+// portsReused decides whether a SYN or SYN-ACK on a known address/port pair
+// starts a new connection (Wireshark: "A new tcp session is started with
+// the same ports as an earlier session", tcp.analysis.reused_ports).
+//
+// Wireshark 4.0 does this only for a SYN without ACK whose sequence number
+// differs from the ISN already recorded for that side. A SYN with the same
+// ISN is a retransmitted SYN and stays in the old stream, even after a RST
+// or FIN (newer Wireshark also splits on those; 4.0 does not). A SYN-ACK
+// with a new ISN is flagged reused_ports by 4.0 but stays in the same
+// stream; see the caller in analyze.
+func (a *Analyzer) portsReused(c *conn, s Segment) bool {
+	fwd, _ := c.flows(s.Src)
+	return s.Flags&(SYN|ACK) == SYN && fwd.baseSet && s.Seq != fwd.baseSeq
+}
+
+func (a *Analyzer) newConn(key connKey, s Segment) *conn {
+	c := &conn{stream: len(a.streams), ends: [2]netip.AddrPort{s.Src, s.Dst}, first: s.Time}
+	c.flow[0].init()
+	c.flow[1].init()
+	a.streams = append(a.streams, c)
+	a.current[key] = c
+	return c
+}
+
+// analyze is Wireshark's tcp_analyze_sequence_number (first pass) plus the
+// ACK bookkeeping that follows it, in the same order of checks.
+func (a *Analyzer) analyze(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts) {
+	seq, ack, seglen := s.Seq, s.Ack, uint32(s.Len)
+	flags := s.Flags
+	window := uint32(s.Window)
+	now := s.Time
+	sfr := flags&(SYN|FIN|RST) != 0
+
+	// A SYN-ACK with a new ISN on a known pair: 4.0 flags it but keeps the
+	// stream (it looks the conversation up again and finds the same one).
+	if flags&(SYN|ACK) == SYN|ACK && fwd.baseSet && seq != fwd.baseSeq {
+		r.Flags |= ReusedPorts
+	}
+
+	// Relative numbers: the first segment of a side fixes its base (the ISN
+	// for a SYN, seq-1 otherwise so data starts at 1, Wireshark bug 1542).
+	// The other side's base comes from the first ACK field seen.
+	if !fwd.baseSet {
+		fwd.baseSeq = seq
+		if flags&SYN == 0 {
+			fwd.baseSeq = seq - 1
+		}
+		fwd.baseSet = true
+	}
+	if flags&ACK != 0 && !rev.baseSet {
+		rev.baseSeq = ack - 1
+		rev.baseSet = true
+	}
+	if flags&ACK != 0 {
+		rev.validBIF = true
+	}
+
+	x.prevAck, x.prevAckSet = fwd.lastAck, fwd.sentACK
+	f := Flags(0)
+	// 1. Zero-window probe: exactly one byte at the next sequence number
+	// while the other side advertises no room.
+	if seglen == 1 && seq == fwd.nextSeq && rev.window == 0 {
+		f |= ZeroWindowProbe
+		goto finishedFwd
+	}
+	// 2. Zero window.
+	if window == 0 && !sfr {
+		f |= ZeroWindow
+	}
+	// 3. Previous segment not captured: this starts beyond what we saw.
+	if fwd.nextSeq != 0 && seqGT(seq, fwd.nextSeq) && flags&RST == 0 {
+		f |= LostSegment
+		fwd.validBIF = false
+		x.expected = fwd.nextSeq
+	}
+	// 4. Keep-alive: 0 or 1 byte starting one byte before the next number.
+	if (seglen == 0 || seglen == 1) && seq == fwd.nextSeq-1 && !sfr {
+		f |= KeepAlive
+	}
+	// 5. Window update: nothing new but the window.
+	if seglen == 0 && window != 0 && window != fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && !sfr {
+		f |= WindowUpdate
+	}
+	// 6. Window full: data reaches exactly the right edge of the window the
+	// other side advertised (unscaled while that side's first ACK is pending,
+	// Wireshark bug 14690).
+	if seglen > 0 && rev.winScale != wsUnknown && !sfr {
+		shift := uint32(0)
+		if !rev.isFirstAck && rev.winScale >= 0 {
+			shift = uint32(rev.winScale)
+		}
+		if seq+seglen == rev.lastAck+(rev.window<<shift) {
+			f |= WindowFull
+		}
+	}
+	// 7. Keep-alive ACK: repeats the last ACK right after a keep-alive.
+	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck &&
+		rev.lastFlags&KeepAlive != 0 && !sfr {
+		f |= KeepAliveAck
+		goto finishedFwd
+	}
+	// 8. Zero-window probe ACK: repeats the last ACK and the zero window.
+	// (4.0 requires the same ACK; newer Wireshark also accepts ACK+1.)
+	if seglen == 0 && window == 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck &&
+		rev.lastFlags&ZeroWindowProbe != 0 && !sfr {
+		f |= ZeroWindowProbeAck
+		goto finishedFwd
+	}
+	// 9. Duplicate ACK: same seq, ack and window, no data.
+	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && !sfr {
+		if fwd.dupAckNum == -1 { // a dup ACK after "ACKed unseen segment" restarts the count
+			fwd.dupAckNum = 1
+		} else {
+			fwd.dupAckNum++
+		}
+		f |= DuplicateAck
+		r.DupAckNum = fwd.dupAckNum
+		r.DupAckFrame = fwd.lastNonDupAck
+	}
+
+finishedFwd:
+	if ack != fwd.lastAck {
+		fwd.lastNonDupAck = s.Frame
+		fwd.dupAckNum = 0
+	}
+
+	// 11. ACKed segment that wasn't captured: the ACK is beyond anything the
+	// other side was seen sending contiguously. Wireshark 4.0 raises it once
+	// per gap: it moves maxSeqToBeAcked up to nextSeq, and when that does not
+	// help it remembers the report in the other side's dupAckNum (-1).
+	if rev.maxSeqToBeAcked != 0 && seqGT(ack, rev.maxSeqToBeAcked) && flags&ACK != 0 {
+		if rev.maxSeqToBeAcked > rev.nextSeq { // plain unsigned compare, as in 4.0
+			rev.maxSeqToBeAcked = rev.nextSeq
+			f |= AckLostSegment
+		} else {
+			if rev.dupAckNum == 0 {
+				f |= AckLostSegment
+			}
+			rev.dupAckNum = -1
+		}
+	}
+
+	// 12. Retransmission, fast retransmission, spurious retransmission or
+	// out-of-order: the segment carries data (or SYN/FIN) and does not
+	// advance the sequence number.
+	if seglen > 0 || flags&(SYN|FIN) != 0 {
+		notAdvanced := fwd.nextSeq != 0 && seqLT(seq, fwd.nextSeq)
+		if f&KeepAlive != 0 {
+			goto finishedRetrans // a keep-alive is never a retransmission
+		}
+		// The byte after a zero-window probe is new data, not a resend.
+		if seglen > 1 && fwd.nextSeq-1 == seq {
+			notAdvanced = false
+		}
+		// Spurious: everything in it was already acknowledged.
+		if seglen > 0 && rev.lastAck != 0 && seqLE(seq+seglen, rev.lastAck) {
+			f |= SpuriousRetransmission
+			x.origFrame, x.origTime = fwd.findOriginal(seq)
+			goto finishedRetrans
+		}
+		// Fast retransmission: at least 2 dup ACKs for exactly this data,
+		// and less than 20 ms since the other side's last segment.
+		if notAdvanced && rev.dupAckNum >= 2 && rev.lastAck == seq && since(now, rev.lastAckTime) < 20*time.Millisecond {
+			f |= FastRetransmission
+			x.dupAcks = rev.dupAckNum
+			goto finishedRetrans
+		}
+		// Out of order: soon (under the handshake RTT, or 3 ms) after the
+		// segment that set nextSeq, and not just the last segment again.
+		// (4.0 measures from fwd.nextSeqTime; newer Wireshark from the
+		// other side's last packet and checks earlier copies.)
+		if notAdvanced {
+			thres := 3 * time.Millisecond
+			if c.hasIRTT {
+				thres = c.irtt
+			}
+			end := seq + seglen
+			if flags&(SYN|FIN) != 0 {
+				end++
+			}
+			if since(now, fwd.nextSeqTime) < thres && fwd.nextSeq != end {
+				f |= OutOfOrder
+				goto finishedRetrans
+			}
+			f |= Retransmission
+			x.origFrame, x.origTime = fwd.findOriginal(seq)
+			if x.origFrame == 0 {
+				x.origFrame, x.origTime = fwd.nextSeqFrame, fwd.nextSeqTime
+			}
+		}
+	}
+finishedRetrans:
+
+	// State update (Wireshark §1.4): remember the segment for ACK matching.
+	// The SYN/FIN counts one sequence number, but Wireshark adds that 1 only
+	// when the segment is recorded; when the list is full it is lost too.
+	nextSeq := seq + seglen
+	if seglen > 0 || flags&(SYN|FIN) != 0 {
+		if len(fwd.segs) < a.maxUnacked {
+			if flags&(SYN|FIN) != 0 {
+				nextSeq++
+			}
+			fwd.segs = append(fwd.segs, unacked{frame: s.Frame, seq: seq, nextSeq: nextSeq, t: now})
+		} else {
+			fwd.dropped = true
+			a.dropped++
+		}
+	}
+	if (seqGT(nextSeq, fwd.nextSeq) || fwd.nextSeq == 0) && f&ZeroWindowProbe == 0 {
+		fwd.nextSeq = nextSeq
+		fwd.nextSeqFrame = s.Frame
+		fwd.nextSeqTime = now
+	}
+	if (seq == fwd.maxSeqToBeAcked || fwd.maxSeqToBeAcked == 0) && f&ZeroWindowProbe == 0 {
+		fwd.maxSeqToBeAcked = fwd.nextSeq
+	}
+	fwd.window = window
+	fwd.lastAck = ack
+	fwd.lastAckTime = now
+	fwd.lastFlags = f | r.Flags&ReusedPorts
+
+	// Match the ACK against the other side's unacknowledged segments. An
+	// exact hit on a segment's end gives acks_frame and ack_rtt; Wireshark
+	// walks newest first and the last hit wins, which is the oldest hit, so
+	// walking oldest first we keep the first. A hit inside a segment trims
+	// it; every segment ending at or below the ACK is forgotten.
+	kept := rev.segs[:0]
+	for _, u := range rev.segs {
+		switch {
+		case ack == u.nextSeq:
+			if r.AcksFrame == 0 {
+				r.AcksFrame = u.frame
+				r.AckRTT = now.Sub(u.t)
+				x.ackedSeq = u.seq
+			}
+			continue
+		case seqGT(ack, u.seq) && seqLE(ack, u.nextSeq):
+			u.seq = ack
+		case seqGT(u.nextSeq, ack):
+		default:
+			continue
+		}
+		kept = append(kept, u)
+	}
+	rev.segs = kept
+	r.HasAckRTT = r.AcksFrame != 0 && r.AckRTT != 0
+
+	// Bytes in flight (the default, payload-based method): the span of this
+	// side's unacknowledged segments minus what the other side SACKed.
+	if seglen != 0 && len(fwd.segs) > 0 && fwd.validBIF {
+		u := fwd.segs[len(fwd.segs)-1]
+		first, last := u.seq-fwd.baseSeq, u.nextSeq-fwd.baseSeq
+		for _, u := range fwd.segs {
+			if u.nextSeq-fwd.baseSeq > last {
+				last = u.nextSeq - fwd.baseSeq
+			}
+			if u.seq-fwd.baseSeq < first {
+				first = u.seq - fwd.baseSeq
+			}
+		}
+		inFlight := last - first
+		for _, b := range rev.sack {
+			inFlight -= b.Right - b.Left
+		}
+		if inFlight > 0 && inFlight < 2000000000 {
+			if flags&(SYN|FIN) != 0 {
+				inFlight--
+			}
+			r.BytesInFlight, r.HasBIF = inFlight, true
+		}
+	}
+	r.Flags |= f
+}
+
+// since is now-then, but a negative or unknown interval counts as "very
+// long": Wireshark computes it in an unsigned 64-bit integer, so a clock
+// that goes backwards never looks like a short interval.
+func since(now, then time.Time) time.Duration {
+	if then.IsZero() {
+		return 1<<63 - 1
+	}
+	d := now.Sub(then)
+	if d < 0 {
+		return 1<<63 - 1
+	}
+	return d
+}
