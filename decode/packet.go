@@ -2,6 +2,7 @@ package decode
 
 import (
 	"net/netip"
+	"strconv"
 
 	"github.com/tcpscope/tcpscope/frame"
 )
@@ -39,6 +40,9 @@ type Packet struct {
 	// holds what there is (ports, maybe sequence numbers) and TCP is nil.
 	TCPHeaderTruncated bool
 	TCPPartial         []byte
+	// TCPShort: the IP length leaves less room than the TCP header length
+	// claims (a malformed or crafted segment); it is shown, not analyzed.
+	TCPShort bool
 }
 
 // HasTCP reports whether a TCP header was decoded.
@@ -152,7 +156,14 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet) error {
 	hl := t.HeaderLen()
 	p.PayloadLen = segLen - hl
 	if p.PayloadLen < 0 {
+		// The IP header says the segment is shorter than the TCP header
+		// says its own header is. Wireshark calls this a "short segment"
+		// and does not analyze it; neither do we.
 		p.PayloadLen = 0
+		p.TCPShort = true
+		if err == nil {
+			err = errAt("tcp", 0, ErrMalformed, "segment of "+strconv.Itoa(segLen)+" bytes is shorter than its "+strconv.Itoa(hl)+"-byte header")
+		}
 	}
 	if hl <= len(seg) {
 		p.Payload = seg[hl:]
@@ -196,6 +207,6 @@ func (p *Packet) AdoptTCP(q *Packet) {
 	p.Options = q.Options
 	p.Payload, p.PayloadLen = q.Payload, q.PayloadLen
 	p.TCPChecksum = q.TCPChecksum
-	p.TCPHeaderTruncated, p.TCPPartial = q.TCPHeaderTruncated, q.TCPPartial
+	p.TCPHeaderTruncated, p.TCPPartial, p.TCPShort = q.TCPHeaderTruncated, q.TCPPartial, q.TCPShort
 	p.Fragment = false
 }

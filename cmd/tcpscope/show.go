@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/pipeline"
+	"github.com/tcpscope/tcpscope/render"
+)
+
+// showOptions selects what the segment printer shows.
+type showOptions struct {
+	JSON               bool
+	Absolute           bool // raw sequence numbers (tcpdump -S)
+	Color              bool
+	Count              int  // stop after this many TCP segments; 0 = all
+	Stream             int  // only this stream; -1 = all
+	FromFrame, ToFrame int  // frame range, inclusive; 0 = open
+	Summary            bool // print the per-connection summary at the end
+	// Hook, when set, is called for every shown segment (the demo uses it
+	// to interleave socket calls).
+	Hook func(it *pipeline.Item)
+}
+
+// showSegments runs the pipeline over src and prints every TCP segment.
+// name labels errors (the file or interface). Everything readable before a
+// source error is printed; the error is returned after.
+func showSegments(ctx context.Context, name string, src frame.Source, o showOptions, stdout, stderr io.Writer) error {
+	an := analysis.New(analysis.Options{})
+	pl := pipeline.New(src, an)
+	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute}
+	js := &render.JSON{W: stdout}
+	var it pipeline.Item
+	shown := 0
+	var srcErr error
+	for n := 0; ; n++ {
+		if n&255 == 0 && ctx.Err() != nil {
+			break
+		}
+		err := pl.Next(&it)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				srcErr = fmt.Errorf("%s: %w", name, err)
+			}
+			break
+		}
+		m := it.Frame.Meta
+		if n == 0 {
+			text.Start, js.Start = m.Time, m.Time
+		}
+		if o.FromFrame > 0 && m.Number < o.FromFrame || o.ToFrame > 0 && m.Number > o.ToFrame {
+			continue
+		}
+		p := &it.Packet
+		if p.TCP == nil && !p.TCPHeaderTruncated {
+			if it.DecodeErr != nil && p.IPVersion != 0 && !o.JSON {
+				text.Problem(m, it.DecodeErr)
+			} else if it.DecodeErr != nil && o.JSON {
+				fmt.Fprintf(stderr, "tcpscope: %s: frame %d: %v\n", name, m.Number, it.DecodeErr)
+			}
+			continue
+		}
+		var r *analysis.Result
+		if it.Analyzed {
+			r = &it.Result
+			if o.Stream >= 0 && r.Stream != o.Stream {
+				continue
+			}
+		} else if o.Stream >= 0 {
+			continue
+		}
+		if o.Hook != nil {
+			o.Hook(&it)
+		}
+		var werr error
+		if o.JSON {
+			werr = js.Segment(m, p, r)
+		} else {
+			werr = text.Segment(m, p, r)
+		}
+		if werr != nil {
+			return werr // stdout closed (e.g. piped into head): stop quietly
+		}
+		shown++
+		if o.Count > 0 && shown >= o.Count {
+			break
+		}
+	}
+	if o.Summary {
+		w := stdout
+		if o.JSON {
+			w = stderr
+		}
+		_ = w // TODO summary
+	}
+	return srcErr
+}

@@ -1,0 +1,129 @@
+// Package pipeline wires tcpscope's one-way flow for one capture:
+// source → decode → (defragment) → analyze. Each call to Next yields one
+// frame with its decoded headers and, for a TCP segment, the analyzer's
+// verdict. Rendering is left to the caller.
+//
+// It does no I/O of its own beyond reading the Source, and never prints.
+package pipeline
+
+import (
+	"errors"
+	"io"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/defrag"
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// Item is one frame as it leaves the pipeline. Packet and the frame bytes
+// are valid only until the next call to Next.
+type Item struct {
+	Frame  frame.Frame
+	Packet decode.Packet
+	// DecodeErr is a problem with this frame alone (truncated, malformed);
+	// the frame is still shown with what could be decoded.
+	DecodeErr error
+	// Analyzed is true when the frame carried a TCP segment that was fed
+	// to the analyzer; Result is then valid.
+	Analyzed bool
+	Segment  analysis.Segment
+	Result   analysis.Result
+	// Reassembled: the TCP segment was rebuilt from IP fragments that
+	// ended with this frame.
+	Reassembled bool
+}
+
+// Pipeline reads frames from a Source and analyzes their TCP segments.
+type Pipeline struct {
+	src   frame.Source
+	an    *analysis.Analyzer
+	frag  *defrag.Reassembler
+	sack  [decode.MaxSACKBlocks]analysis.SACKBlock
+	First frame.Meta // the first frame's metadata, once one was read
+	seen  bool
+}
+
+// New returns a pipeline over src feeding an. an may be nil to decode only.
+func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
+	return &Pipeline{src: src, an: an, frag: defrag.New()}
+}
+
+// Next fills it with the next frame. It returns io.EOF at the end of the
+// source and any other source error as is (frames before it were valid).
+func (p *Pipeline) Next(it *Item) error {
+	f, err := p.src.Next()
+	if err != nil {
+		return err
+	}
+	if !p.seen {
+		p.First, p.seen = f.Meta, true
+	}
+	it.Frame = f
+	it.Analyzed, it.Reassembled, it.Result = false, false, analysis.Result{}
+	it.DecodeErr = decode.Decode(f, &it.Packet)
+	pk := &it.Packet
+	if it.DecodeErr == nil && pk.Fragment {
+		var whole []byte
+		var ferr error
+		ip := f.Data[pk.IPOffset:]
+		if pk.IPVersion == 4 {
+			whole, ferr = p.frag.IPv4(ip, f.Meta.Time)
+		} else {
+			whole, ferr = p.frag.IPv6(ip, pk.Ext.FragHdrOff, pk.Src, pk.Dst, f.Meta.Time)
+		}
+		if ferr != nil {
+			it.DecodeErr = ferr
+		} else if whole != nil {
+			it.DecodeErr = decode.DecodeIP(whole, pk)
+			it.Reassembled = true
+		}
+	}
+	if pk.TCP == nil || pk.TCPShort {
+		return nil
+	}
+	it.Segment = SegmentOf(f.Meta, pk, p.sack[:0])
+	if p.an != nil {
+		it.Result = p.an.Add(it.Segment)
+		it.Analyzed = true
+	}
+	return nil
+}
+
+// SegmentOf converts a decoded TCP packet into the analyzer's input. SACK
+// blocks are appended to sack (pass a reusable buffer to avoid allocation).
+func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analysis.Segment {
+	t := pk.TCP
+	o := &pk.Options
+	s := analysis.Segment{
+		Frame:  m.Number,
+		Time:   m.Time,
+		Src:    pk.SrcAddrPort(),
+		Dst:    pk.DstAddrPort(),
+		Seq:    t.Seq(),
+		Ack:    t.Ack(),
+		Flags:  t.Flags(),
+		Window: t.Window(),
+		Len:    pk.PayloadLen,
+		MSS:    -1,
+		WScale: -1,
+	}
+	if o.HasMSS {
+		s.MSS = int(o.MSS)
+	}
+	if o.HasWScale {
+		s.WScale = int(o.WScale)
+	}
+	s.SACKPerm = o.SACKPerm
+	for i := 0; i < o.NSACK; i++ {
+		sack = append(sack, analysis.SACKBlock{Left: o.SACK[i].Left, Right: o.SACK[i].Right})
+	}
+	if len(sack) > 0 {
+		s.SACK = sack
+	}
+	s.HasTS, s.TSVal, s.TSEcr = o.HasTS, o.TSVal, o.TSEcr
+	return s
+}
+
+// IsEOF reports whether err marks the normal end of a source.
+func IsEOF(err error) bool { return errors.Is(err, io.EOF) }

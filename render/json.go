@@ -1,0 +1,179 @@
+package render
+
+import (
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// JSON prints one JSON object per TCP segment, one per line, in the format
+// of shared/spec/packet-json.md (Wireshark field names). It builds each line
+// in a reused buffer with strconv, so it allocates almost nothing.
+type JSON struct {
+	W     io.Writer
+	Start time.Time // time 0 for rel_time (the first frame)
+	buf   []byte
+}
+
+// Segment writes the line for one frame carrying TCP. r may be nil (decode
+// only: the analysis keys are then omitted, and analysis/conn are []).
+func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error {
+	b := j.buf[:0]
+	b = append(b, `{"frame":`...)
+	b = strconv.AppendInt(b, int64(m.Number), 10)
+	b = append(b, `,"time":"`...)
+	b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","rel_time":`...)
+	b = strconv.AppendFloat(b, m.Time.Sub(j.Start).Seconds(), 'f', -1, 64)
+	if r != nil {
+		b = append(b, `,"stream":`...)
+		b = strconv.AppendInt(b, int64(r.Stream), 10)
+	}
+	b = append(b, `,"src":"`...)
+	b = p.Src.AppendTo(b)
+	b = append(b, `","dst":"`...)
+	b = p.Dst.AppendTo(b)
+	b = append(b, '"')
+	if p.TCP == nil { // header cut by the snaplen: what there is
+		tp := p.TCPPartial
+		if len(tp) >= 2 {
+			b = append(b, `,"sport":`...)
+			b = strconv.AppendUint(b, uint64(decode.Ntohs(tp)), 10)
+		}
+		if len(tp) >= 4 {
+			b = append(b, `,"dport":`...)
+			b = strconv.AppendUint(b, uint64(decode.Ntohs(tp[2:])), 10)
+		}
+		b = append(b, `,"flags":[],"analysis":[],"conn":[],"error":"TCP header truncated"}`...)
+		b = append(b, '\n')
+		j.buf = b
+		_, err := j.W.Write(b)
+		return err
+	}
+	t := p.TCP
+	b = append(b, `,"sport":`...)
+	b = strconv.AppendUint(b, uint64(t.SrcPort()), 10)
+	b = append(b, `,"dport":`...)
+	b = strconv.AppendUint(b, uint64(t.DstPort()), 10)
+	b = append(b, `,"flags":[`...)
+	first := true
+	for i := 0; i < 8; i++ {
+		if t.Flags()&(0x80>>i) != 0 {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, '"')
+			b = append(b, decode.FlagName(i)...)
+			b = append(b, '"')
+		}
+	}
+	b = append(b, ']')
+	if r != nil {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, uint64(r.Seq), 10)
+		b = append(b, `,"ack":`...)
+		b = strconv.AppendUint(b, uint64(r.Ack), 10)
+	} else { // not analyzed: no base to be relative to, as tshark shows it
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, uint64(t.Seq()), 10)
+		b = append(b, `,"ack":`...)
+		b = strconv.AppendUint(b, uint64(t.Ack()), 10)
+	}
+	b = append(b, `,"seq_raw":`...)
+	b = strconv.AppendUint(b, uint64(t.Seq()), 10)
+	b = append(b, `,"ack_raw":`...)
+	b = strconv.AppendUint(b, uint64(t.Ack()), 10)
+	if !p.TCPShort {
+		b = append(b, `,"len":`...)
+		b = strconv.AppendInt(b, int64(p.PayloadLen), 10)
+	}
+	b = append(b, `,"win":`...)
+	if r != nil {
+		b = strconv.AppendUint(b, uint64(r.Win), 10)
+	} else {
+		b = strconv.AppendUint(b, uint64(t.Window()), 10)
+	}
+	b = append(b, `,"win_raw":`...)
+	b = strconv.AppendUint(b, uint64(t.Window()), 10)
+	b = append(b, `,"analysis":[`...)
+	if r != nil {
+		for i, n := range r.Flags.Names() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, n)
+		}
+	}
+	b = append(b, `],"conn":[`...)
+	if r != nil {
+		for i, n := range r.Conn.Names() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendQuote(b, n)
+		}
+	}
+	b = append(b, ']')
+	if r != nil {
+		if r.AcksFrame != 0 {
+			b = append(b, `,"acks_frame":`...)
+			b = strconv.AppendInt(b, int64(r.AcksFrame), 10)
+		}
+		if r.HasAckRTT {
+			b = append(b, `,"ack_rtt":`...)
+			b = strconv.AppendFloat(b, r.AckRTT.Seconds(), 'f', -1, 64)
+		}
+		if r.HasInitialRTT {
+			b = append(b, `,"initial_rtt":`...)
+			b = strconv.AppendFloat(b, r.InitialRTT.Seconds(), 'f', -1, 64)
+		}
+		if r.HasBIF {
+			b = append(b, `,"bytes_in_flight":`...)
+			b = strconv.AppendUint(b, uint64(r.BytesInFlight), 10)
+		}
+		if r.DupAckNum != 0 {
+			b = append(b, `,"dup_ack_num":`...)
+			b = strconv.AppendInt(b, int64(r.DupAckNum), 10)
+		}
+		if r.Note != "" {
+			b = append(b, `,"note":`...)
+			b = strconv.AppendQuote(b, r.Note)
+		}
+		if s := r.Severity.String(); s != "" {
+			b = append(b, `,"severity":"`...)
+			b = append(b, s...)
+			b = append(b, '"')
+		}
+	}
+	// Extra keys (allowed by the spec): header details and checksum status.
+	b = append(b, `,"hdr_len":`...)
+	b = strconv.AppendInt(b, int64(t.HeaderLen()), 10)
+	if p.IPVersion == 4 {
+		b = append(b, `,"ip_ttl":`...)
+		b = strconv.AppendUint(b, uint64(p.IPv4.TTL()), 10)
+		b = append(b, `,"ip_id":`...)
+		b = strconv.AppendUint(b, uint64(p.IPv4.ID()), 10)
+	} else if p.IPVersion == 6 {
+		b = append(b, `,"ip_hlim":`...)
+		b = strconv.AppendUint(b, uint64(p.IPv6.HopLimit()), 10)
+	}
+	if o := OptionsShort(p); o != "" {
+		b = append(b, `,"options":`...)
+		b = strconv.AppendQuote(b, o)
+	}
+	if p.Options.Malformed != "" {
+		b = append(b, `,"options_error":`...)
+		b = strconv.AppendQuote(b, p.Options.Malformed)
+	}
+	b = append(b, `,"tcp_checksum":`...)
+	b = strconv.AppendQuote(b, p.TCPChecksum.String())
+	b = append(b, "}\n"...)
+	j.buf = b
+	_, err := j.W.Write(b)
+	return err
+}
