@@ -1,0 +1,145 @@
+package echo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/tcpscope/tcpscope/ref/sock"
+)
+
+// ServerConfig says how the echo server listens and behaves.
+type ServerConfig struct {
+	// Addr is where to listen; the zero value means 127.0.0.1:0 (a port
+	// chosen by the kernel; Server.Addr tells which).
+	Addr netip.AddrPort
+	// Trace receives every socket call the server makes (nil: none).
+	Trace sock.Tracer
+	// Log receives one line for each connection that ended in an error
+	// (nil: discarded). The server carries on with the next client.
+	Log io.Writer
+	// MaxConns, when > 0, makes Serve return after handling that many
+	// connections.
+	MaxConns int
+	// SlowReader, when > 0, makes the server wait this long after accepting
+	// a connection before its first read, so a fast sender fills the
+	// receive window (zero window, probes, then a window update).
+	SlowReader time.Duration
+	// RcvBuf, when > 0, sets SO_RCVBUF on the listening socket before
+	// listen. With SlowReader and RcvBuf 0, 4096 is used so the window is
+	// small enough to fill quickly.
+	RcvBuf int
+	// Reset makes the server end each connection right after its first echo
+	// with an abortive close (SO_LINGER {1, 0}): RST instead of FIN.
+	Reset bool
+	// BufSize is the size of each read; 0 means 4096.
+	BufSize int
+}
+
+// Server is a listening echo server.
+type Server struct {
+	cfg  ServerConfig
+	who  sock.Caller
+	ln   *sock.Socket
+	addr netip.AddrPort
+}
+
+// Listen opens the listening socket (socket, setsockopt, bind, listen,
+// getsockname) so that the address is known, and can be shown, before any
+// client is served. A busy port fails here:
+// "listen 127.0.0.1:7000: address already in use".
+func Listen(cfg ServerConfig) (*Server, error) {
+	if !cfg.Addr.IsValid() {
+		cfg.Addr = netip.MustParseAddrPort("127.0.0.1:0")
+	}
+	if cfg.SlowReader > 0 && cfg.RcvBuf == 0 {
+		cfg.RcvBuf = 4096
+	}
+	if cfg.BufSize <= 0 {
+		cfg.BufSize = 4096
+	}
+	who := sock.Caller{Who: "server", Trace: cfg.Trace}
+	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true, RcvBuf: cfg.RcvBuf})
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, who: who, ln: ln, addr: addr}, nil
+}
+
+// Addr is the address the server listens on, as getsockname reported it.
+func (s *Server) Addr() netip.AddrPort { return s.addr }
+
+// Close closes the listening socket; a Serve blocked in accept returns nil.
+// Closing twice is harmless.
+func (s *Server) Close() error {
+	if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// Serve is the iterative server loop: accept a client, echo until it is
+// done, close, accept the next. It returns nil when ctx is cancelled, Close
+// is called or MaxConns connections have been handled (the listening socket
+// is closed then), and an error only if accept itself fails. A connection
+// that ends in an error (a reset, say) is reported to Log and does not stop
+// the server.
+func (s *Server) Serve(ctx context.Context) error {
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { _ = s.ln.Close() })
+	defer stop()
+	for handled := 0; s.cfg.MaxConns <= 0 || handled < s.cfg.MaxConns; handled++ {
+		conn, _, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		if err := s.handle(ctx, conn); err != nil && ctx.Err() == nil && s.cfg.Log != nil {
+			fmt.Fprintf(s.cfg.Log, "echo server: %v\n", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// handle echoes one connection until EOF. The read loop copes with short
+// reads by design: it writes back exactly what each read returned, however
+// little, and reads again.
+func (s *Server) handle(ctx context.Context, conn *sock.Socket) error {
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	defer stop()
+
+	if s.cfg.SlowReader > 0 {
+		select {
+		case <-time.After(s.cfg.SlowReader):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	buf := make([]byte, s.cfg.BufSize)
+	for {
+		n, err := conn.Read(buf)
+		if err == io.EOF {
+			return nil // the client sent FIN: we are done, close our side too
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := conn.Write(buf[:n]); err != nil {
+			return err
+		}
+		if s.cfg.Reset {
+			// Abortive close: the deferred Close now sends RST, not FIN.
+			return conn.SetLingerReset()
+		}
+	}
+}
