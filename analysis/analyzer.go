@@ -107,7 +107,7 @@ func (a *Analyzer) Add(s Segment) Result {
 	}
 	var x facts
 	a.analyze(c, fwd, rev, s, &r, &x)
-	c.afterAnalysis(fwd, rev, s, &r)
+	c.afterAnalysis(fwd, rev, s, &r, &x)
 	r.Note = note(c, fwd, rev, s, &r, &x, reused)
 	r.Severity = severity(r.Flags, r.Conn)
 	r.StateDropped = fwd.dropped || rev.dropped
@@ -225,7 +225,7 @@ func (a *Analyzer) analyze(c *conn, fwd, rev *flow, s Segment, r *Result, x *fac
 	}
 	// 9. Duplicate ACK: same seq, ack and window, no data.
 	if seglen == 0 && window != 0 && window == fwd.window && seq == fwd.nextSeq && ack == fwd.lastAck && !sfr {
-		if fwd.dupAckNum == -1 { // a dup ACK after "ACKed unseen segment" restarts the count
+		if fwd.dupAckNum == -1 {
 			fwd.dupAckNum = 1
 		} else {
 			fwd.dupAckNum++
@@ -242,11 +242,17 @@ finishedFwd:
 	}
 
 	// 11. ACKed segment that wasn't captured: the ACK is beyond anything the
-	// other side was seen sending contiguously. Wireshark 4.0 raises it once
-	// per gap: it moves maxSeqToBeAcked up to nextSeq, and when that does not
-	// help it remembers the report in the other side's dupAckNum (-1).
+	// other side was seen sending contiguously. 4.0 reports each gap once:
+	// if the other side has sent beyond the gap, maxSeqToBeAcked jumps to
+	// its nextSeq; if it has not (we only miss its data), the report is
+	// remembered by setting its dupAckNum to -1 until its ACK moves.
+	// That -1 is stored in an unsigned counter in Wireshark, so it also
+	// satisfies "at least 2 duplicate ACKs" in the fast-retransmission test
+	// below; we reproduce that. (Found by measuring tshark 4.0.17; newer
+	// Wireshark scans the unacked list instead.) The comparison is a plain
+	// unsigned one, as in Wireshark.
 	if rev.maxSeqToBeAcked != 0 && seqGT(ack, rev.maxSeqToBeAcked) && flags&ACK != 0 {
-		if rev.maxSeqToBeAcked > rev.nextSeq { // plain unsigned compare, as in 4.0
+		if rev.maxSeqToBeAcked < rev.nextSeq {
 			rev.maxSeqToBeAcked = rev.nextSeq
 			f |= AckLostSegment
 		} else {
@@ -277,7 +283,7 @@ finishedFwd:
 		}
 		// Fast retransmission: at least 2 dup ACKs for exactly this data,
 		// and less than 20 ms since the other side's last segment.
-		if notAdvanced && rev.dupAckNum >= 2 && rev.lastAck == seq && since(now, rev.lastAckTime) < 20*time.Millisecond {
+		if notAdvanced && uint32(rev.dupAckNum) >= 2 && rev.lastAck == seq && since(now, rev.lastAckTime) < 20*time.Millisecond {
 			f |= FastRetransmission
 			x.dupAcks = rev.dupAckNum
 			goto finishedRetrans
@@ -365,6 +371,7 @@ finishedRetrans:
 	// Bytes in flight (the default, payload-based method): the span of this
 	// side's unacknowledged segments minus what the other side SACKed.
 	if seglen != 0 && len(fwd.segs) > 0 && fwd.validBIF {
+		x.record = true
 		u := fwd.segs[len(fwd.segs)-1]
 		first, last := u.seq-fwd.baseSeq, u.nextSeq-fwd.baseSeq
 		for _, u := range fwd.segs {
@@ -387,6 +394,10 @@ finishedRetrans:
 		}
 	}
 	r.Flags |= f
+	// Wireshark keeps a per-segment analysis record only when there is
+	// something to say (a flag, an acked frame, bytes in flight), and 4.0
+	// prints initial_rtt only inside that record.
+	x.record = x.record || r.Flags != 0 || r.AcksFrame != 0
 }
 
 // since is now-then, but a negative or unknown interval counts as "very

@@ -41,7 +41,7 @@ type flow struct {
 	window      uint32    // last raw window; starts at 2³²−1 ("none yet")
 	lastFlags   Flags     // analysis flags of this side's last segment
 
-	dupAckNum     int // dup ACKs in a row; -1 after an "ACKed unseen" report
+	dupAckNum     int // dup ACKs in a row; -1 after an "ACKed unseen segment" report
 	lastNonDupAck int // frame of the last ACK that moved
 
 	segs    []unacked   // unacknowledged segments, oldest first
@@ -70,6 +70,7 @@ func (f *flow) init() {
 	f.window = 1<<32 - 1
 	f.winScale = wsUnknown
 	f.mss = -1
+	f.validBIF = true // cleared by a gap, set again by the other side's next ACK
 }
 
 // findOriginal finds the frame that first carried sequence number seq, for
@@ -93,6 +94,7 @@ type facts struct {
 	prevAck    uint32 // this side's previous ACK field
 	prevAckSet bool
 	expected   uint32 // where a segment after a gap should have started
+	record     bool   // Wireshark would keep an analysis record (tcp_acked) for it
 }
 
 // conn is one TCP connection (a Wireshark conversation).
@@ -132,7 +134,7 @@ func (c *conn) side(src netip.AddrPort) int {
 // afterAnalysis does what dissect_tcp does once the sequence analysis is
 // over: handshake timing, then the options (so an option affects only later
 // segments), then the displayed window, connection events and counters.
-func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result) {
+func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result, x *facts) {
 	flags := s.Flags
 	syn, ack := flags&SYN != 0, flags&ACK != 0
 	side := c.side(s.Src)
@@ -177,7 +179,9 @@ func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result) {
 			c.hasIRTT = false
 		}
 	}
-	if c.hasIRTT {
+	// 4.0 shows initial_rtt only on segments that have an analysis record
+	// (newer versions show it on every segment once known).
+	if c.hasIRTT && x.record {
 		r.InitialRTT, r.HasInitialRTT = c.irtt, true
 	}
 

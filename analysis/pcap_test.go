@@ -101,7 +101,10 @@ func toSegment(pkt []byte, ci gopacket.CaptureInfo, lt int) (seg analysis.Segmen
 		first = layers.EthernetType(binary.BigEndian.Uint16(pkt[0:2]))
 		pkt = pkt[20:]
 	}
+	wireLen := ci.Length - (ci.CaptureLength - len(pkt)) // frame length from this header on
 	p := gopacket.NewPacket(pkt, first, gopacket.Default)
+	// offset of a layer inside the frame: layers slice into p.Data().
+	offset := func(b []byte) int { return cap(p.Data()) - cap(b) }
 	tl, _ := p.Layer(layers.LayerTypeTCP).(*layers.TCP)
 	if tl == nil {
 		if p.ErrorLayer() != nil && p.Layer(layers.LayerTypeIPv4) != nil {
@@ -143,18 +146,25 @@ func toSegment(pkt []byte, ci gopacket.CaptureInfo, lt int) (seg analysis.Segmen
 		}
 		seg.Src = netip.AddrPortFrom(addr(ip4.SrcIP), uint16(tl.SrcPort))
 		seg.Dst = netip.AddrPortFrom(addr(ip4.DstIP), uint16(tl.DstPort))
-		if ip4.Length == 0 { // TSO: Wireshark falls back to the captured length
-			segLen = len(ip4.Payload) - hdr
-		} else {
-			segLen = int(ip4.Length) - int(ip4.IHL)*4 - hdr
+		// Wireshark trusts the IP total length but never beyond the end of
+		// the frame as it was on the wire; a total length of 0 (TSO) means
+		// "to the end of the frame".
+		ipLen := wireLen - offset(ip4.Contents)
+		if ip4.Length != 0 && int(ip4.Length) < ipLen {
+			ipLen = int(ip4.Length)
 		}
+		segLen = ipLen - int(ip4.IHL)*4 - hdr
 	case ip6 != nil:
 		seg.Src = netip.AddrPortFrom(addr(ip6.SrcIP), uint16(tl.SrcPort))
 		seg.Dst = netip.AddrPortFrom(addr(ip6.DstIP), uint16(tl.DstPort))
 		if ip6.Length == 0 { // jumbogram: gopacket sized the payload from the option
 			segLen = len(tl.Contents) + len(tl.Payload) - hdr
 		} else {
-			segLen = int(ip6.Length) - ext - hdr
+			ipLen := wireLen - offset(ip6.Contents) - 40
+			if int(ip6.Length) < ipLen {
+				ipLen = int(ip6.Length)
+			}
+			segLen = ipLen - ext - hdr
 		}
 	default:
 		return seg, "TCP without IP", true
