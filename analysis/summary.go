@@ -1,0 +1,110 @@
+package analysis
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Ending says how a connection finished, as far as the capture shows.
+type Ending uint8
+
+// The possible endings. A RST wins over FINs: it is what finally closed it.
+const (
+	StillOpen           Ending = iota // no FIN or RST seen yet
+	HandshakeIncomplete               // a SYN was seen but never completed, and no FIN/RST
+	ClosedByClient                    // only the client sent a FIN
+	ClosedByServer                    // only the server sent a FIN
+	ClosedByBoth                      // both sides sent a FIN
+	ResetByClient                     // the client sent a RST
+	ResetByServer                     // the server sent a RST
+)
+
+// String returns a short phrase for the ending, e.g. "reset by server".
+func (e Ending) String() string {
+	switch e {
+	case HandshakeIncomplete:
+		return "handshake incomplete"
+	case ClosedByClient:
+		return "closed by client (FIN)"
+	case ClosedByServer:
+		return "closed by server (FIN)"
+	case ClosedByBoth:
+		return "closed by both (FIN)"
+	case ResetByClient:
+		return "reset by client"
+	case ResetByServer:
+		return "reset by server"
+	}
+	return "still open"
+}
+
+// Summary describes one connection (one tcp.stream) as a whole, for a
+// per-connection table: who talked to whom, how much, how well, and how it
+// ended.
+type Summary struct {
+	Stream         int
+	Client, Server netip.AddrPort
+	// ClientGuessed is true when no SYN or SYN-ACK was seen, so the client
+	// was taken to be the end with the higher port.
+	ClientGuessed bool
+	First, Last   time.Time
+
+	ClientPackets, ServerPackets int // segments sent by each side
+	ClientBytes, ServerBytes     int // TCP payload bytes sent by each side
+
+	HandshakeRTT    time.Duration // SYN to the third handshake packet
+	HasHandshakeRTT bool
+
+	Retransmissions int // all kinds: timeout, fast, spurious
+	DupAcks         int
+	ZeroWindows     int
+	Ending          Ending
+
+	// StateDropped is true when some unacknowledged segments were not kept
+	// (the MaxUnacked cap) or were forgotten when the connection was retired,
+	// so ACK-related results may be incomplete for this connection.
+	StateDropped bool
+}
+
+// Summaries returns one Summary per connection seen so far, by stream number.
+// It can be called at any time; later Adds do not change the returned slice.
+func (a *Analyzer) Summaries() []Summary {
+	out := make([]Summary, 0, len(a.streams))
+	for _, c := range a.streams {
+		cl := c.client
+		if !c.clientSet {
+			cl = 0
+			if c.ends[1].Port() > c.ends[0].Port() {
+				cl = 1
+			}
+		}
+		cf, sf := &c.flow[cl], &c.flow[1-cl]
+		s := Summary{
+			Stream: c.stream, Client: c.ends[cl], Server: c.ends[1-cl], ClientGuessed: !c.clientSet,
+			First: c.first, Last: c.last,
+			ClientPackets: cf.packets, ServerPackets: sf.packets,
+			ClientBytes: cf.bytes, ServerBytes: sf.bytes,
+			HandshakeRTT: c.irtt, HasHandshakeRTT: c.hasIRTT,
+			Retransmissions: cf.retrans + sf.retrans,
+			DupAcks:         cf.dupAcks + sf.dupAcks,
+			ZeroWindows:     cf.zeroWindows + sf.zeroWindows,
+			StateDropped:    cf.dropped || sf.dropped,
+		}
+		switch {
+		case cf.rstFrame != 0 && (sf.rstFrame == 0 || cf.rstFrame < sf.rstFrame):
+			s.Ending = ResetByClient
+		case sf.rstFrame != 0:
+			s.Ending = ResetByServer
+		case cf.finFrame != 0 && sf.finFrame != 0:
+			s.Ending = ClosedByBoth
+		case cf.finFrame != 0:
+			s.Ending = ClosedByClient
+		case sf.finFrame != 0:
+			s.Ending = ClosedByServer
+		case c.sawSYN && !c.hasIRTT:
+			s.Ending = HandshakeIncomplete
+		}
+		out = append(out, s)
+	}
+	return out
+}
