@@ -103,6 +103,7 @@ Exit codes: 0 success, 1 runtime error, 2 bad command line, 3 send: replies diff
 		ExitErrHandler:         func(*cli.Context, error) {}, // run() prints and exits, not urfave
 		Commands: []*cli.Command{
 			replayCommand(e),
+			captureCommand(e),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return usageError("%v (see 'tcpscope %s --help')", err, c.Command.Name)

@@ -1,0 +1,173 @@
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/gopacket/pcap"
+
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// DefaultSnaplen captures whole frames, including loopback's 64 KiB GSO
+// segments (libpcap's own maximum).
+const DefaultSnaplen = 262144
+
+// Loopback returns the name of this OS's loopback interface.
+func Loopback() string {
+	if runtime.GOOS == "linux" {
+		return "lo"
+	}
+	return "lo0"
+}
+
+// Options configures a live capture.
+type Options struct {
+	Interface string // e.g. "lo"; "" means Loopback()
+	Snaplen   int    // bytes kept per frame; 0 means DefaultSnaplen
+	Filter    string // BPF expression in tcpdump syntax; "" captures everything
+}
+
+// Handle is an open live capture. It is a frame.Source: Next blocks until a
+// frame arrives, and returns io.EOF once Stop was called.
+type Handle struct {
+	h       *pcap.Handle
+	iface   string
+	link    frame.LinkType
+	n       int
+	stopped atomic.Bool
+}
+
+// Open starts capturing. Errors name the interface and, for a missing
+// privilege, say how to get it.
+func Open(o Options) (*Handle, error) {
+	if o.Interface == "" {
+		o.Interface = Loopback()
+	}
+	if o.Snaplen <= 0 {
+		o.Snaplen = DefaultSnaplen
+	}
+	in, err := pcap.NewInactiveHandle(o.Interface)
+	if err != nil {
+		return nil, explain(o.Interface, err)
+	}
+	defer in.CleanUp()
+	for _, set := range []func() error{
+		func() error { return in.SetSnapLen(o.Snaplen) },
+		func() error { return in.SetPromisc(false) },
+		// Immediate mode: deliver each packet at once (loopback traffic is
+		// sparse, and a lecture wants to see it now).
+		func() error { return in.SetImmediateMode(true) },
+		// A short timeout so Next can notice Stop.
+		func() error { return in.SetTimeout(100 * time.Millisecond) },
+		func() error { return in.SetBufferSize(8 << 20) },
+	} {
+		if err := set(); err != nil {
+			return nil, explain(o.Interface, err)
+		}
+	}
+	h, err := in.Activate()
+	if err != nil {
+		return nil, explain(o.Interface, err)
+	}
+	if o.Filter != "" {
+		if err := h.SetBPFFilter(o.Filter); err != nil {
+			h.Close()
+			return nil, fmt.Errorf("capture filter %q: %v", o.Filter, err)
+		}
+	}
+	return &Handle{h: h, iface: o.Interface, link: frame.LinkType(h.LinkType())}, nil
+}
+
+// explain turns libpcap's errors into one line that says what to do.
+func explain(iface string, err error) error {
+	s := err.Error()
+	switch {
+	case strings.Contains(s, "ermission") || strings.Contains(s, "not permitted"):
+		return fmt.Errorf("capture on %s: permission denied: capturing needs root or CAP_NET_RAW (run with sudo, or: sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tcpscope))", iface)
+	case strings.Contains(s, "No such device") || strings.Contains(s, "doesn't exist") || strings.Contains(s, "No such"):
+		return fmt.Errorf("capture on %s: no such interface (see tcpscope capture --list-interfaces)", iface)
+	}
+	return fmt.Errorf("capture on %s: %s", iface, s)
+}
+
+// Interface returns the interface being captured.
+func (c *Handle) Interface() string { return c.iface }
+
+// LinkType returns the interface's link type.
+func (c *Handle) LinkType() frame.LinkType { return c.link }
+
+// Stop makes Next return io.EOF after at most one timeout (100 ms). Safe to
+// call from a signal handler goroutine.
+func (c *Handle) Stop() { c.stopped.Store(true) }
+
+// Next returns the next captured frame; its bytes are valid until the next
+// call.
+func (c *Handle) Next() (frame.Frame, error) {
+	for {
+		if c.stopped.Load() {
+			return frame.Frame{}, io.EOF
+		}
+		data, ci, err := c.h.ZeroCopyReadPacketData()
+		switch {
+		case err == nil:
+			c.n++
+			return frame.Frame{Data: data, Meta: frame.Meta{
+				Number: c.n, Time: ci.Timestamp, CapLen: ci.CaptureLength, OrigLen: ci.Length, Link: c.link,
+			}}, nil
+		case errors.Is(err, pcap.NextErrorTimeoutExpired):
+			continue
+		case errors.Is(err, pcap.NextErrorNoMorePackets), errors.Is(err, io.EOF):
+			return frame.Frame{}, io.EOF
+		default:
+			return frame.Frame{}, fmt.Errorf("capture on %s: %v", c.iface, err)
+		}
+	}
+}
+
+// Stats are the kernel's counters for this capture.
+type Stats struct {
+	Received, Dropped, IfDropped int
+}
+
+// Stats returns the packets the kernel passed to the filter, and those it
+// dropped because the buffer was full (libpcap's pcap_stats).
+func (c *Handle) Stats() (Stats, error) {
+	s, err := c.h.Stats()
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{Received: s.PacketsReceived, Dropped: s.PacketsDropped, IfDropped: s.PacketsIfDropped}, nil
+}
+
+// Close releases the capture.
+func (c *Handle) Close() { c.h.Close() }
+
+// Interfaces lists capturable interfaces as "name: description [addresses]".
+func Interfaces() ([]string, error) {
+	ifs, err := pcap.FindAllDevs()
+	if err != nil {
+		return nil, fmt.Errorf("list interfaces: %v", err)
+	}
+	var out []string
+	for _, i := range ifs {
+		var addrs []string
+		for _, a := range i.Addresses {
+			addrs = append(addrs, a.IP.String())
+		}
+		line := i.Name
+		if i.Description != "" {
+			line += ": " + i.Description
+		}
+		if len(addrs) > 0 {
+			line += " [" + strings.Join(addrs, ", ") + "]"
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/tcpscope/tcpscope/capture"
+)
+
+func captureCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "capture",
+		Usage:     "capture live traffic (loopback by default) and explain each TCP segment as it arrives",
+		ArgsUsage: "[FILTER...]",
+		Description: `Captures on an interface with libpcap, as tcpdump does, and prints every TCP
+segment with the analyzer's note. FILTER is a BPF expression in tcpdump's
+syntax (e.g. "tcp port 8080"). Ctrl-C stops cleanly: the -w file is complete,
+and the kernel's received/dropped counts are printed.
+
+Capturing needs root or CAP_NET_RAW (sudo, or
+sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tcpscope)).
+
+Examples:
+   sudo tcpscope capture tcp port 8080
+   sudo tcpscope capture -i eth0 -c 20 -w first20.pcapng
+   sudo tcpscope capture --run 'curl -s http://127.0.0.1:8000/' tcp port 8000
+   tcpscope capture --list-interfaces`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (default: the loopback interface, lo or lo0)"},
+			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "also write the frames to `FILE` (.pcapng for pcapng, else pcap with ns timestamps)"},
+			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` TCP segments"},
+			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, Value: capture.DefaultSnaplen, Usage: "keep at most `BYTES` of each frame"},
+			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (shared/spec/packet-json.md)"},
+			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers"},
+			&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces you can capture on, and exit"},
+			&cli.StringFlag{Name: "run", Usage: "run `CMD` (with sh -c) once capture has started; stop when it exits"},
+			colorFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			if c.Bool("list-interfaces") {
+				ifs, err := capture.Interfaces()
+				if err != nil {
+					return runtimeError(err)
+				}
+				for i, s := range ifs {
+					fmt.Fprintf(e.stdout, "%d. %s\n", i+1, s)
+				}
+				return nil
+			}
+			col, err := useColor(c, e)
+			if err != nil {
+				return err
+			}
+			h, err := capture.Open(capture.Options{Interface: c.String("interface"), Snaplen: c.Int("snaplen"), Filter: strings.Join(c.Args().Slice(), " ")})
+			if err != nil {
+				return runtimeError(err)
+			}
+			defer h.Close()
+			tee := &capture.Tee{Src: h}
+			if p := c.String("write"); p != "" {
+				w, err := capture.Create(p, h.LinkType(), c.Int("snaplen"))
+				if err != nil {
+					return runtimeError(err)
+				}
+				tee.W = w
+			}
+			ctx, cancel := context.WithCancel(c.Context)
+			defer cancel()
+			go func() { <-ctx.Done(); h.Stop() }()
+			var runErr error
+			if cmdline := c.String("run"); cmdline != "" {
+				cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
+				cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stderr, e.stderr
+				if err := cmd.Start(); err != nil {
+					return runtimeError(fmt.Errorf("--run %q: %v", cmdline, err))
+				}
+				go func() {
+					runErr = cmd.Wait()
+					time.Sleep(200 * time.Millisecond) // let the last packets arrive
+					cancel()
+				}()
+			}
+			fmt.Fprintf(e.stderr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
+			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true}
+			showErr := showSegments(ctx, h.Interface(), tee, o, e.stdout, e.stderr)
+			if st, err := h.Stats(); err == nil {
+				fmt.Fprintf(e.stderr, "tcpscope: %d packets received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", st.Received, st.Dropped, st.IfDropped)
+			}
+			if tee.W != nil {
+				if err := tee.W.Close(); err != nil {
+					return runtimeError(err)
+				}
+				fmt.Fprintf(e.stderr, "tcpscope: wrote %d frames to %s\n", tee.W.Count(), tee.W.Name())
+				if tee.Err != nil {
+					return runtimeError(tee.Err)
+				}
+			}
+			if showErr != nil {
+				return runtimeError(showErr)
+			}
+			if runErr != nil {
+				return runtimeError(fmt.Errorf("--run %q: %v", c.String("run"), runErr))
+			}
+			return nil
+		},
+	}
+}
+
+func filterNote(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return ", filter " + strings.Join(args, " ")
+}
