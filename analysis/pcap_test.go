@@ -138,6 +138,9 @@ func toSegment(pkt []byte, ci gopacket.CaptureInfo, lt int) (seg analysis.Segmen
 		}
 	}
 	hdr := int(tl.DataOffset) * 4
+	if hdr < 20 { // tshark stops at a bogus header length and analyses nothing
+		return seg, "bogus TCP header length", true
+	}
 	var segLen int
 	switch {
 	case ip4 != nil:
