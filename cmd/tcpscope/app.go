@@ -104,6 +104,7 @@ Exit codes: 0 success, 1 runtime error, 2 bad command line, 3 send: replies diff
 		Commands: []*cli.Command{
 			replayCommand(e),
 			captureCommand(e),
+			demoCommand(e),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return usageError("%v (see 'tcpscope %s --help')", err, c.Command.Name)

@@ -95,7 +95,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if o.JSON {
 			w = stderr
 		}
-		_ = w // TODO summary
+		render.Summary(w, render.NewTheme(o.Color && !o.JSON), an.Summaries(), an.DroppedSegments())
 	}
 	return srcErr
 }
