@@ -1,19 +1,29 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/tcpscope/tcpscope/replay"
+	"github.com/tcpscope/tcpscope/replay/bpf"
 )
+
+// exitInterrupted is the conventional status of a program stopped by
+// Ctrl-C (128 + SIGINT).
+const exitInterrupted = 130
 
 func replayCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "show every TCP segment of a saved capture (pcap, pcapng, gzip; - for stdin)",
-		ArgsUsage: "FILE",
+		ArgsUsage: "FILE [FILTER EXPRESSION]",
 		Description: `Reads a capture file and prints one line per TCP segment: frame number,
 time since the first frame, source → destination, flags, sequence and
 acknowledgement numbers (relative to each side's initial sequence number,
@@ -22,8 +32,20 @@ as Wireshark shows them; -S for the raw values), payload length, window
 
 A per-connection summary follows the segments (on stderr with --json).
 
+A filter expression after the file, in tcpdump's syntax (one argument or
+several), selects frames as tcpdump would; frames keep their numbers in the
+file, and the analysis still sees every frame.
+
+--speed 1 plays the capture back at the pace it was recorded (2 = twice as
+fast, 0.5 = half speed; 0, the default, = at once). --step waits for a key
+before each segment: Enter or space for the next, b to go back one, q to
+quit. Ctrl-C stops at once; the summary is still printed.
+
 Examples:
    tcpscope replay pcaps/tcpdump-print-flags.pcap
+   tcpscope replay capture.pcap 'tcp port 80 and tcp[13] & 2 != 0'
+   tcpscope replay --step pcaps/tcpdump-ssh.pcap tcp port 22
+   tcpscope replay --speed 1 capture.pcap
    tcpscope replay capture.pcapng --json | jq .note
    tcpscope replay -S --stream 2 capture.pcap.gz
    tcpdump -i lo -w - port 8080 | tcpscope replay -`,
@@ -34,14 +56,13 @@ Examples:
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "show only connection `N` (numbered from 0, as Wireshark's tcp.stream)"},
 			&cli.StringFlag{Name: "frames", Usage: "show only frames `A-B` (1-based, inclusive; A- or -B leave an end open)"},
 			&cli.BoolFlag{Name: "no-summary", Usage: "do not print the per-connection summary"},
+			&cli.Float64Flag{Name: "speed", Usage: "play back at the captured pace times `FACTOR` (1 = real time, 2 = twice as fast; 0 = at once)"},
+			&cli.BoolFlag{Name: "step", Usage: "show one segment per key: Enter/space next, b back, q quit (needs a terminal)"},
 			colorFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
 				return usageError("replay needs a capture file (or - for stdin); see 'tcpscope replay --help'")
-			}
-			if c.NArg() > 1 {
-				return usageError("replay takes one file; filter expressions are not supported yet (got %q)", strings.Join(c.Args().Slice()[1:], " "))
 			}
 			col, err := useColor(c, e)
 			if err != nil {
@@ -54,13 +75,67 @@ Examples:
 			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"),
 				Stream: c.Int("stream"), FromFrame: from, ToFrame: to, Summary: !c.Bool("no-summary")}
 			path := c.Args().First()
+			speed := c.Float64("speed")
+			if speed < 0 {
+				return usageError("--speed %v: the factor must be 0 (as fast as possible) or more", speed)
+			}
+			if speed > 0 {
+				o.Pace = replay.NewPacer(speed)
+			}
+			var flt *bpf.Filter
+			if expr := c.Args().Slice()[1:]; len(expr) > 0 {
+				flt = bpf.New(expr...)
+				defer flt.Close()
+				o.Filter = flt.Match
+			}
+			stdout, stderr := e.stdout, e.stderr
+			if c.Bool("step") {
+				if speed > 0 {
+					return usageError("--step and --speed cannot be combined: --step waits for a key instead")
+				}
+				if path == "-" {
+					return usageError("--step reads keys from the terminal, so the capture cannot come from stdin; give a file")
+				}
+				in, ok := e.stdin.(*os.File)
+				if !ok || !term.IsTerminal(int(in.Fd())) {
+					return usageError("--step needs a terminal on stdin to read keys from (stdin is not a terminal)")
+				}
+				total, err := countFrames(path)
+				if err != nil {
+					return runtimeError(err)
+				}
+				st := &replay.Stepper{Keys: in, Total: total}
+				if out, ok := e.stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
+					cols, rows, err := term.GetSize(int(out.Fd()))
+					if err == nil && rows > 2 {
+						st.Rows, st.Cols = rows, cols
+					}
+				}
+				old, err := term.MakeRaw(int(in.Fd()))
+				if err != nil {
+					return runtimeError(fmt.Errorf("--step: cannot put the terminal in raw mode: %v", err))
+				}
+				// Restored on every way out: q, Ctrl-C (a key in raw mode),
+				// SIGTERM (ctx), an error, a panic.
+				defer term.Restore(int(in.Fd()), old)
+				stdout, stderr = replay.CRLF{W: e.stdout}, replay.CRLF{W: e.stderr}
+				st.Out, st.Status = stdout, stderr
+				o.Step = st
+			}
 			f, err := replay.Open(path, e.stdin)
 			if err != nil {
 				return runtimeError(err)
 			}
 			defer f.Close()
-			if err := showSegments(c.Context, path, f, o, e.stdout, e.stderr); err != nil {
+			if err := showSegments(c.Context, path, f, o, stdout, stderr); err != nil {
+				var ee *bpf.ExprError
+				if errors.As(err, &ee) {
+					return usageError("%v", ee)
+				}
 				return runtimeError(err)
+			}
+			if c.Context.Err() != nil {
+				return cli.Exit("", exitInterrupted)
 			}
 			return nil
 		},
@@ -92,4 +167,25 @@ func parseRange(s string) (int, int, error) {
 		return 0, 0, usageError("--frames %q: the range is empty", s)
 	}
 	return from, to, nil
+}
+
+// countFrames reads the capture at path once to learn how many frames it
+// has, for --step's "frame 12/122".
+func countFrames(path string) (int, error) {
+	f, err := replay.Open(path, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	for {
+		_, err := f.Next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", path, err)
+		}
+		n++
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/pipeline"
 	"github.com/tcpscope/tcpscope/render"
+	"github.com/tcpscope/tcpscope/replay"
 )
 
 // showOptions selects what the segment printer shows.
@@ -24,11 +26,23 @@ type showOptions struct {
 	// Hook, when set, is called for every shown segment (the demo uses it
 	// to interleave socket calls).
 	Hook func(it *pipeline.Item)
+	// Filter, when set, selects frames (a tcpdump expression). It sees
+	// every frame; the analyzer still sees all of them, so stream numbers
+	// and verdicts are those of the whole capture, as in Wireshark with a
+	// display filter.
+	Filter func(f frame.Frame) (bool, error)
+	// Pace, when set, holds each shown segment back until its time comes
+	// (replay --speed).
+	Pace *replay.Pacer
+	// Step, when set, shows one segment per key press (replay --step).
+	Step *replay.Stepper
 }
 
 // showSegments runs the pipeline over src and prints every TCP segment.
 // name labels errors (the file or interface). Everything readable before a
-// source error is printed; the error is returned after.
+// source error is printed; the error is returned after. When ctx ends the
+// loop (Ctrl-C, also while pacing or stepping) the summary of what was read
+// is still printed and nil returned: the caller decides what that means.
 func showSegments(ctx context.Context, name string, src frame.Source, o showOptions, stdout, stderr io.Writer) error {
 	an := analysis.New(analysis.Options{})
 	pl := pipeline.New(src, an)
@@ -37,7 +51,13 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	var it pipeline.Item
 	shown := 0
 	var srcErr error
-	for n := 0; ; n++ {
+	var buf bytes.Buffer
+	if o.Step != nil {
+		// Segments are rendered into buf and handed to the stepper.
+		text.W, js.W = &buf, &buf
+	}
+	quit := false
+	for n := 0; !quit; n++ {
 		if n&255 == 0 && ctx.Err() != nil {
 			break
 		}
@@ -54,6 +74,15 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}
 		if o.FromFrame > 0 && m.Number < o.FromFrame || o.ToFrame > 0 && m.Number > o.ToFrame {
 			continue
+		}
+		if o.Filter != nil {
+			ok, err := o.Filter(it.Frame)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
 		}
 		p := &it.Packet
 		if p.TCP == nil && !p.TCPHeaderTruncated {
@@ -73,9 +102,15 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		} else if o.Stream >= 0 {
 			continue
 		}
+		if o.Pace != nil {
+			if o.Pace.Wait(ctx, m.Time) != nil {
+				break
+			}
+		}
 		if o.Hook != nil {
 			o.Hook(&it)
 		}
+		buf.Reset()
 		var werr error
 		if o.JSON {
 			werr = js.Segment(m, p, r)
@@ -85,10 +120,32 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if werr != nil {
 			return werr // stdout closed (e.g. piped into head): stop quietly
 		}
+		if o.Step != nil {
+			stream := -1
+			if r != nil {
+				stream = r.Stream
+			}
+			switch err := o.Step.Show(ctx, replay.Shown{Frame: m.Number, Stream: stream, Text: buf.String()}); {
+			case errors.Is(err, replay.ErrQuit):
+				quit = true
+			case ctx.Err() != nil:
+				quit = true
+			case err != nil:
+				return err
+			}
+		}
 		shown++
 		if o.Count > 0 && shown >= o.Count {
 			break
 		}
+	}
+	if o.Step != nil && !quit && ctx.Err() == nil && srcErr == nil {
+		if err := o.Step.Finish(ctx); err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+	if o.Step != nil && o.Step.Rows > 0 {
+		fmt.Fprint(stdout, "\n") // leave the status line before the summary
 	}
 	if o.Summary {
 		w := stdout
