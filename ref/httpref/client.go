@@ -1,0 +1,153 @@
+package httpref
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tcpscope/tcpscope/ref/sock"
+)
+
+// ClientConfig says what to fetch and where the result goes.
+type ClientConfig struct {
+	// URL is what to fetch: "http://host[:port]/path[?query]".
+	URL string
+	// Method is "GET" (the default) or "HEAD".
+	Method string
+	// Trace receives every socket call the client makes (nil: none).
+	Trace sock.Tracer
+	// Out receives the status line, the header fields, an empty line and
+	// the body (nil: discarded).
+	Out io.Writer
+	// Timeout bounds each blocking call (connect, each read and write);
+	// 0 means 10s.
+	Timeout time.Duration
+	// MaxBody is the largest body accepted; 0 means 16 MiB.
+	MaxBody int64
+}
+
+// target is a parsed http:// URL.
+type target struct {
+	host     string // name or address, without brackets
+	port     uint16
+	hostHdr  string // Host header value: host[:port] as written
+	path     string // request target: "/path?query"
+	original string
+}
+
+// parseURL accepts http:// URLs only and says plainly why anything else is
+// refused.
+func parseURL(raw string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return target{}, fmt.Errorf("bad URL %q: %v", raw, err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+	case "https":
+		return target{}, fmt.Errorf("%s: https is not supported: this teaching client speaks plain HTTP over TCP, without TLS; use an http:// URL", raw)
+	case "":
+		return target{}, fmt.Errorf("bad URL %q: want http://host[:port]/path", raw)
+	default:
+		return target{}, fmt.Errorf("%s: unsupported scheme %q: only http:// is supported", raw, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return target{}, fmt.Errorf("bad URL %q: no host", raw)
+	}
+	if u.User != nil {
+		return target{}, fmt.Errorf("%s: user information in URLs is not supported", raw)
+	}
+	port := uint64(80)
+	if p := u.Port(); p != "" {
+		if port, err = strconv.ParseUint(p, 10, 16); err != nil {
+			return target{}, fmt.Errorf("bad URL %q: bad port %q", raw, p)
+		}
+	}
+	return target{host: u.Hostname(), port: uint16(port), hostHdr: u.Host, path: u.RequestURI(), original: raw}, nil
+}
+
+// Fetch requests one URL over a fresh connection and reads the whole
+// response: resolve and connect, one write with the request, reads until
+// the body is complete, close. It prints the response to cfg.Out and
+// returns it. Cancelling ctx closes the socket and ends the fetch.
+func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
+	t, err := parseURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	method := cfg.Method
+	if method == "" {
+		method = "GET"
+	}
+	if method != "GET" && method != "HEAD" {
+		return nil, fmt.Errorf("method %s: only GET and HEAD are supported", method)
+	}
+	timeout, maxBody := cfg.Timeout, cfg.MaxBody
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	if maxBody <= 0 {
+		maxBody = 16 << 20
+	}
+	out := cfg.Out
+	if out == nil {
+		out = io.Discard
+	}
+
+	who := sock.Caller{Who: "client", Trace: cfg.Trace}
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	c, err := who.DialTCP(dctx, t.host, t.port)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+	defer stop()
+	c.SetTimeout(timeout)
+
+	// The request goes out in one write: request line, headers, empty line.
+	req := method + " " + t.path + " HTTP/1.1\r\n" +
+		"Host: " + t.hostHdr + "\r\n" +
+		"User-Agent: tcpscope-ref\r\n" +
+		"Accept: */*\r\n" +
+		"Connection: close\r\n" +
+		"\r\n"
+	if _, err := c.Write([]byte(req)); err != nil {
+		return nil, withCtx(ctx, err)
+	}
+
+	resp, err := ReadResponse(bufio.NewReaderSize(c, 4096), method, maxBody)
+	if err != nil {
+		if resp != nil {
+			printResponse(out, resp)
+		}
+		return resp, fmt.Errorf("%s: %w", t.original, withCtx(ctx, err))
+	}
+	printResponse(out, resp)
+	return resp, nil
+}
+
+// withCtx prefers the context's reason when it was cancelled.
+func withCtx(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// printResponse shows a response as it came: status line, headers, empty
+// line, body.
+func printResponse(w io.Writer, r *Response) {
+	fmt.Fprintln(w, r.StatusLine())
+	for _, f := range r.Header {
+		fmt.Fprintf(w, "%s: %s\n", f.Name, f.Value)
+	}
+	fmt.Fprintln(w)
+	w.Write(r.Body)
+}
