@@ -36,6 +36,9 @@ type Options struct {
 	TSEcr     uint32
 	Count     int // options seen, NOP and EOL excluded
 	Unknown   int // options of kinds this package does not interpret (kept, not errors)
+	// Truncated: the snaplen cut the options area; the options before the
+	// cut are kept. This is not the sender's fault, unlike Malformed.
+	Truncated bool
 	// Malformed is empty when every option parsed; otherwise it says what
 	// was wrong with the first bad one, e.g. "option 8 at 24: length 12 ≠ 10".
 	// Options before it are kept (lenient, like gVisor and Wireshark).
@@ -57,14 +60,18 @@ type Option struct {
 //	for it.Next() { o := it.Option() … }
 //	if err := it.Err(); err != "" { … }
 type OptionIter struct {
-	b   []byte
-	off int
-	cur Option
-	err string
+	b     []byte
+	off   int
+	cur   Option
+	err   string
+	cut   bool // the options area was cut by the capture, and iteration reached the cut
+	whole int  // length of the options area the header declares
 }
 
 // NewOptionIter iterates over the captured options of t.
-func NewOptionIter(t TCP) OptionIter { return OptionIter{b: t.Options()} }
+func NewOptionIter(t TCP) OptionIter {
+	return OptionIter{b: t.Options(), whole: t.HeaderLen() - tcpMinLen}
+}
 
 // Next advances to the next option; false at the end or at a malformed option.
 func (it *OptionIter) Next() bool {
@@ -83,6 +90,7 @@ func (it *OptionIter) Next() bool {
 	}
 	if start+1 >= len(it.b) {
 		it.err = optErr(k, start, "length byte missing")
+		it.cut = len(it.b) < it.whole
 		return false
 	}
 	l := int(it.b[start+1])
@@ -92,6 +100,7 @@ func (it *OptionIter) Next() bool {
 	}
 	if start+l > len(it.b) {
 		it.err = optErr(k, start, "length "+itoa(l)+" runs past the header")
+		it.cut = len(it.b) < it.whole && start+l <= it.whole
 		return false
 	}
 	if want, ok := fixedLen(k); ok && l != want {
@@ -109,6 +118,10 @@ func (it *OptionIter) Next() bool {
 
 // Option returns the current option.
 func (it *OptionIter) Option() Option { return it.cur }
+
+// Cut reports that iteration stopped where the capture's snaplen cut the
+// options, not at a malformed option.
+func (it *OptionIter) Cut() bool { return it.cut }
 
 // Err returns "" or what was wrong with the option where iteration stopped.
 func (it *OptionIter) Err() string { return it.err }
@@ -165,8 +178,12 @@ func ParseOptions(t TCP, o *Options) {
 		o.Count++
 	}
 	if e := it.Err(); e != "" {
-		o.Malformed = e
-		o.BadOffset = it.ErrOffset()
+		if it.Cut() {
+			o.Truncated = true // cut by the capture, not sent wrong
+		} else {
+			o.Malformed = e
+			o.BadOffset = it.ErrOffset()
+		}
 	}
 }
 
