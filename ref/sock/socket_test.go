@@ -403,3 +403,25 @@ func TestShortWrites(t *testing.T) {
 		t.Errorf("%d write calls moving %d bytes; want several moving %d", writes, sum, size)
 	}
 }
+
+// TestRcvBuf: what SO_RCVBUF asked for and what getsockopt reports are
+// related but not equal (Linux doubles it); both calls are traced.
+func TestRcvBuf(t *testing.T) {
+	var rec recorder
+	s, err := Caller{Trace: rec.trace}.Socket(IPv4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SetRcvBuf(8192); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.RcvBuf()
+	if err != nil || n < 4096 {
+		t.Fatalf("RcvBuf = %d, %v", n, err)
+	}
+	want := fmt.Sprintf("getsockopt(%d, SOL_SOCKET, SO_RCVBUF) = %d", s.FD(), n)
+	if !strings.Contains(rec.lines(), want) {
+		t.Errorf("trace lacks %q:\n%s", want, rec.lines())
+	}
+}
