@@ -21,6 +21,9 @@ const (
 	LinkIPv4     LinkType = 228 // raw IPv4
 	LinkIPv6     LinkType = 229 // raw IPv6
 	LinkSLL2     LinkType = 276 // Linux cooked capture v2
+	// LinkNone marks a record that is not a packet (a pcapng custom
+	// block), numbered as a frame as Wireshark does but never decoded.
+	LinkNone LinkType = 0xFFFF
 )
 
 // String names the link type as tcpdump does.
@@ -38,6 +41,8 @@ func (l LinkType) String() string {
 		return "LINUX_SLL"
 	case LinkSLL2:
 		return "LINUX_SLL2"
+	case LinkNone:
+		return "NONE"
 	}
 	return "LINKTYPE_" + itoa(int(l))
 }

@@ -16,6 +16,9 @@ const (
 	blockPB        = 0x00000002 // (obsolete) Packet Block
 	blockSPB       = 0x00000003 // Simple Packet: no timestamp
 	blockEPB       = 0x00000006 // Enhanced Packet
+	blockJournal   = 0x00000009 // systemd journal export entry
+	blockCustom    = 0x00000BAD // custom block, may be copied
+	blockCustomNC  = 0x40000BAD // custom block, do not copy
 	byteOrderMagic = 0x1A2B3C4D
 	maxBlock       = 16 << 20 // 16 MiB: larger blocks mean a corrupt file
 )
@@ -234,8 +237,13 @@ func (p *pcapngReader) Next() (frame.Frame, error) {
 			}
 			f.Data = b[4 : 4+capLen]
 			f.Meta = frame.Meta{CapLen: capLen, OrigLen: int(origLen), Link: p.ifaces[0].link}
+		case blockCustom, blockCustomNC, blockJournal:
+			// Wireshark numbers these as frames too; so do we, so that
+			// frame numbers match. They carry no packet (LinkNone).
+			f.Data = b
+			f.Meta = frame.Meta{CapLen: len(b), OrigLen: len(b), Link: frame.LinkNone}
 		default:
-			continue // name resolution, statistics, custom blocks…
+			continue // name resolution, statistics…
 		}
 		p.n++
 		f.Meta.Number = p.n

@@ -1,0 +1,242 @@
+package replay_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/replay"
+)
+
+func readAll(t testing.TB, src frame.Source) ([]frame.Frame, error) {
+	var out []frame.Frame
+	for {
+		f, err := src.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return out, err
+		}
+		f.Data = append([]byte(nil), f.Data...)
+		out = append(out, f)
+	}
+}
+
+func mustRead(t *testing.T, path string) []frame.Frame {
+	t.Helper()
+	f, err := replay.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fs, err := readAll(t, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+// pcapFile writes frames as a classic pcap with the given byte order and
+// resolution, so both orders and both magics are exercised.
+func pcapFile(order binary.ByteOrder, nano bool, link frame.LinkType, fs []frame.Frame) []byte {
+	var b bytes.Buffer
+	magic := uint32(0xA1B2C3D4)
+	if nano {
+		magic = 0xA1B23C4D
+	}
+	h := make([]byte, 24)
+	order.PutUint32(h[0:], magic)
+	order.PutUint16(h[4:], 2)
+	order.PutUint16(h[6:], 4)
+	order.PutUint32(h[16:], 262144)
+	order.PutUint32(h[20:], uint32(link))
+	b.Write(h)
+	for _, f := range fs {
+		r := make([]byte, 16)
+		order.PutUint32(r[0:], uint32(f.Meta.Time.Unix()))
+		frac := uint32(f.Meta.Time.Nanosecond())
+		if !nano {
+			frac /= 1000
+		}
+		order.PutUint32(r[4:], frac)
+		order.PutUint32(r[8:], uint32(len(f.Data)))
+		order.PutUint32(r[12:], uint32(f.Meta.OrigLen))
+		b.Write(r)
+		b.Write(f.Data)
+	}
+	return b.Bytes()
+}
+
+func TestByteOrdersResolutionsGzipStdin(t *testing.T) {
+	want := mustRead(t, "../pcaps/tcpdump-tcp-handshake-nano.pcap")
+	link := want[0].Meta.Link
+	for _, tc := range []struct {
+		name  string
+		order binary.ByteOrder
+		nano  bool
+		gz    bool
+	}{
+		{"le-micro", binary.LittleEndian, false, false},
+		{"be-micro", binary.BigEndian, false, false},
+		{"le-nano", binary.LittleEndian, true, false},
+		{"be-nano-gzip", binary.BigEndian, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := pcapFile(tc.order, tc.nano, link, want)
+			if tc.gz {
+				var z bytes.Buffer
+				w := gzip.NewWriter(&z)
+				w.Write(data)
+				w.Close()
+				data = z.Bytes()
+			}
+			f, err := replay.Open("-", bytes.NewReader(data)) // through stdin
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readAll(t, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d frames, want %d", len(got), len(want))
+			}
+			for i := range got {
+				wt := want[i].Meta.Time
+				if !tc.nano {
+					wt = wt.Truncate(time.Microsecond)
+				}
+				if !bytes.Equal(got[i].Data, want[i].Data) || !got[i].Meta.Time.Equal(wt) || got[i].Meta.Number != i+1 || got[i].Meta.Link != link {
+					t.Errorf("frame %d differs: %+v vs %+v", i+1, got[i].Meta, want[i].Meta)
+				}
+			}
+		})
+	}
+}
+
+// TestPcapng reads pcapng files with several interfaces, link types and
+// sections, including a big-endian one.
+func TestPcapng(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		frames int
+	}{
+		{"gopacket-pcapng-be-test202.pcapng", 11},
+		{"pcapplusplus-many_interfaces-1.pcapng", -1},
+		{"zeek-ldap-gap-data-missing.pcapng", 18},
+		{"pcapplusplus-pcapng-example.pcapng", -1},
+	} {
+		fs := mustRead(t, filepath.Join("../pcaps", tc.name))
+		if tc.frames >= 0 && len(fs) != tc.frames {
+			t.Errorf("%s: %d frames, want %d", tc.name, len(fs), tc.frames)
+		}
+		if len(fs) == 0 {
+			t.Errorf("%s: no frames", tc.name)
+		}
+	}
+	// One file mixing Ethernet and NULL interfaces keeps each frame's own link type.
+	links := map[frame.LinkType]bool{}
+	for _, f := range mustRead(t, "../pcaps/gopacket-pcapng-be-test202.pcapng") {
+		links[f.Meta.Link] = true
+	}
+	if len(links) < 2 {
+		t.Errorf("link types seen: %v, want Ethernet and NULL", links)
+	}
+}
+
+// TestBadFiles: every corrupt input is one clear error, and frames read
+// before the fault are still delivered.
+func TestBadFiles(t *testing.T) {
+	good, _ := os.ReadFile("../pcaps/tcpdump-print-flags.pcap")
+	for _, tc := range []struct {
+		name   string
+		data   []byte
+		open   string // expected error at Open, "" if it opens
+		frames int
+		next   string // expected error after the frames
+	}{
+		{"empty", nil, "empty file", 0, ""},
+		{"text", []byte("hello, this is not a capture"), "not a pcap or pcapng file", 0, ""},
+		{"short header", good[:10], "cut short", 0, ""},
+		{"cut in record header", good[:24+16+74+5], "", 1, "frame 2: record header cut short"},
+		{"cut in packet data", good[:24+16+20], "", 0, "frame 1: packet data cut short"},
+		{"huge record", append(append([]byte(nil), good[:24]...), 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f), "", 0, "corrupt file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := replay.Open("-", bytes.NewReader(tc.data))
+			if tc.open != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.open) {
+					t.Fatalf("Open error = %v, want %q", err, tc.open)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, err := readAll(t, f)
+			if len(fs) != tc.frames {
+				t.Errorf("%d frames before the fault, want %d", len(fs), tc.frames)
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.next) {
+				t.Errorf("error = %v, want %q", err, tc.next)
+			}
+		})
+	}
+	if _, err := replay.Open("/nonexistent/x.pcap", nil); err == nil || !strings.Contains(err.Error(), "/nonexistent/x.pcap: no such file") {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// FuzzReader: any bytes: no panic, no huge allocation, frames stay within limits.
+func FuzzReader(f *testing.F) {
+	for _, n := range []string{"tcpdump-print-flags.pcap", "zeek-tcp-retransmit-timeout.pcapng"} {
+		b, _ := os.ReadFile(filepath.Join("../pcaps", n))
+		if len(b) > 4096 {
+			b = b[:4096]
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		src, err := replay.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for i := 0; i < 1000; i++ {
+			fr, err := src.Next()
+			if err != nil {
+				return
+			}
+			if len(fr.Data) > replay.MaxFrame+16<<20 || fr.Meta.CapLen != len(fr.Data) {
+				t.Fatalf("frame of %d bytes, CapLen %d", len(fr.Data), fr.Meta.CapLen)
+			}
+		}
+	})
+}
+
+func BenchmarkRead(b *testing.B) {
+	data, err := os.ReadFile("../pcaps/zeek-http-1000-requests-one-dropped-response.pcap")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		src, _ := replay.NewReader(bytes.NewReader(data))
+		for {
+			if _, err := src.Next(); err != nil {
+				break
+			}
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "packets/s")
+}
