@@ -41,7 +41,9 @@ func TestEchoServerAndClient(t *testing.T) {
 	addr := freePort(t)
 	var srvOut, srvErr syncBuf
 	done := make(chan int)
-	go func() { done <- run([]string{"tcpscope", "server", "--addr", addr, "--max-conns", "1"}, nil, &srvOut, &srvErr) }()
+	go func() {
+		done <- run([]string{"tcpscope", "server", "--addr", addr, "--max-conns", "1"}, nil, &srvOut, &srvErr)
+	}()
 	waitListening(t, &srvOut)
 	var out, errb bytes.Buffer
 	if code := run([]string{"tcpscope", "client", addr, "hello", "network byte order"}, nil, &out, &errb); code != 0 {
