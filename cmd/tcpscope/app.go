@@ -106,6 +106,10 @@ Exit codes: 0 success, 1 runtime error, 2 bad command line, 3 send: replies diff
 			captureCommand(e),
 			demoCommand(e),
 			sendCommand(e),
+			statsCommand(e),
+			followCommand(e),
+			ladderCommand(e),
+			graphCommand(e),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return usageError("%v (see 'tcpscope %s --help')", err, c.Command.Name)

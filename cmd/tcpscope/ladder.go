@@ -1,0 +1,61 @@
+package main
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/tcpscope/tcpscope/picture"
+	"github.com/tcpscope/tcpscope/render"
+)
+
+func ladderCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "ladder",
+		Usage:     "draw one connection as a ladder (sequence) diagram in the terminal",
+		ArgsUsage: "FILE",
+		Description: `Draws connection --stream N as the sequence diagram of lecture slides:
+one vertical line per endpoint (the client on the left when the capture
+holds the SYN), time running down, and an arrow for every segment slanting
+down from its sender to its receiver. Above each arrow: the flags, the
+relative sequence number, the acknowledgement number (when ACK is set), the
+payload length (when there is data), the window and any SACK blocks. To the
+right: what the segment does, in words. Retransmissions, duplicate ACKs and
+other trouble are coloured (yellow for notes, red for warnings).
+
+The rows are evenly spaced, not to time scale: see 'tcpscope graph' for a
+picture on a time axis.
+
+Examples:
+   tcpscope ladder pcaps/tcpdump-print-flags.pcap --stream 0
+   tcpscope ladder pcaps/zeek-tcp-retransmit-fast009.pcap --stream 0 --color always | less -R`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "stream", Value: -1, Usage: "the connection `N` to draw (see 'tcpscope stats'); required"},
+			&cli.IntFlag{Name: "width", Value: 56, Usage: "`COLUMNS` between the two endpoint lines"},
+			colorFlag(),
+		},
+		Action: func(c *cli.Context) error {
+			path, err := oneFile(c, "ladder")
+			if err != nil {
+				return err
+			}
+			if c.Int("stream") < 0 {
+				return usageError("ladder needs --stream N (the connection numbers are in 'tcpscope stats %s')", path)
+			}
+			if c.Int("width") < 20 {
+				return usageError("--width must be at least 20, not %d", c.Int("width"))
+			}
+			col, err := useColor(c, e)
+			if err != nil {
+				return err
+			}
+			s, err := loadStream(c, e, path, false)
+			if err != nil {
+				return err
+			}
+			o := picture.LadderOptions{Theme: render.NewTheme(col), Width: c.Int("width"), Roles: roleNames(s)}
+			if err := picture.Ladder(e.stdout, s, o); err != nil {
+				return runtimeError(err)
+			}
+			return nil
+		},
+	}
+}

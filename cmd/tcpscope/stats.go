@@ -1,0 +1,239 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+	"github.com/urfave/cli/v2"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/pipeline"
+	"github.com/tcpscope/tcpscope/replay"
+	"github.com/tcpscope/tcpscope/session"
+)
+
+func statsCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "stats",
+		Usage:     "one line per TCP connection: who, how long, how much, how well, how it ended",
+		ArgsUsage: "FILE",
+		Description: `Reads a capture and prints one row per connection (Wireshark's tcp.stream
+numbering): the client and server (the SYN's sender is the client; "?" marks
+a guess when the capture lacks the handshake), when it started (seconds from
+the first frame) and how long it lasted, packets and bytes each way (bytes are
+whole frames, as Wireshark's Conversations window counts them; "data" is the
+TCP payload), the handshake round-trip time, retransmissions, duplicate ACKs
+and zero-window advertisements, and how it ended: closed by the side that
+sent the first FIN, half-closed, reset by the side that sent a RST, still
+open, or handshake incomplete. A totals row comes last.
+
+Use it first on an unknown capture, then look closer at one connection with
+"tcpscope ladder", "follow" or "graph" and its --stream number.
+
+Examples:
+   tcpscope stats pcaps/zeek-http-206_example_a.pcap
+   tcpscope stats capture.pcapng --json | jq '.connections[] | select(.retransmissions > 0)'`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object: connections and totals"},
+		},
+		Action: func(c *cli.Context) error {
+			path, err := oneFile(c, "stats")
+			if err != nil {
+				return err
+			}
+			src, done, err := openCapture(e, path)
+			if err != nil {
+				return runtimeError(err)
+			}
+			defer done()
+			pl := pipeline.New(src, analysis.New(analysis.Options{}))
+			var tab session.Table
+			var it pipeline.Item
+			for n := 0; ; n++ {
+				if n&1023 == 0 && c.Context.Err() != nil {
+					return runtimeError(c.Context.Err())
+				}
+				err := pl.Next(&it)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return runtimeError(fmt.Errorf("%s: %w", path, err))
+				}
+				tab.Add(&it)
+			}
+			done()
+			if c.Bool("json") {
+				return writeStatsJSON(e.stdout, &tab, pl.First.Time)
+			}
+			return writeStatsText(e.stdout, &tab, pl.First.Time)
+		},
+	}
+}
+
+// oneFile returns the single FILE argument of a command, or a usage error.
+func oneFile(c *cli.Context, name string) (string, error) {
+	if c.NArg() != 1 {
+		return "", usageError("%s takes one capture file (or - for stdin); see 'tcpscope %s --help'", name, name)
+	}
+	return c.Args().First(), nil
+}
+
+// progressMin is the file size from which reading shows a progress bar:
+// smaller captures are read before anyone could look at a bar.
+const progressMin = 32 << 20
+
+// openCapture opens a capture like replay.Open, and for a large file read
+// while stderr is a terminal draws a progress bar there (never into a pipe
+// or a log). The returned function finishes the bar and closes the file;
+// calling it twice is harmless.
+func openCapture(e *env, path string) (frame.Source, func(), error) {
+	f, ok := e.stderr.(*os.File)
+	tty := ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	var size int64
+	if tty && path != "-" {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
+	}
+	if size < progressMin {
+		rf, err := replay.Open(path, e.stdin)
+		if err != nil {
+			return nil, nil, err
+		}
+		closed := false
+		return rf, func() {
+			if !closed {
+				closed = true
+				rf.Close()
+			}
+		}, nil
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	bar := progressbar.NewOptions64(size, progressbar.OptionSetWriter(e.stderr), progressbar.OptionShowBytes(true),
+		progressbar.OptionSetDescription("reading "+path), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+	pr := progressbar.NewReader(file, bar)
+	src, err := replay.NewReader(&pr)
+	if err != nil {
+		file.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	closed := false
+	return src, func() {
+		if !closed {
+			closed = true
+			_ = bar.Finish()
+			file.Close()
+		}
+	}, nil
+}
+
+// clientText marks a client that was guessed (no handshake in the capture).
+func clientText(c *session.Conn) string {
+	if c.ClientGuessed {
+		return c.Client.String() + "?"
+	}
+	return c.Client.String()
+}
+
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+
+func rttText(c *session.Conn) string {
+	if !c.HasHandshakeRTT {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fms", float64(c.HandshakeRTT)/float64(time.Millisecond))
+}
+
+// writeStatsText prints the table with aligned columns; "c→s" is what the
+// client sent, "s→c" what the server sent.
+func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "stream\tclient\tserver\tstart\tduration\tpkts c→s\tpkts s→c\tbytes c→s\tbytes s→c\tdata c→s\tdata s→c\thandshake\tretrans\tdup acks\tzero win\tended")
+	for _, c := range tab.Conns() {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%s\n",
+			c.Stream, clientText(c), c.Server, seconds(c.First.Sub(first)), seconds(c.Duration()),
+			c.Packets[0], c.Packets[1], c.Bytes[0], c.Bytes[1], c.Payload[0], c.Payload[1],
+			rttText(c), c.Retransmissions, c.DupAcks, c.ZeroWindows, c.Ending())
+	}
+	t := tab.Totals()
+	n := len(tab.Conns())
+	fmt.Fprintf(tw, "total\t%d connection%s\t\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\t%d\t%d\t%d\t\n",
+		n, plural(n), seconds(t.First.Sub(first)), seconds(t.Last.Sub(t.First)),
+		t.Packets[0], t.Packets[1], t.Bytes[0], t.Bytes[1], t.Payload[0], t.Payload[1],
+		t.Retransmissions, t.DupAcks, t.ZeroWindows)
+	return tw.Flush()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// statsJSON is one row of "stats --json". Times are seconds (start: from
+// the capture's first frame); byte counts are whole frames ("bytes") and
+// TCP payload ("payload").
+type statsJSON struct {
+	Stream          *int      `json:"stream,omitempty"`
+	Client          string    `json:"client,omitempty"`
+	Server          string    `json:"server,omitempty"`
+	ClientGuessed   bool      `json:"client_guessed,omitempty"`
+	Start           float64   `json:"start"`
+	Duration        float64   `json:"duration"`
+	Packets         sidesJSON `json:"packets"`
+	Bytes           sidesJSON `json:"bytes"`
+	Payload         sidesJSON `json:"payload"`
+	HandshakeRTT    *float64  `json:"handshake_rtt,omitempty"`
+	Retransmissions int       `json:"retransmissions"`
+	DupAcks         int       `json:"dup_acks"`
+	ZeroWindows     int       `json:"zero_windows"`
+	Ended           string    `json:"ended,omitempty"`
+	Connections     int       `json:"connections,omitempty"`
+}
+
+type sidesJSON struct {
+	Client int `json:"client"`
+	Server int `json:"server"`
+}
+
+func writeStatsJSON(w io.Writer, tab *session.Table, first time.Time) error {
+	out := struct {
+		Connections []statsJSON `json:"connections"`
+		Totals      statsJSON   `json:"totals"`
+	}{Connections: []statsJSON{}}
+	for _, c := range tab.Conns() {
+		stream := c.Stream
+		r := statsJSON{Stream: &stream, Client: c.Client.String(), Server: c.Server.String(), ClientGuessed: c.ClientGuessed,
+			Start: c.First.Sub(first).Seconds(), Duration: c.Duration().Seconds(),
+			Packets: sidesJSON{c.Packets[0], c.Packets[1]}, Bytes: sidesJSON{c.Bytes[0], c.Bytes[1]},
+			Payload:         sidesJSON{c.Payload[0], c.Payload[1]},
+			Retransmissions: c.Retransmissions, DupAcks: c.DupAcks, ZeroWindows: c.ZeroWindows, Ended: c.Ending()}
+		if c.HasHandshakeRTT {
+			v := c.HandshakeRTT.Seconds()
+			r.HandshakeRTT = &v
+		}
+		out.Connections = append(out.Connections, r)
+	}
+	t := tab.Totals()
+	out.Totals = statsJSON{Start: t.First.Sub(first).Seconds(), Duration: t.Last.Sub(t.First).Seconds(),
+		Packets: sidesJSON{t.Packets[0], t.Packets[1]}, Bytes: sidesJSON{t.Bytes[0], t.Bytes[1]},
+		Payload:         sidesJSON{t.Payload[0], t.Payload[1]},
+		Retransmissions: t.Retransmissions, DupAcks: t.DupAcks, ZeroWindows: t.ZeroWindows, Connections: len(tab.Conns())}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,98 @@
+package picture
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tcpscope/tcpscope/render"
+	"github.com/tcpscope/tcpscope/replay"
+	"github.com/tcpscope/tcpscope/session"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func load(t *testing.T, pcap string, stream int) *session.Session {
+	t.Helper()
+	f, err := replay.Open(filepath.Join("..", "pcaps", pcap), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s, err := session.Load(context.Background(), f, session.LoadOptions{Stream: stream})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestLadderGolden compares the ladder of a clean session, a lossy one and
+// a reset one with reviewed golden files (go test -update rewrites them;
+// read the diff before committing).
+func TestLadderGolden(t *testing.T) {
+	for _, tc := range []struct{ name, pcap string }{
+		{"clean", "tcpdump-print-flags.pcap"},
+		{"lossy", "zeek-tcp-retransmit-fast009.pcap"},
+		{"reset", "pcapplusplus-one_http_stream_rst.pcap"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := load(t, tc.pcap, 0)
+			var buf bytes.Buffer
+			if err := Ladder(&buf, s, LadderOptions{Theme: render.NewTheme(false), Roles: [2]string{"client", "server"}}); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "ladder-"+tc.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("ladder differs from %s (go test -update, then review the diff):\n%s", golden, buf.String())
+			}
+			// Three rows per segment plus the header, the top and bottom bars.
+			if n, want := strings.Count(buf.String(), "\n"), 3*len(s.Segments)+3; n != want {
+				t.Errorf("%d lines, want %d for %d segments", n, want, len(s.Segments))
+			}
+		})
+	}
+}
+
+// TestLadderArrowsPointToReceiver checks the drawing's one rule: every
+// arrow head sits at the receiver's column.
+func TestLadderArrowsPointToReceiver(t *testing.T) {
+	s := load(t, "zeek-tcp-retransmit-fast009.pcap", 0)
+	var buf bytes.Buffer
+	if err := Ladder(&buf, s, LadderOptions{Theme: render.NewTheme(false), Width: 40}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	for i, g := range s.Segments {
+		head := []rune(lines[2+3*i+2])
+		switch g.Dir {
+		case 0:
+			if head[margin+40] != '>' {
+				t.Fatalf("segment #%d (left to right): %q has no '>' at the right column", g.Frame, string(head))
+			}
+		case 1:
+			if head[margin+1] != '<' {
+				t.Fatalf("segment #%d (right to left): %q has no '<' at the left column", g.Frame, string(head))
+			}
+		}
+	}
+}
+
+func TestLabel(t *testing.T) {
+	g := &session.Segment{Flags: 0x18, Seq: 1, Ack: 475, Len: 1446, Win: 6432, SACK: []session.Block{{Left: 14301, Right: 15731}}}
+	if got, want := Label(g), "PSH,ACK seq=1 ack=475 len=1446 win=6432 sack=14301-15731"; got != want {
+		t.Errorf("Label = %q, want %q", got, want)
+	}
+}
