@@ -466,3 +466,41 @@ func lineAt(b []byte, off int) []byte {
 	}
 	return b[start : off+end]
 }
+
+// TestPace: with Pace, each write leaves at its captured time after the
+// connect; without, as soon as its turn comes.
+func TestPace(t *testing.T) {
+	s := &Session{
+		Chunks: []Chunk{{Data: []byte("one"), At: 0}, {Data: []byte("two"), At: 400 * time.Millisecond}},
+		Reply:  []byte("onetwo"),
+	}
+	for _, pace := range []bool{true, false} {
+		arrived := make(chan time.Duration, 2)
+		addr := fakeServer(t, func(c *net.TCPConn) {
+			start := time.Now()
+			buf := make([]byte, 3)
+			for i := 0; i < 2; i++ {
+				if _, err := io.ReadFull(c, buf); err != nil {
+					return
+				}
+				arrived <- time.Since(start)
+				c.Write(buf)
+			}
+		})
+		res, err := Run(context.Background(), s, addr, Options{Pace: pace, Grace: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Match() {
+			t.Fatalf("pace %v: verdict %v", pace, res.Verdict)
+		}
+		<-arrived
+		gap := <-arrived
+		if pace && (gap < 350*time.Millisecond || gap > 600*time.Millisecond) {
+			t.Errorf("paced: second write arrived after %v, want about 400ms", gap)
+		}
+		if !pace && gap > 200*time.Millisecond {
+			t.Errorf("unpaced: second write arrived after %v, want at once", gap)
+		}
+	}
+}
