@@ -56,6 +56,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		// Segments are rendered into buf and handed to the stepper.
 		text.W, js.W = &buf, &buf
 	}
+	shownStreams := map[int]bool{}
 	quit := false
 	for n := 0; !quit; n++ {
 		if n&255 == 0 && ctx.Err() != nil {
@@ -101,6 +102,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			}
 		} else if o.Stream >= 0 {
 			continue
+		}
+		if r != nil {
+			shownStreams[r.Stream] = true
 		}
 		if o.Pace != nil {
 			if o.Pace.Wait(ctx, m.Time) != nil {
@@ -152,7 +156,18 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if o.JSON {
 			w = stderr
 		}
-		render.Summary(w, render.NewTheme(o.Color && !o.JSON), an.Summaries(), an.DroppedSegments())
+		sums := an.Summaries()
+		if o.Filter != nil || o.Stream >= 0 {
+			// Summarise only the connections the selection showed.
+			kept := sums[:0]
+			for _, x := range sums {
+				if shownStreams[x.Stream] {
+					kept = append(kept, x)
+				}
+			}
+			sums = kept
+		}
+		render.Summary(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments())
 	}
 	return srcErr
 }
