@@ -103,8 +103,11 @@ Exit codes: 0 success, 1 runtime error, 2 bad command line, 3 send: replies diff
 		ExitErrHandler:         func(*cli.Context, error) {}, // run() prints and exits, not urfave
 		Commands: []*cli.Command{
 			replayCommand(e),
+			decodeCommand(e),
 			captureCommand(e),
 			demoCommand(e),
+			serverCommand(e),
+			clientCommand(e),
 			sendCommand(e),
 			statsCommand(e),
 			followCommand(e),
