@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +31,10 @@ type Writer struct {
 func Create(path string, lt frame.LinkType, snaplen int) (*Writer, error) {
 	f, err := os.Create(path)
 	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return nil, fmt.Errorf("write %s: %v", path, err)
 	}
 	w := &Writer{f: f, bw: bufio.NewWriterSize(f, 1<<16), link: lt}

@@ -71,6 +71,14 @@ func SetupLoopback(mtu int) error {
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
 		return fmt.Errorf("demo: bring lo up: %v", err)
 	}
+	if mtu > 0 {
+		// Loopback would still batch segments into 64 KiB GSO packets
+		// despite the MTU; one segment per packet makes every loss and
+		// every retransmission visible. Best effort: needs iproute2.
+		if ip, err := exec.LookPath("ip"); err == nil {
+			_ = exec.Command(ip, "link", "set", "dev", "lo", "gso_max_segs", "1").Run()
+		}
+	}
 	return nil
 }
 

@@ -54,8 +54,13 @@ func binary(t *testing.T) string {
 }
 
 func runBin(t *testing.T, args ...string) (string, string, error) {
+	return runBinIn(t, "", args...)
+}
+
+func runBinIn(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -167,6 +172,48 @@ func TestDemoVariants(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDemoStep: with --step the demo waits for Enter before each event; fed
+// enough Enters it shows the whole session, and with none it stops at the
+// first event (end of input) without hanging.
+func TestDemoStep(t *testing.T) {
+	needRoot(t)
+	out, errOut, err := runBinIn(t, strings.Repeat("\n", 200), "demo", "--step", "--color", "never", "-w", filepath.Join(t.TempDir(), "s.pcap"))
+	if err != nil || !strings.Contains(out, "handshake 3/3") || !strings.Contains(out, "closed by both") {
+		t.Fatalf("demo --step: %v\n%s\n%s", err, out, errOut)
+	}
+}
+
+// TestDemoUnprivileged runs the demo as an ordinary user: it must work in a
+// user namespace without sudo where the kernel allows one.
+func TestDemoUnprivileged(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("skipping: setpriv (util-linux) not installed")
+	}
+	bin := binary(t)
+	os.Chmod(filepath.Dir(bin), 0o755)
+	dir, err := os.MkdirTemp("", "tcpscope-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o777)
+	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "demo", "--color", "never", "-w", filepath.Join(dir, "u.pcap"))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		// Allowed only with the documented one-line advice.
+		if !strings.Contains(errb.String(), "sudo") || strings.Count(strings.TrimSpace(errb.String()), "\n") > 0 {
+			t.Fatalf("demo as nobody: %v, stderr %q", err, errb.String())
+		}
+		t.Logf("user namespaces not allowed here; the demo said: %s", errb.String())
+		return
+	}
+	if !strings.Contains(out.String(), "handshake 3/3") {
+		t.Errorf("demo as nobody printed:\n%s", out.String())
 	}
 }
 
