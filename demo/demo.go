@@ -22,6 +22,7 @@ import (
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
+	"github.com/tcpscope/tcpscope/explain"
 	"github.com/tcpscope/tcpscope/pipeline"
 	"github.com/tcpscope/tcpscope/ref/echo"
 	"github.com/tcpscope/tcpscope/ref/sock"
@@ -38,6 +39,7 @@ type Options struct {
 	IPv6       bool   // use [::1] instead of 127.0.0.1
 	JSON       bool   // segments as JSON lines on stdout, socket calls on stderr
 	Color      bool
+	Explain    bool      // show every header field under each segment (tcpscope decode's view)
 	Step       bool      // wait for Enter before each event
 	Keys       io.Reader // where Step reads Enter from
 	Output     string    // capture file to write; "" = a new file in the temp directory
@@ -261,6 +263,9 @@ func printTimeline(ctx context.Context, path string, events []sock.Event, o Opti
 			err = js.Segment(m, &it.Packet, r)
 		} else {
 			err = text.Segment(m, &it.Packet, r)
+			if err == nil && o.Explain {
+				err = explain.Write(stdout, th, explain.MetaOf(&it), &it.Packet)
+			}
 		}
 		if err != nil {
 			return err

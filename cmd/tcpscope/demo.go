@@ -45,6 +45,7 @@ Examples:
 			&cli.BoolFlag{Name: "ipv6", Usage: "talk over ::1 instead of 127.0.0.1"},
 			&cli.BoolFlag{Name: "json", Usage: "segments as JSON lines on stdout; socket calls and summary on stderr"},
 			&cli.BoolFlag{Name: "step", Usage: "wait for Enter before each event"},
+			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field with its wire bytes and ntohs/ntohl value"},
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the capture to `FILE` (.pcapng or .pcap)"},
 			&cli.BoolFlag{Name: "check-privileges", Usage: "only check that the demo can capture here; exit 0 if so", Hidden: true},
 			colorFlag(),
@@ -75,7 +76,7 @@ Examples:
 			}
 			path, err := demo.Run(c.Context, demo.Options{
 				Scenario: scenario, LossPct: c.Int("loss"), SlowReader: c.Bool("slow-reader"), Reset: c.Bool("reset"),
-				IPv6: c.Bool("ipv6"), JSON: c.Bool("json"), Color: col, Step: c.Bool("step"), Keys: e.stdin,
+				IPv6: c.Bool("ipv6"), JSON: c.Bool("json"), Color: col, Step: c.Bool("step"), Keys: e.stdin, Explain: c.Bool("explain"),
 				Output: c.String("write"),
 			}, e.stdout, e.stderr)
 			if path != "" {

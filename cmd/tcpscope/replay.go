@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/replay/bpf"
 )
@@ -56,7 +57,9 @@ Examples:
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "show only connection `N` (numbered from 0, as Wireshark's tcp.stream)"},
 			&cli.StringFlag{Name: "frames", Usage: "show only frames `A-B` (1-based, inclusive; A- or -B leave an end open)"},
 			&cli.BoolFlag{Name: "no-summary", Usage: "do not print the per-connection summary"},
+			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections at once, forgetting the least recently used (bounds memory under a SYN flood; -1 = no limit)"},
 			&cli.Float64Flag{Name: "speed", Usage: "play back at the captured pace times `FACTOR` (1 = real time, 2 = twice as fast; 0 = at once)"},
+			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field: offset, wire bytes, ntohs/ntohl value, meaning (as tcpscope decode)"},
 			&cli.BoolFlag{Name: "step", Usage: "show one segment per key: Enter/space next, b back, q quit (needs a terminal)"},
 			colorFlag(),
 		},
@@ -73,7 +76,7 @@ Examples:
 				return err
 			}
 			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"),
-				Stream: c.Int("stream"), FromFrame: from, ToFrame: to, Summary: !c.Bool("no-summary")}
+				Stream: c.Int("stream"), FromFrame: from, ToFrame: to, Summary: !c.Bool("no-summary"), MaxStreams: maxStreams(c), Explain: c.Bool("explain")}
 			path := c.Args().First()
 			speed := c.Float64("speed")
 			if speed < 0 {
@@ -188,4 +191,14 @@ func countFrames(path string) (int, error) {
 		}
 		n++
 	}
+}
+
+// maxStreams reads --max-streams: 0 would mean "the default" to the
+// analyzer, which would surprise a user who typed it, so 0 and below mean
+// no limit.
+func maxStreams(c *cli.Context) int {
+	if n := c.Int("max-streams"); n > 0 {
+		return n
+	}
+	return -1
 }

@@ -116,3 +116,17 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayExplain: --explain puts decode's field view under each line.
+func TestReplayExplain(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"tcpscope", "replay", "../../pcaps/tcpdump-print-flags.pcap", "--explain", "-c", "2", "--color", "never", "--no-summary"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	s := out.String()
+	for _, w := range []string{"#1 ", "#2 ", "ntohs(da 70) = 55920", "ntohl(37 58 89 7e) = 928549246", "Source Port"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("replay --explain lacks %q", w)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/explain"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/pipeline"
 	"github.com/tcpscope/tcpscope/render"
@@ -23,6 +24,12 @@ type showOptions struct {
 	Stream             int  // only this stream; -1 = all
 	FromFrame, ToFrame int  // frame range, inclusive; 0 = open
 	Summary            bool // print the per-connection summary at the end
+	// MaxStreams is the analyzer's connection-table limit (--max-streams):
+	// 0 = analysis.DefaultMaxStreams, negative = none.
+	MaxStreams int
+	// Explain prints the field-by-field header view (tcpscope decode's)
+	// under every segment line; text mode only.
+	Explain bool
 	// Hook, when set, is called for every shown segment (the demo uses it
 	// to interleave socket calls).
 	Hook func(it *pipeline.Item)
@@ -44,8 +51,9 @@ type showOptions struct {
 // loop (Ctrl-C, also while pacing or stepping) the summary of what was read
 // is still printed and nil returned: the caller decides what that means.
 func showSegments(ctx context.Context, name string, src frame.Source, o showOptions, stdout, stderr io.Writer) error {
-	an := analysis.New(analysis.Options{})
+	an := analysis.New(analysis.Options{MaxStreams: o.MaxStreams})
 	pl := pipeline.New(src, an)
+	evictionSaid := false
 	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute}
 	js := &render.JSON{W: stdout}
 	var it pipeline.Item
@@ -85,6 +93,12 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 				continue
 			}
 		}
+		if !evictionSaid && an.EvictedStreams() > 0 {
+			// Said once, when it starts, on stderr so a live capture shows
+			// it at once; the summary gives the final count.
+			evictionSaid = true
+			fmt.Fprintf(stderr, "tcpscope: frame %d: more than %d connections at once; forgetting the least recently used ones to bound memory (--max-streams)\n", m.Number, an.MaxStreams())
+		}
 		p := &it.Packet
 		if p.TCP == nil && !p.TCPHeaderTruncated {
 			if it.DecodeErr != nil && p.IPVersion != 0 && !o.JSON {
@@ -120,6 +134,11 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			werr = js.Segment(m, p, r)
 		} else {
 			werr = text.Segment(m, p, r)
+			if werr == nil && o.Explain {
+				// The field-by-field header view under the line (in step
+				// mode it becomes part of the page a key press shows).
+				werr = explain.Write(text.W, text.Theme, explain.MetaOf(&it), p)
+			}
 		}
 		if werr != nil {
 			return werr // stdout closed (e.g. piped into head): stop quietly
@@ -168,6 +187,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			sums = kept
 		}
 		render.Summary(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments())
+		if n := an.EvictedStreams(); n > 0 {
+			fmt.Fprintf(w, "note: %d connections were evicted (least recently used, over --max-streams %d) and are not summarised; a later segment on an evicted connection started a new stream\n", n, an.MaxStreams())
+		}
 	}
 	return srcErr
 }
