@@ -17,6 +17,12 @@ type Options struct {
 	// 0 means DefaultMaxUnacked. Lower it to bound memory harder, at the
 	// cost of acks_frame/ack_rtt/bytes_in_flight once the cap is reached.
 	MaxUnacked int
+	// MaxStreams caps how many connections the analyzer keeps state for at
+	// once; 0 means DefaultMaxStreams, a negative value means no limit. When
+	// a new connection would exceed it, the least recently used one is
+	// forgotten (EvictedStreams counts them), so a flood of connections
+	// cannot exhaust memory.
+	MaxStreams int
 }
 
 // Analyzer follows every TCP connection of one capture and judges each
@@ -24,9 +30,12 @@ type Options struct {
 // segments must be added one at a time, in capture order.
 type Analyzer struct {
 	maxUnacked int
-	current    map[connKey]*conn // the newest connection on each address/port pair
-	streams    []*conn           // every connection, indexed by stream number
-	dropped    int               // segments whose state was not kept (cap, retirement)
+	maxStreams int                  // connection-table limit; negative = none
+	current    map[connKey]*lruNode // the newest connection on each address/port pair
+	lru        lruList              // every kept connection, most recently used first
+	nextStream int                  // stream number of the next new connection
+	evicted    int                  // connections forgotten to respect maxStreams
+	dropped    int                  // segments whose state was not kept (cap, retirement, eviction)
 }
 
 // New returns an Analyzer with no connections.
@@ -34,7 +43,12 @@ func New(opts Options) *Analyzer {
 	if opts.MaxUnacked <= 0 {
 		opts.MaxUnacked = DefaultMaxUnacked
 	}
-	return &Analyzer{maxUnacked: opts.MaxUnacked, current: map[connKey]*conn{}}
+	if opts.MaxStreams == 0 {
+		opts.MaxStreams = DefaultMaxStreams
+	}
+	a := &Analyzer{maxUnacked: opts.MaxUnacked, maxStreams: opts.MaxStreams, current: map[connKey]*lruNode{}}
+	a.lru.init()
+	return a
 }
 
 // DroppedSegments counts the unacknowledged segments whose state the
@@ -92,14 +106,18 @@ func keyOf(a, b netip.AddrPort) connKey {
 // copied).
 func (a *Analyzer) Add(s Segment) Result {
 	key := keyOf(s.Src, s.Dst)
-	c := a.current[key]
-	var reused *conn
-	if c == nil {
-		c = a.newConn(key, s)
-	} else if a.portsReused(c, s) {
-		reused = c
-		c = a.newConn(key, s)
+	n := a.current[key]
+	var c, reused *conn
+	switch {
+	case n == nil:
+		n = a.newConn(key, s)
+	case a.portsReused(n.c, s):
+		reused = n.c
+		n = a.newConn(key, s)
+	default:
+		a.touch(n)
 	}
+	c = n.c
 	fwd, rev := c.flows(s.Src)
 	r := Result{Frame: s.Frame, Stream: c.stream}
 	if reused != nil {
@@ -130,13 +148,19 @@ func (a *Analyzer) portsReused(c *conn, s Segment) bool {
 	return s.Flags&(SYN|ACK) == SYN && fwd.baseSet && s.Seq != fwd.baseSeq
 }
 
-func (a *Analyzer) newConn(key connKey, s Segment) *conn {
-	c := &conn{stream: len(a.streams), ends: [2]netip.AddrPort{s.Src, s.Dst}, first: s.Time}
+// newConn starts a connection, makes it the newest on its address/port pair
+// and the most recently used, and evicts the least recently used ones if the
+// table is now over its limit.
+func (a *Analyzer) newConn(key connKey, s Segment) *lruNode {
+	c := &conn{stream: a.nextStream, ends: [2]netip.AddrPort{s.Src, s.Dst}, first: s.Time}
+	a.nextStream++
 	c.flow[0].init()
 	c.flow[1].init()
-	a.streams = append(a.streams, c)
-	a.current[key] = c
-	return c
+	n := &lruNode{c: c, key: key}
+	a.lru.pushFront(n)
+	a.current[key] = n
+	a.evictOverflow(n)
+	return n
 }
 
 // analyze is Wireshark's tcp_analyze_sequence_number (first pass) plus the

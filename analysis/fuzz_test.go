@@ -71,16 +71,24 @@ func FuzzAnalyzer(f *testing.F) {
 		2, SYN, 0x12, 0x34, 0, 0, 0, 10, 1, 20, 0, 0,
 	})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		const limit = 8
-		a := New(Options{MaxUnacked: limit})
+		// Small caps on both tables, so that the fuzzer reaches the
+		// unacked-list cap and connection eviction (three endpoint pairs,
+		// port reuse) and the state stays bounded by them.
+		const limit, maxStreams = 8, 2
+		a := New(Options{MaxUnacked: limit, MaxStreams: maxStreams})
 		for _, s := range segmentsFromBytes(data) {
 			r := a.Add(s)
 			checkInvariants(t, a, s, r, limit)
-		}
-		for i, sum := range a.Summaries() {
-			if sum.Stream != i {
-				t.Fatalf("summary %d has stream %d", i, sum.Stream)
+			if a.lru.n > maxStreams || len(a.current) > maxStreams {
+				t.Fatalf("frame %d: %d connections kept, %d current; cap %d", s.Frame, a.lru.n, len(a.current), maxStreams)
 			}
+		}
+		prev := -1
+		for i, sum := range a.Summaries() {
+			if sum.Stream <= prev || sum.Stream >= a.nextStream {
+				t.Fatalf("summary %d has stream %d after %d", i, sum.Stream, prev)
+			}
+			prev = sum.Stream
 			if sum.ClientPackets+sum.ServerPackets == 0 {
 				t.Fatalf("summary %d counts no packets", i)
 			}
@@ -90,7 +98,7 @@ func FuzzAnalyzer(f *testing.F) {
 
 func checkInvariants(t *testing.T, a *Analyzer, s Segment, r Result, limit int) {
 	t.Helper()
-	if r.Frame != s.Frame || r.Stream < 0 || r.Stream >= len(a.streams) {
+	if r.Frame != s.Frame || r.Stream < 0 || r.Stream >= a.nextStream {
 		t.Fatalf("frame %d: bad frame/stream %d/%d", s.Frame, r.Frame, r.Stream)
 	}
 	if r.Note == "" {
@@ -117,7 +125,7 @@ func checkInvariants(t *testing.T, a *Analyzer, s Segment, r Result, limit int) 
 	if s.Flags&ACK == 0 && r.Ack != 0 {
 		t.Fatalf("frame %d: ack %d without the ACK flag", s.Frame, r.Ack)
 	}
-	for _, c := range a.streams {
+	for _, c := range a.conns() {
 		for i := range c.flow {
 			if len(c.flow[i].segs) > limit || len(c.flow[i].sack) > maxSACKRanges {
 				t.Fatalf("frame %d: stream %d keeps %d segments / %d SACK blocks", s.Frame, c.stream,
@@ -144,7 +152,7 @@ func TestMemoryBound(t *testing.T) {
 	for i := 0; i < total; i++ {
 		r = a.Add(seg(i+1, uint32(1000+i*10), 10, ACK))
 	}
-	conn := a.streams[0]
+	conn := a.conns()[0]
 	if got := len(conn.flow[0].segs); got != DefaultMaxUnacked {
 		t.Fatalf("kept %d unacked segments, want the cap %d", got, DefaultMaxUnacked)
 	}
@@ -175,7 +183,7 @@ func TestRetireAfterFINs(t *testing.T) {
 	add(4, c, srv, 101, 501, FIN|ACK)
 	add(5, srv, c, 501, 102, FIN|ACK)
 	add(6, c, srv, 102, 502, ACK)
-	conn := a.streams[0]
+	conn := a.conns()[0]
 	if !conn.retired || a.DroppedSegments() != 0 {
 		t.Fatalf("retired %v, dropped %d; want true, 0", conn.retired, a.DroppedSegments())
 	}

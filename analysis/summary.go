@@ -66,11 +66,13 @@ type Summary struct {
 	StateDropped bool
 }
 
-// Summaries returns one Summary per connection seen so far, by stream number.
+// Summaries returns one Summary per connection seen so far and still kept
+// (see EvictedStreams), by stream number.
 // It can be called at any time; later Adds do not change the returned slice.
 func (a *Analyzer) Summaries() []Summary {
-	out := make([]Summary, 0, len(a.streams))
-	for _, c := range a.streams {
+	kept := a.conns()
+	out := make([]Summary, 0, len(kept))
+	for _, c := range kept {
 		cl := c.client
 		if !c.clientSet {
 			cl = 0

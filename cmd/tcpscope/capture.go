@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
 )
 
@@ -38,6 +39,7 @@ Examples:
 			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, Value: capture.DefaultSnaplen, Usage: "keep at most `BYTES` of each frame"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (shared/spec/packet-json.md)"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers"},
+			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections at once, forgetting the least recently used (bounds memory under a SYN flood; -1 = no limit)"},
 			&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces you can capture on, and exit"},
 			&cli.StringFlag{Name: "run", Usage: "run `CMD` (with sh -c) once capture has started; stop when it exits"},
 			colorFlag(),
@@ -87,7 +89,7 @@ Examples:
 				}()
 			}
 			fmt.Fprintf(e.stderr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
-			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true}
+			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c)}
 			showErr := showSegments(ctx, h.Interface(), tee, o, e.stdout, e.stderr)
 			if st, err := h.Stats(); err == nil {
 				fmt.Fprintf(e.stderr, "tcpscope: %d packets received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", st.Received, st.Dropped, st.IfDropped)

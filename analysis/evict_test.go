@@ -1,0 +1,106 @@
+package analysis
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// synFlood returns the i-th SYN of a flood from distinct source ports and
+// addresses to one server, as a spoofing attacker sends them.
+func synFlood(i int, now time.Time) Segment {
+	src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+	return Segment{Frame: i + 1, Time: now.Add(time.Duration(i) * time.Microsecond), Src: src,
+		Dst: netip.MustParseAddrPort("192.0.2.80:80"), Seq: uint32(i) * 2654435761, Flags: SYN,
+		Window: 64240, MSS: 1460, WScale: 7}
+}
+
+// TestEvictLRU: with a cap of 3, the least recently *used* connection goes,
+// not the oldest one; the count says so; the evicted pair starts a new
+// stream when it comes back; summaries list only what is kept, in stream
+// order.
+func TestEvictLRU(t *testing.T) {
+	a := New(Options{MaxStreams: 3})
+	now := time.Unix(1700000000, 0)
+	add := func(i int) Result { return a.Add(synFlood(i, now)) }
+	for i := 0; i < 3; i++ {
+		add(i)
+	}
+	add(0) // retransmitted SYN: stream 0 is now the most recently used
+	add(3) // a fourth connection evicts stream 1, the least recently used
+	if a.EvictedStreams() != 1 {
+		t.Fatalf("evicted %d, want 1", a.EvictedStreams())
+	}
+	var got []int
+	for _, s := range a.Summaries() {
+		got = append(got, s.Stream)
+	}
+	if len(got) != 3 || got[0] != 0 || got[1] != 2 || got[2] != 3 {
+		t.Fatalf("kept streams %v, want [0 2 3]", got)
+	}
+	if r := add(1); r.Stream != 4 {
+		t.Fatalf("evicted pair came back as stream %d, want the new stream 4", r.Stream)
+	}
+	if a.EvictedStreams() != 2 || a.lru.n != 3 || len(a.current) != 3 {
+		t.Fatalf("evicted %d, kept %d, current %d; want 2, 3, 3", a.EvictedStreams(), a.lru.n, len(a.current))
+	}
+}
+
+// TestEvictReusedPorts: a connection replaced by port reuse is no longer
+// "current" but is still kept (its summary) until it ages out; evicting it
+// must not remove its successor from the table.
+func TestEvictReusedPorts(t *testing.T) {
+	a := New(Options{MaxStreams: 2})
+	now := time.Unix(1700000000, 0)
+	s := synFlood(0, now)
+	a.Add(s)
+	s.Seq += 1000 // new ISN on the same ports: a new connection
+	s.Frame, s.Time = 2, s.Time.Add(time.Second)
+	if r := a.Add(s); r.Stream != 1 || !r.Flags.Has(ReusedPorts) {
+		t.Fatalf("reuse: stream %d flags %v", r.Stream, r.Flags.Names())
+	}
+	a.Add(synFlood(5, now)) // evicts stream 0, the replaced one
+	if a.EvictedStreams() != 1 || len(a.current) != 2 {
+		t.Fatalf("evicted %d, current %d; want 1, 2", a.EvictedStreams(), len(a.current))
+	}
+	s.Frame, s.Time = 4, s.Time.Add(time.Second)
+	if r := a.Add(s); r.Stream != 1 {
+		t.Fatalf("successor lost: retransmitted SYN went to stream %d, want 1", r.Stream)
+	}
+}
+
+// TestMillionSYNsBounded feeds a million-connection SYN flood through the
+// analyzer with the default cap: the table never holds more than
+// DefaultMaxStreams connections and the live heap afterwards stays far
+// below what a million connections would take.
+func TestMillionSYNsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the million-connection flood")
+	}
+	const n = 1000000
+	a := New(Options{})
+	now := time.Unix(1700000000, 0)
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		a.Add(synFlood(i, now))
+	}
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if a.lru.n != DefaultMaxStreams || a.EvictedStreams() != n-DefaultMaxStreams {
+		t.Fatalf("kept %d, evicted %d; want %d, %d", a.lru.n, a.EvictedStreams(), DefaultMaxStreams, n-DefaultMaxStreams)
+	}
+	live := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	perConn := live / DefaultMaxStreams
+	t.Logf("1M SYNs: %d connections kept, %d evicted, live heap %.1f MiB (%d B per kept connection), peak heap sys %.1f MiB",
+		a.lru.n, a.EvictedStreams(), float64(live)/(1<<20), perConn, float64(after.HeapSys)/(1<<20))
+	// A kept half-open connection costs well under 2 KiB; the bound is
+	// what a million of them would need divided by five.
+	if live > 200<<20 {
+		t.Fatalf("live heap grew by %d MiB after a capped flood", live>>20)
+	}
+	runtime.KeepAlive(a)
+}
