@@ -83,7 +83,7 @@ type Result struct {
 	DupAckFrame   int           // tcp.analysis.duplicate_ack_frame: the original ACK's frame
 
 	Severity Severity // the highest Wireshark expert level among Flags and Conn
-	Note     string   // what happened, in words a student understands
+	Note     Note     // what happened, in words a student understands (written on demand)
 
 	// StateDropped is true when the analyzer had to forget unacknowledged
 	// segments of this connection (the MaxUnacked cap, or retirement after a

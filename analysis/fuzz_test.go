@@ -101,7 +101,7 @@ func checkInvariants(t *testing.T, a *Analyzer, s Segment, r Result, limit int) 
 	if r.Frame != s.Frame || r.Stream < 0 || r.Stream >= a.nextStream {
 		t.Fatalf("frame %d: bad frame/stream %d/%d", s.Frame, r.Frame, r.Stream)
 	}
-	if r.Note == "" {
+	if r.Note.String() == "" {
 		t.Fatalf("frame %d: empty note", s.Frame)
 	}
 	if (r.DupAckNum > 0) != r.Flags.Has(DuplicateAck) {

@@ -1,133 +1,276 @@
 package analysis
 
 import (
-	"fmt"
 	"net/netip"
-	"strings"
+	"strconv"
 	"time"
 )
 
-// note writes the plain-language annotation of one segment. It reads the
-// analysis result and the connection state, and changes nothing.
+// Note is the plain-language annotation of one segment. It holds only the
+// few numbers the words are made from, captured when the segment was
+// analysed, and writes the words when asked (String, AppendTo): formatting a
+// sentence per segment with fmt cost about six allocations, and most notes
+// of a million-packet replay into `stats`, a filter or --stream are never
+// shown. A Note is a plain value: it stays valid after later segments, and
+// its text is the same whenever it is written.
 //
 // Words are chosen for a student: "client" is the side that sent the first
 // SYN (or received the first SYN-ACK); with no handshake in the capture it
 // is the side with the higher port, and the note says it is a guess.
-func note(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts, reused *conn) string {
-	var parts []string
-	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
-	who := c.role(s.Src)
-	other := c.role(s.Dst)
-	rel := func(seq uint32) uint32 { return seq - fwd.baseSeq }
+type Note struct {
+	set bool // made by the analyzer (the zero Note writes nothing)
+
+	// The verdicts of the Result.
+	flags                  Flags
+	dupAckNum, dupAckFrame int
+	win                    uint32
+	acksFrame              int
+	ackRTT                 time.Duration
+	hasAckRTT              bool
+
+	// The segment.
+	segFlags         uint8
+	sackPerm         bool
+	seq, ack         uint32 // raw
+	baseSeq          uint32 // the sender's base, for relative byte ranges
+	segLen           int
+	mss, wscale      int
+	frame            int
+	src              netip.AddrPort
+	who, other       string // role of the sender and of the receiver
+	guessed, dropped bool   // no handshake seen; some state was dropped
+
+	// Facts about the connection at that segment.
+	reused                   bool // a new connection on the pair of reusedStream
+	reusedStream             int
+	origFrame                int
+	origAfter                time.Duration // since the original transmission
+	dupAcks                  int
+	expected                 uint32
+	ackedSeq, prevAck        uint32
+	prevAckSet               bool
+	fwdSawSYN, revSawSYN     bool
+	fwdFinFrame, revFinFrame int
+	establishes              bool // the third packet of the handshake
+	irtt                     time.Duration
+}
+
+// note captures what the annotation of one segment needs. It reads the
+// analysis result and the connection state; the only state it changes is
+// the connection's "established" mark, set by the handshake's third packet
+// so that exactly one segment says so.
+func note(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts, reused *conn) Note {
+	n := Note{
+		set:   true,
+		flags: r.Flags, dupAckNum: r.DupAckNum, dupAckFrame: r.DupAckFrame, win: r.Win,
+		acksFrame: r.AcksFrame, ackRTT: r.AckRTT, hasAckRTT: r.HasAckRTT,
+		segFlags: s.Flags, sackPerm: s.SACKPerm, seq: s.Seq, ack: s.Ack, baseSeq: fwd.baseSeq,
+		segLen: s.Len, mss: s.MSS, wscale: s.WScale, frame: s.Frame, src: s.Src,
+		who: c.role(s.Src), other: c.role(s.Dst),
+		guessed: !c.clientSet, dropped: r.StateDropped || fwd.dropped || rev.dropped,
+		origFrame: x.origFrame, dupAcks: x.dupAcks, expected: x.expected,
+		ackedSeq: x.ackedSeq, prevAck: x.prevAck, prevAckSet: x.prevAckSet,
+		fwdSawSYN: fwd.sawSYN, revSawSYN: rev.sawSYN, fwdFinFrame: fwd.finFrame, revFinFrame: rev.finFrame,
+		irtt: c.irtt,
+	}
+	if reused != nil {
+		n.reused, n.reusedStream = true, reused.stream
+	}
+	if x.origFrame != 0 {
+		n.origAfter = s.Time.Sub(x.origTime)
+	}
+	if s.Flags&(SYN|RST) == 0 && s.Flags&ACK != 0 && !c.established && c.synAckSeen && c.hasIRTT && r.AcksFrame != 0 {
+		c.established = true
+		n.establishes = true
+	}
+	return n
+}
+
+// String returns the note's text; "" for the zero Note.
+func (n Note) String() string {
+	if !n.set {
+		return ""
+	}
+	var buf [160]byte
+	return string(n.AppendTo(buf[:0]))
+}
+
+// IsZero reports whether n is the zero Note (no analysis, nothing to say).
+func (n *Note) IsZero() bool { return !n.set }
+
+// AppendTo appends the note's text to b and returns the extended buffer;
+// with a buffer of sufficient capacity it allocates nothing. The zero Note
+// appends nothing.
+func (n *Note) AppendTo(b []byte) []byte {
+	if !n.set {
+		return b
+	}
+	start := len(b)
+	// sep starts the next part: "; " after any earlier one.
+	sep := func(b []byte) []byte {
+		if len(b) > start {
+			b = append(b, "; "...)
+		}
+		return b
+	}
+	rel := n.seq - n.baseSeq
 
 	// The verdicts first: they are what a student should notice.
 	switch {
-	case r.Flags&ReusedPorts != 0 && reused != nil:
-		add("new connection on the same ports as stream %d", reused.stream)
-	case r.Flags&ReusedPorts != 0:
-		add("SYN-ACK with a new ISN on the ports of this connection (ports reused)")
+	case n.flags&ReusedPorts != 0 && n.reused:
+		b = append(sep(b), "new connection on the same ports as stream "...)
+		b = strconv.AppendInt(b, int64(n.reusedStream), 10)
+	case n.flags&ReusedPorts != 0:
+		b = append(sep(b), "SYN-ACK with a new ISN on the ports of this connection (ports reused)"...)
 	}
 	switch {
-	case r.Flags&FastRetransmission != 0:
-		add("fast retransmission after %d duplicate ACKs", x.dupAcks)
-	case r.Flags&SpuriousRetransmission != 0:
-		add("spurious retransmission: bytes %s were already acknowledged", byteRange(rel(s.Seq), s.Len))
-	case r.Flags&Retransmission != 0 && x.origFrame != 0:
-		add("retransmission of #%d (bytes %s) after %s without an ACK",
-			x.origFrame, byteRange(rel(s.Seq), s.Len), human(s.Time.Sub(x.origTime)))
-	case r.Flags&Retransmission != 0:
-		add("retransmission (bytes %s)", byteRange(rel(s.Seq), s.Len))
-	case r.Flags&OutOfOrder != 0:
-		add("out of order: older data arriving after newer data")
+	case n.flags&FastRetransmission != 0:
+		b = append(sep(b), "fast retransmission after "...)
+		b = strconv.AppendInt(b, int64(n.dupAcks), 10)
+		b = append(b, " duplicate ACKs"...)
+	case n.flags&SpuriousRetransmission != 0:
+		b = append(sep(b), "spurious retransmission: bytes "...)
+		b = appendByteRange(b, rel, n.segLen)
+		b = append(b, " were already acknowledged"...)
+	case n.flags&Retransmission != 0 && n.origFrame != 0:
+		b = append(sep(b), "retransmission of #"...)
+		b = strconv.AppendInt(b, int64(n.origFrame), 10)
+		b = append(b, " (bytes "...)
+		b = appendByteRange(b, rel, n.segLen)
+		b = append(b, ") after "...)
+		b = appendHuman(b, n.origAfter)
+		b = append(b, " without an ACK"...)
+	case n.flags&Retransmission != 0:
+		b = append(sep(b), "retransmission (bytes "...)
+		b = appendByteRange(b, rel, n.segLen)
+		b = append(b, ')')
+	case n.flags&OutOfOrder != 0:
+		b = append(sep(b), "out of order: older data arriving after newer data"...)
 	}
-	if r.Flags&LostSegment != 0 {
-		add("previous segment not captured: %d bytes before this one are missing", s.Seq-x.expected)
+	if n.flags&LostSegment != 0 {
+		b = append(sep(b), "previous segment not captured: "...)
+		b = strconv.AppendUint(b, uint64(n.seq-n.expected), 10)
+		b = append(b, " bytes before this one are missing"...)
 	}
-	if r.Flags&AckLostSegment != 0 {
-		add("acknowledges data the capture never saw")
+	if n.flags&AckLostSegment != 0 {
+		b = append(sep(b), "acknowledges data the capture never saw"...)
 	}
-	if r.Flags&DuplicateAck != 0 {
-		add("duplicate ACK #%d of #%d", r.DupAckNum, r.DupAckFrame)
+	if n.flags&DuplicateAck != 0 {
+		b = append(sep(b), "duplicate ACK #"...)
+		b = strconv.AppendInt(b, int64(n.dupAckNum), 10)
+		b = append(b, " of #"...)
+		b = strconv.AppendInt(b, int64(n.dupAckFrame), 10)
 	}
-	if r.Flags&ZeroWindowProbe != 0 {
-		add("zero window probe: 1 byte to test whether the %s has room again", other)
+	if n.flags&ZeroWindowProbe != 0 {
+		b = append(sep(b), "zero window probe: 1 byte to test whether the "...)
+		b = append(b, n.other...)
+		b = append(b, " has room again"...)
 	}
-	if r.Flags&ZeroWindowProbeAck != 0 {
-		add("answer to the zero window probe: still no room")
+	if n.flags&ZeroWindowProbeAck != 0 {
+		b = append(sep(b), "answer to the zero window probe: still no room"...)
 	}
-	if r.Flags&ZeroWindow != 0 {
-		add("zero window: receiver has no room")
+	if n.flags&ZeroWindow != 0 {
+		b = append(sep(b), "zero window: receiver has no room"...)
 	}
-	if r.Flags&WindowFull != 0 {
-		add("receiver window is full")
+	if n.flags&WindowFull != 0 {
+		b = append(sep(b), "receiver window is full"...)
 	}
-	if r.Flags&WindowUpdate != 0 {
-		add("window update: %s can now receive %d bytes", who, r.Win)
+	if n.flags&WindowUpdate != 0 {
+		b = append(sep(b), "window update: "...)
+		b = append(b, n.who...)
+		b = append(b, " can now receive "...)
+		b = strconv.AppendUint(b, uint64(n.win), 10)
+		b = append(b, " bytes"...)
 	}
-	if r.Flags&KeepAlive != 0 {
-		add("keep-alive: %s checks that the connection is still there", who)
+	if n.flags&KeepAlive != 0 {
+		b = append(sep(b), "keep-alive: "...)
+		b = append(b, n.who...)
+		b = append(b, " checks that the connection is still there"...)
 	}
-	if r.Flags&KeepAliveAck != 0 {
-		add("keep-alive answered")
+	if n.flags&KeepAliveAck != 0 {
+		b = append(sep(b), "keep-alive answered"...)
 	}
 
 	// Then what the segment does in the life of the connection.
-	flags := s.Flags
+	flags := n.segFlags
 	switch {
 	case flags&SYN != 0 && flags&ACK == 0:
-		add("handshake 1/3: %s asks to connect (%s)", who, synOptions(s))
+		b = append(sep(b), "handshake 1/3: "...)
+		b = append(b, n.who...)
+		b = append(b, " asks to connect ("...)
+		b = n.appendSYNOptions(b)
+		b = append(b, ')')
 	case flags&SYN != 0:
-		add("handshake 2/3: %s accepts (SYN-ACK, %s)", who, synOptions(s))
+		b = append(sep(b), "handshake 2/3: "...)
+		b = append(b, n.who...)
+		b = append(b, " accepts (SYN-ACK, "...)
+		b = n.appendSYNOptions(b)
+		b = append(b, ')')
 	case flags&RST != 0:
-		if rev.sawSYN && !fwd.sawSYN {
-			add("connection reset by %s (port closed)", s.Src)
+		b = append(sep(b), "connection reset by "...)
+		b = n.src.AppendTo(b)
+		if n.revSawSYN && !n.fwdSawSYN {
+			b = append(b, " (port closed)"...)
 		} else {
-			add("connection reset by %s (%s)", s.Src, who)
+			b = append(b, " ("...)
+			b = append(b, n.who...)
+			b = append(b, ')')
 		}
 	case flags&FIN != 0:
-		step := 1
-		if rev.finFrame != 0 && rev.finFrame < s.Frame {
-			step = 3
+		step := byte('1')
+		if n.revFinFrame != 0 && n.revFinFrame < n.frame {
+			step = '3'
 		}
-		add("%s closes its side (FIN %d/4)", who, step)
+		b = append(sep(b), n.who...)
+		b = append(b, " closes its side (FIN "...)
+		b = append(b, step, '/', '4', ')')
 	}
-	if flags&(SYN|RST) == 0 && flags&ACK != 0 && !c.established && c.synAckSeen && c.hasIRTT && r.AcksFrame != 0 {
-		c.established = true
-		add("handshake 3/3: connection established in %s", human(c.irtt))
-	} else if flags&ACK != 0 && rev.finFrame != 0 && r.AcksFrame == rev.finFrame {
-		step := 2
-		if fwd.finFrame != 0 && fwd.finFrame < rev.finFrame {
-			step = 4
+	if n.establishes {
+		b = append(sep(b), "handshake 3/3: connection established in "...)
+		b = appendHuman(b, n.irtt)
+	} else if flags&ACK != 0 && n.revFinFrame != 0 && n.acksFrame == n.revFinFrame {
+		step := byte('2')
+		if n.fwdFinFrame != 0 && n.fwdFinFrame < n.revFinFrame {
+			step = '4'
 		}
-		add("acknowledges the %s's FIN (%d/4)", other, step)
-	} else if r.AcksFrame != 0 && flags&SYN == 0 {
-		acked := s.Ack - x.ackedSeq
-		if x.prevAckSet && seqGT(s.Ack, x.prevAck) {
-			acked = s.Ack - x.prevAck
+		b = append(sep(b), "acknowledges the "...)
+		b = append(b, n.other...)
+		b = append(b, "'s FIN ("...)
+		b = append(b, step, '/', '4', ')')
+	} else if n.acksFrame != 0 && flags&SYN == 0 {
+		acked := n.ack - n.ackedSeq
+		if n.prevAckSet && seqGT(n.ack, n.prevAck) {
+			acked = n.ack - n.prevAck
 		}
-		if r.HasAckRTT {
-			add("acks %d bytes sent in #%d (rtt %s)", acked, r.AcksFrame, human(r.AckRTT))
-		} else {
-			add("acks %d bytes sent in #%d", acked, r.AcksFrame)
+		b = append(sep(b), "acks "...)
+		b = strconv.AppendUint(b, uint64(acked), 10)
+		b = append(b, " bytes sent in #"...)
+		b = strconv.AppendInt(b, int64(n.acksFrame), 10)
+		if n.hasAckRTT {
+			b = append(b, " (rtt "...)
+			b = appendHuman(b, n.ackRTT)
+			b = append(b, ')')
 		}
 	}
-	if s.Len > 0 && r.Flags&(anyRetransmission|ZeroWindowProbe|KeepAlive) == 0 {
-		add("%d bytes of data", s.Len)
+	if n.segLen > 0 && n.flags&(anyRetransmission|ZeroWindowProbe|KeepAlive) == 0 {
+		b = sep(b)
+		b = strconv.AppendInt(b, int64(n.segLen), 10)
+		b = append(b, " bytes of data"...)
 	}
-	if len(parts) == 0 {
+	if len(b) == start {
 		if flags&ACK != 0 {
-			add("ACK, nothing new to acknowledge")
+			b = append(b, "ACK, nothing new to acknowledge"...)
 		} else {
-			add("segment with no data")
+			b = append(b, "segment with no data"...)
 		}
 	}
-	if !c.clientSet {
-		parts = append(parts, "(no handshake seen: client guessed from the higher port)")
+	if n.guessed {
+		b = append(b, "; (no handshake seen: client guessed from the higher port)"...)
 	}
-	if r.StateDropped || fwd.dropped || rev.dropped {
-		parts = append(parts, "(some analysis state was dropped to bound memory)")
+	if n.dropped {
+		b = append(b, "; (some analysis state was dropped to bound memory)"...)
 	}
-	return strings.Join(parts, "; ")
+	return b
 }
 
 // role names the end at ep: "client" or "server". Without a SYN or SYN-ACK
@@ -147,48 +290,55 @@ func (c *conn) role(ep netip.AddrPort) string {
 	return "server"
 }
 
-// synOptions describes a SYN's ISN and options, e.g.
+// appendSYNOptions describes a SYN's ISN and options, e.g.
 // "ISN 3405691582, MSS 65495, wscale 7, SACK ok".
-func synOptions(s Segment) string {
-	out := fmt.Sprintf("ISN %d", s.Seq)
-	if s.MSS >= 0 {
-		out += fmt.Sprintf(", MSS %d", s.MSS)
+func (n *Note) appendSYNOptions(b []byte) []byte {
+	b = append(b, "ISN "...)
+	b = strconv.AppendUint(b, uint64(n.seq), 10)
+	if n.mss >= 0 {
+		b = append(b, ", MSS "...)
+		b = strconv.AppendInt(b, int64(n.mss), 10)
 	}
-	if s.WScale >= 0 {
-		out += fmt.Sprintf(", wscale %d", s.WScale)
+	if n.wscale >= 0 {
+		b = append(b, ", wscale "...)
+		b = strconv.AppendInt(b, int64(n.wscale), 10)
 	}
-	if s.SACKPerm {
-		out += ", SACK ok"
+	if n.sackPerm {
+		b = append(b, ", SACK ok"...)
 	}
-	if s.Len > 0 {
-		out += fmt.Sprintf(", %d bytes of data", s.Len)
+	if n.segLen > 0 {
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(n.segLen), 10)
+		b = append(b, " bytes of data"...)
 	}
-	return out
+	return b
 }
 
-// byteRange writes relative bytes [from, from+n) as "from–to".
-func byteRange(from uint32, n int) string {
+// appendByteRange writes relative bytes [from, from+n) as "from–to".
+func appendByteRange(b []byte, from uint32, n int) []byte {
+	b = strconv.AppendUint(b, uint64(from), 10)
 	if n <= 0 {
-		return fmt.Sprintf("%d", from)
+		return b
 	}
-	return fmt.Sprintf("%d–%d", from, from+uint32(n)-1)
+	b = append(b, "–"...)
+	return strconv.AppendUint(b, uint64(from+uint32(n)-1), 10)
 }
 
-// human writes a duration with a unit a student reads at a glance:
+// appendHuman writes a duration with a unit a student reads at a glance:
 // "41 µs", "3.2 ms", "204 ms", "1.5 s".
-func human(d time.Duration) string {
+func appendHuman(b []byte, d time.Duration) []byte {
 	switch {
 	case d < 0:
-		return "-" + human(-d)
+		return appendHuman(append(b, '-'), -d)
 	case d < time.Microsecond:
-		return fmt.Sprintf("%d ns", d.Nanoseconds())
+		return append(strconv.AppendInt(b, d.Nanoseconds(), 10), " ns"...)
 	case d < time.Millisecond:
-		return fmt.Sprintf("%d µs", d.Microseconds())
+		return append(strconv.AppendInt(b, d.Microseconds(), 10), " µs"...)
 	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 1, 64), " ms"...)
 	case d < time.Second:
-		return fmt.Sprintf("%d ms", d.Milliseconds())
+		return append(strconv.AppendInt(b, d.Milliseconds(), 10), " ms"...)
 	default:
-		return fmt.Sprintf("%.1f s", d.Seconds())
+		return append(strconv.AppendFloat(b, d.Seconds(), 'f', 1, 64), " s"...)
 	}
 }

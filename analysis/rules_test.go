@@ -185,10 +185,10 @@ func TestRules(t *testing.T) {
 				if r.DupAckNum != st.dupAckNum {
 					t.Errorf("#%d dup_ack_num = %d, want %d", frame, r.DupAckNum, st.dupAckNum)
 				}
-				if !strings.Contains(r.Note, st.note) {
+				if !strings.Contains(r.Note.String(), st.note) {
 					t.Errorf("#%d note = %q, want it to contain %q", frame, r.Note, st.note)
 				}
-				if r.Note == "" {
+				if r.Note.String() == "" {
 					t.Errorf("#%d has an empty note", frame)
 				}
 			}
@@ -246,7 +246,7 @@ func TestMidstreamGuess(t *testing.T) {
 	if r.Seq != 1 || r.Ack != 1 {
 		t.Errorf("relative seq/ack = %d/%d, want 1/1", r.Seq, r.Ack)
 	}
-	if !strings.Contains(r.Note, "client guessed from the higher port") {
+	if !strings.Contains(r.Note.String(), "client guessed from the higher port") {
 		t.Errorf("note %q does not say the client is guessed", r.Note)
 	}
 	s := a.Summaries()

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
@@ -140,9 +141,9 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 			b = append(b, `,"dup_ack_num":`...)
 			b = strconv.AppendInt(b, int64(r.DupAckNum), 10)
 		}
-		if r.Note != "" {
+		if !r.Note.IsZero() {
 			b = append(b, `,"note":`...)
-			b = strconv.AppendQuote(b, r.Note)
+			b = appendQuoted(b, func(b []byte) []byte { return r.Note.AppendTo(b) })
 		}
 		if s := r.Severity.String(); s != "" {
 			b = append(b, `,"severity":"`...)
@@ -162,9 +163,14 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = append(b, `,"ip_hlim":`...)
 		b = strconv.AppendUint(b, uint64(p.IPv6.HopLimit()), 10)
 	}
-	if o := OptionsShort(p); o != "" {
-		b = append(b, `,"options":`...)
-		b = strconv.AppendQuote(b, o)
+	// The options text is plain ASCII without quotes or backslashes
+	// (AppendOptionsShort promises it): no escaping needed.
+	at := len(b)
+	b = AppendOptionsShort(append(b, `,"options":"`...), p)
+	if len(b) == at+len(`,"options":"`) {
+		b = b[:at] // no options, no key
+	} else {
+		b = append(b, '"')
 	}
 	if p.Options.Malformed != "" {
 		b = append(b, `,"options_error":`...)
@@ -176,4 +182,30 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	j.buf = b
 	_, err := j.W.Write(b)
 	return err
+}
+
+// appendQuoted appends, as a quoted string exactly as strconv.AppendQuote
+// would write it, the text that write appends. Text that needs no escaping
+// (printable, valid UTF-8, no quote or backslash: every note) is quoted in
+// place, without the string strconv.AppendQuote would need.
+func appendQuoted(b []byte, write func([]byte) []byte) []byte {
+	at := len(b)
+	b = write(append(b, '"'))
+	raw := b[at+1:]
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || c == '"' || c == '\\' {
+				return strconv.AppendQuote(b[:at], string(raw))
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n == 1 || !strconv.IsPrint(r) {
+			return strconv.AppendQuote(b[:at], string(raw))
+		}
+		i += n
+	}
+	return append(b, '"')
 }

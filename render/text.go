@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fatih/color"
+
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
@@ -16,51 +18,117 @@ import (
 // the analyzer's note at the end:
 //
 //	#3   0.000101  127.0.0.1:55920 → 127.0.0.1:7000  [ACK]  seq 1 ack 1 len 0 win 65536  ▸ handshake 3/3: connection established in 41 µs
+//
+// Each line is appended into a buffer the Text keeps and reuses, with
+// strconv rather than fmt, and written with one Write: a replay prints
+// millions of lines, and without colour a line costs no allocation. (With
+// colour on, each coloured piece goes through fatih/color, which allocates;
+// that is only for terminals, which are slower than that anyway.)
 type Text struct {
 	W        io.Writer
 	Theme    Theme
 	Absolute bool      // print raw sequence numbers instead of relative ones (tcpdump -S)
 	Start    time.Time // time 0 for the relative-time column (the first frame)
+	buf      []byte
+}
+
+// paintFrom colours b[from:] with c when colour is on.
+func (t *Text) paintFrom(b []byte, from int, c *color.Color) []byte {
+	if !t.Theme.Enabled || c == nil {
+		return b
+	}
+	s := c.Sprint(string(b[from:]))
+	return append(b[:from], s...)
 }
 
 // Segment prints one analyzed TCP segment. r may be nil (no analysis).
 func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error {
-	var b strings.Builder
-	th := t.Theme
-	fmt.Fprintf(&b, "%s %s  ", th.Dim(pad("#"+strconv.Itoa(m.Number), 6)), th.Dim(RelTime(m.Time, t.Start)))
+	th := &t.Theme
+	b := t.appendHead(t.buf[:0], m)
 	if p.TCP == nil {
-		b.WriteString(th.Addr(p.Src.String()) + " → " + th.Addr(p.Dst.String()) + "  " + th.Warn("TCP header cut short by the snaplen ("+strconv.Itoa(len(p.TCPPartial))+" of 20 bytes captured)"))
-		b.WriteByte('\n')
-		_, err := io.WriteString(t.W, b.String())
-		return err
+		at := len(b)
+		b = p.Src.AppendTo(b)
+		b = t.paintFrom(b, at, th.addr)
+		b = append(b, " → "...)
+		at = len(b)
+		b = p.Dst.AppendTo(b)
+		b = t.paintFrom(b, at, th.addr)
+		b = append(b, "  "...)
+		at = len(b)
+		b = append(b, "TCP header cut short by the snaplen ("...)
+		b = strconv.AppendInt(b, int64(len(p.TCPPartial)), 10)
+		b = append(b, " of 20 bytes captured)"...)
+		b = t.paintFrom(b, at, th.warn)
+		return t.flush(append(b, '\n'))
 	}
-	src, dst := p.SrcAddrPort().String(), p.DstAddrPort().String()
-	b.WriteString(th.Addr(src) + " → " + th.Addr(dst) + "  ")
-	b.WriteString(th.Flags("[" + strings.Join(FlagNames(p.TCP.Flags()), ",") + "]"))
+	at := len(b)
+	b = p.SrcAddrPort().AppendTo(b)
+	b = t.paintFrom(b, at, th.addr)
+	b = append(b, " → "...)
+	at = len(b)
+	b = p.DstAddrPort().AppendTo(b)
+	b = t.paintFrom(b, at, th.addr)
+	b = append(b, "  "...)
+	at = len(b)
+	b = appendFlagNames(append(b, '['), p.TCP.Flags())
+	b = append(b, ']')
+	b = t.paintFrom(b, at, th.flags)
 	seq, ack := p.TCP.Seq(), p.TCP.Ack()
 	win := uint32(p.TCP.Window())
 	if r != nil && !t.Absolute {
 		seq, ack, win = r.Seq, r.Ack, r.Win
 	}
-	fmt.Fprintf(&b, "  seq %d", seq)
+	b = strconv.AppendUint(append(b, "  seq "...), uint64(seq), 10)
 	if p.TCP.Has(decode.FlagACK) {
-		fmt.Fprintf(&b, " ack %d", ack)
+		b = strconv.AppendUint(append(b, " ack "...), uint64(ack), 10)
 	}
-	fmt.Fprintf(&b, " len %d win %d", p.PayloadLen, win)
-	if o := OptionsShort(p); o != "" {
-		b.WriteString("  " + th.Dim("<"+o+">"))
+	b = strconv.AppendInt(append(b, " len "...), int64(p.PayloadLen), 10)
+	b = strconv.AppendUint(append(b, " win "...), uint64(win), 10)
+	b = append(b, "  "...)
+	at = len(b)
+	b = AppendOptionsShort(append(b, '<'), p)
+	if len(b) == at+1 {
+		b = b[:at-2] // no options: no "  <>"
+	} else {
+		b = t.paintFrom(append(b, '>'), at, th.dim)
 	}
 	if p.Options.Malformed != "" {
-		b.WriteString("  " + th.Warn("malformed "+p.Options.Malformed))
+		b = append(b, "  "...)
+		at = len(b)
+		b = append(append(b, "malformed "...), p.Options.Malformed...)
+		b = t.paintFrom(b, at, th.warn)
 	}
 	if p.TCPChecksum == decode.ChecksumBad {
-		b.WriteString("  " + th.Warn("bad checksum"))
+		b = append(b, "  "...)
+		at = len(b)
+		b = t.paintFrom(append(b, "bad checksum"...), at, th.warn)
 	}
-	if r != nil && r.Note != "" {
-		b.WriteString("  " + SeverityColor(th, r.Severity, "▸ "+r.Note))
+	if r != nil && !r.Note.IsZero() {
+		b = append(b, "  "...)
+		at = len(b)
+		b = r.Note.AppendTo(append(b, "▸ "...))
+		b = t.paintFrom(b, at, th.severity(r.Severity))
 	}
-	b.WriteByte('\n')
-	_, err := io.WriteString(t.W, b.String())
+	return t.flush(append(b, '\n'))
+}
+
+// appendHead appends the frame number and relative time columns, dimmed.
+func (t *Text) appendHead(b []byte, m frame.Meta) []byte {
+	at := len(b)
+	b = strconv.AppendInt(append(b, '#'), int64(m.Number), 10)
+	b = padTo(b, at, 6)
+	b = t.paintFrom(b, at, t.Theme.dim)
+	b = append(b, ' ')
+	at = len(b)
+	b = appendRelTime(b, m.Time, t.Start)
+	b = t.paintFrom(b, at, t.Theme.dim)
+	return append(b, "  "...)
+}
+
+// flush writes the line and keeps the (possibly grown) buffer for the next.
+func (t *Text) flush(b []byte) error {
+	t.buf = b
+	_, err := t.W.Write(b)
 	return err
 }
 
@@ -71,26 +139,46 @@ func (t *Text) Problem(m frame.Meta, err error) error {
 	return werr
 }
 
+// severity returns the colour of a Wireshark expert level: chat green, note
+// yellow, warn and error red; nil (uncoloured) for none.
+func (t *Theme) severity(s analysis.Severity) *color.Color {
+	switch s {
+	case analysis.SeverityChat:
+		return t.chat
+	case analysis.SeverityNote:
+		return t.note
+	case analysis.SeverityWarn:
+		return t.warn
+	case analysis.SeverityError:
+		return t.err
+	}
+	return nil
+}
+
 // SeverityColor colours s by a Wireshark expert level: chat green, note
 // yellow, warn and error red.
 func SeverityColor(th Theme, s analysis.Severity, text string) string {
-	switch s {
-	case analysis.SeverityChat:
-		return th.Chat(text)
-	case analysis.SeverityNote:
-		return th.Note(text)
-	case analysis.SeverityWarn:
-		return th.Warn(text)
-	case analysis.SeverityError:
-		return th.Error(text)
-	}
-	return text
+	return th.paint(th.severity(s), text)
 }
 
 // RelTime formats the time since start as seconds with microseconds.
 func RelTime(t, start time.Time) string {
-	d := t.Sub(start)
-	return pad(strconv.FormatFloat(d.Seconds(), 'f', 6, 64), 10)
+	return string(appendRelTime(nil, t, start))
+}
+
+// appendRelTime is RelTime appending to b.
+func appendRelTime(b []byte, t, start time.Time) []byte {
+	at := len(b)
+	b = strconv.AppendFloat(b, t.Sub(start).Seconds(), 'f', 6, 64)
+	return padTo(b, at, 10)
+}
+
+// padTo pads b[from:] with spaces to n bytes.
+func padTo(b []byte, from, n int) []byte {
+	for len(b)-from < n {
+		b = append(b, ' ')
+	}
+	return b
 }
 
 func pad(s string, n int) string {
@@ -114,41 +202,75 @@ func FlagNames(f uint8) []string {
 	return out
 }
 
+// appendFlagNames appends FlagNames(f) joined by commas.
+func appendFlagNames(b []byte, f uint8) []byte {
+	if f == 0 {
+		return append(b, "none"...)
+	}
+	first := true
+	for i := 0; i < 8; i++ {
+		if f&(0x80>>i) != 0 {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, decode.FlagName(i)...)
+		}
+	}
+	return b
+}
+
 // OptionsShort lists the TCP options in tcpdump's short form:
 // "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7".
 func OptionsShort(p *decode.Packet) string {
+	return string(AppendOptionsShort(nil, p))
+}
+
+// AppendOptionsShort is OptionsShort appending to b; it allocates nothing
+// when b has room. The text is plain ASCII with no quote or backslash, so
+// JSON can embed it as is.
+func AppendOptionsShort(b []byte, p *decode.Packet) []byte {
 	it := decode.NewOptionIter(p.TCP)
-	var parts []string
+	first := true
 	for it.Next() {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
 		o := it.Option()
 		switch o.Kind {
 		case decode.OptEOL:
-			parts = append(parts, "eol")
+			b = append(b, "eol"...)
 		case decode.OptNOP:
-			parts = append(parts, "nop")
+			b = append(b, "nop"...)
 		case decode.OptMSS:
-			parts = append(parts, "mss "+strconv.Itoa(int(decode.Ntohs(o.Data))))
+			b = strconv.AppendUint(append(b, "mss "...), uint64(decode.Ntohs(o.Data)), 10)
 		case decode.OptWScale:
-			parts = append(parts, "wscale "+strconv.Itoa(int(o.Data[0])))
+			b = strconv.AppendUint(append(b, "wscale "...), uint64(o.Data[0]), 10)
 		case decode.OptSACKPerm:
-			parts = append(parts, "sackOK")
+			b = append(b, "sackOK"...)
 		case decode.OptSACK:
-			var s []string
+			b = append(b, "sack "...)
 			for i := 0; i+8 <= len(o.Data); i += 8 {
-				s = append(s, strconv.FormatUint(uint64(decode.Ntohl(o.Data[i:])), 10)+":"+strconv.FormatUint(uint64(decode.Ntohl(o.Data[i+4:])), 10))
+				if i > 0 {
+					b = append(b, ' ')
+				}
+				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i:])), 10)
+				b = append(b, ':')
+				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i+4:])), 10)
 			}
-			parts = append(parts, "sack "+strings.Join(s, " "))
 		case decode.OptTimestamp:
-			parts = append(parts, "TS val "+strconv.FormatUint(uint64(decode.Ntohl(o.Data)), 10)+" ecr "+strconv.FormatUint(uint64(decode.Ntohl(o.Data[4:])), 10))
+			b = strconv.AppendUint(append(b, "TS val "...), uint64(decode.Ntohl(o.Data)), 10)
+			b = strconv.AppendUint(append(b, " ecr "...), uint64(decode.Ntohl(o.Data[4:])), 10)
 		case decode.OptMD5:
-			parts = append(parts, "md5")
+			b = append(b, "md5"...)
 		case decode.OptMPTCP:
-			parts = append(parts, "mptcp")
+			b = append(b, "mptcp"...)
 		case decode.OptFastOpen:
-			parts = append(parts, "tfo")
+			b = append(b, "tfo"...)
 		default:
-			parts = append(parts, "opt-"+strconv.Itoa(int(o.Kind)))
+			b = strconv.AppendUint(append(b, "opt-"...), uint64(o.Kind), 10)
 		}
 	}
-	return strings.Join(parts, ",")
+	return b
 }

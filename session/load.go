@@ -129,7 +129,7 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 		seg := Segment{
 			Frame: it.Frame.Meta.Number, Time: it.Frame.Meta.Time, Dir: dir, Flags: t.Flags(),
 			Seq: r.Seq, Ack: r.Ack, Len: p.PayloadLen, Win: r.Win,
-			Verdict: r.Flags, Conn: r.Conn, Severity: r.Severity, Note: r.Note,
+			Verdict: r.Flags, Conn: r.Conn, Severity: r.Severity, Note: r.Note.String(),
 			AckRTT: r.AckRTT, HasAckRTT: r.HasAckRTT, AcksFrame: r.AcksFrame,
 			BytesInFlight: r.BytesInFlight, HasBIF: r.HasBIF,
 		}
