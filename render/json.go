@@ -178,6 +178,13 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	}
 	b = append(b, `,"tcp_checksum":`...)
 	b = strconv.AppendQuote(b, p.TCPChecksum.String())
+	if p.Truncated {
+		// Cut by the snaplen: say how much of the frame is missing.
+		b = append(b, `,"frame_len":`...)
+		b = strconv.AppendInt(b, int64(m.OrigLen), 10)
+		b = append(b, `,"cap_len":`...)
+		b = strconv.AppendInt(b, int64(m.CapLen), 10)
+	}
 	b = append(b, "}\n"...)
 	j.buf = b
 	_, err := j.W.Write(b)

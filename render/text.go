@@ -103,6 +103,18 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		at = len(b)
 		b = t.paintFrom(append(b, "bad checksum"...), at, th.warn)
 	}
+	if p.Truncated {
+		// Cut by the snaplen: the analysis used the lengths on the wire
+		// (from the IP header), but the bytes shown stop early.
+		b = append(b, "  "...)
+		at = len(b)
+		b = append(b, "snaplen: "...)
+		b = strconv.AppendInt(b, int64(m.CapLen), 10)
+		b = append(b, " of "...)
+		b = strconv.AppendInt(b, int64(m.OrigLen), 10)
+		b = append(b, " bytes captured"...)
+		b = t.paintFrom(b, at, th.warn)
+	}
 	if r != nil && !r.Note.IsZero() {
 		b = append(b, "  "...)
 		at = len(b)

@@ -57,12 +57,13 @@ func newPcapngReader(r io.Reader, head []byte) (*pcapngReader, error) {
 // and handles it unless it is a packet, which it leaves in p.body with its
 // type returned through p.hdr.
 func (p *pcapngReader) readBlock(head []byte) error {
+	start := p.off
 	copy(p.hdr[:], head)
 	if _, err := io.ReadFull(p.r, p.hdr[len(head):]); err != nil {
 		if err == io.EOF && len(head) == 0 {
 			return io.EOF
 		}
-		return fmt.Errorf("block header cut short at byte %d", p.off)
+		return fmt.Errorf("block header cut short at byte %d", start)
 	}
 	typ := p.order.Uint32(p.hdr[0:])
 	if binary.LittleEndian.Uint32(p.hdr[0:]) == blockSHB {
@@ -84,9 +85,12 @@ func (p *pcapngReader) readBlock(head []byte) error {
 		if total < 28 || total%4 != 0 || total > maxBlock {
 			return fmt.Errorf("section header at byte %d has a bad length %d", p.off, total)
 		}
-		body := make([]byte, total-12)
-		if _, err := io.ReadFull(p.r, body); err != nil {
-			return fmt.Errorf("section header cut short at byte %d", p.off)
+		body, err := readN(p.r, nil, int(total-12))
+		if err != nil {
+			return fmt.Errorf("section header at byte %d cut short (it claims %d bytes)", start, total)
+		}
+		if err := p.checkTrailer(body, total, start); err != nil {
+			return err
 		}
 		major, minor := p.order.Uint16(body[0:]), p.order.Uint16(body[2:])
 		if major != 1 {
@@ -103,18 +107,58 @@ func (p *pcapngReader) readBlock(head []byte) error {
 	if total < 12 || total%4 != 0 || total > maxBlock {
 		return fmt.Errorf("block at byte %d has a bad length %d (corrupt file)", p.off, total)
 	}
-	if cap(p.body) < int(total-8) {
-		p.body = make([]byte, total-8, max(int(total-8), 4096))
+	var err error
+	if p.body, err = readN(p.r, p.body, int(total-8)); err != nil {
+		return fmt.Errorf("block at byte %d cut short (it claims %d bytes)", start, total)
 	}
-	p.body = p.body[:total-8]
-	if _, err := io.ReadFull(p.r, p.body); err != nil {
-		return fmt.Errorf("block at byte %d cut short (it claims %d bytes)", p.off, total)
+	if err := p.checkTrailer(p.body, total, start); err != nil {
+		return err
 	}
 	p.off += int64(total)
 	if typ == blockIDB {
-		return p.readIDB(p.body[:len(p.body)-4])
+		return p.readIDB(p.body[:len(p.body)-4], start)
 	}
 	return nil
+}
+
+// checkTrailer compares a block's trailing length with its leading one.
+// They differ when the file is corrupt (a wrong length, bytes lost or
+// inserted): reading on would misparse everything after, so it is an error
+// at this block rather than garbage later.
+func (p *pcapngReader) checkTrailer(body []byte, total uint32, start int64) error {
+	if trail := p.order.Uint32(body[len(body)-4:]); trail != total {
+		return fmt.Errorf("block at byte %d: trailing length %d differs from its leading length %d (corrupt file)", start, trail, total)
+	}
+	return nil
+}
+
+// readN reads exactly n bytes into buf (reusing its storage when it is big
+// enough). Storage grows with what was actually read, 1 MiB at a time, so
+// a block that claims 16 MiB in a file of a few hundred bytes costs a few
+// hundred bytes, not 16 MiB: the length field is not trusted for
+// allocation until the bytes are there.
+func readN(r io.Reader, buf []byte, n int) ([]byte, error) {
+	if cap(buf) >= n {
+		buf = buf[:n]
+		_, err := io.ReadFull(r, buf)
+		return buf, err
+	}
+	const step = 1 << 20
+	buf = buf[:0]
+	for len(buf) < n {
+		k := min(step, n-len(buf))
+		if cap(buf)-len(buf) < k {
+			nb := make([]byte, len(buf), max(len(buf)+k, 4096))
+			copy(nb, buf)
+			buf = nb
+		}
+		got, err := io.ReadFull(r, buf[len(buf):len(buf)+k])
+		buf = buf[:len(buf)+got]
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }
 
 func (p *pcapngReader) checkOptions(opts []byte, where string) error {
@@ -132,9 +176,9 @@ func (p *pcapngReader) checkOptions(opts []byte, where string) error {
 	return nil
 }
 
-func (p *pcapngReader) readIDB(b []byte) error {
+func (p *pcapngReader) readIDB(b []byte, start int64) error {
 	if len(b) < 8 {
-		return fmt.Errorf("interface block at byte %d too short", p.off)
+		return fmt.Errorf("interface block at byte %d too short", start)
 	}
 	ifc := ngIface{link: frame.LinkType(p.order.Uint16(b[0:])), snaplen: p.order.Uint32(b[4:]), unit: 1000}
 	opts := b[8:]
@@ -145,7 +189,7 @@ func (p *pcapngReader) readIDB(b []byte) error {
 		}
 		padded := (l + 3) &^ 3
 		if 4+padded > len(opts) {
-			return fmt.Errorf("interface block at byte %d: option %d runs past the block", p.off, code)
+			return fmt.Errorf("interface block at byte %d: option %d runs past the block", start, code)
 		}
 		v := opts[4 : 4+l]
 		switch {
@@ -155,12 +199,12 @@ func (p *pcapngReader) readIDB(b []byte) error {
 			if r&0x80 != 0 {
 				e := int(r & 0x7F)
 				if e > 62 {
-					return fmt.Errorf("interface block at byte %d: timestamp resolution 2^-%d unsupported", p.off, e)
+					return fmt.Errorf("interface block at byte %d: timestamp resolution 2^-%d unsupported", start, e)
 				}
 				perSec = 1 << e
 			} else {
 				if r > 18 {
-					return fmt.Errorf("interface block at byte %d: timestamp resolution 10^-%d unsupported", p.off, r)
+					return fmt.Errorf("interface block at byte %d: timestamp resolution 10^-%d unsupported", start, r)
 				}
 				for i := 0; i < int(r); i++ {
 					perSec *= 10
