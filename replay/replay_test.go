@@ -269,3 +269,37 @@ func BenchmarkRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "packets/s")
 }
+
+// FuzzPcapng starts from the pcapng cases of the bad-file table (unknown,
+// cut and corrupt blocks) and a real multi-interface file, so the fuzzer
+// explores block lengths, interface options and packet blocks rather than
+// the magic number. The reader must not panic, must keep its frames within
+// the limits and must number them 1, 2, 3…
+func FuzzPcapng(f *testing.F) {
+	for _, c := range badfile.Cases() {
+		if len(c.Data) > 4 && c.Data[0] == 0x0A && c.Data[1] == 0x0D {
+			f.Add(c.Data)
+		}
+	}
+	if b, err := os.ReadFile("../pcaps/gopacket-pcapng-be-test202.pcapng"); err == nil && len(b) <= 8192 {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		src, err := replay.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for i := 1; i <= 1000; i++ {
+			fr, err := src.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) && !strings.HasPrefix(err.Error(), fmt.Sprintf("frame %d: ", i)) {
+					t.Fatalf("error %q does not name frame %d", err, i)
+				}
+				return
+			}
+			if fr.Meta.Number != i || fr.Meta.CapLen != len(fr.Data) || fr.Meta.OrigLen < fr.Meta.CapLen || len(fr.Data) > 16<<20 {
+				t.Fatalf("frame %d: %+v with %d bytes", i, fr.Meta, len(fr.Data))
+			}
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tcpscope/tcpscope/ref/sock"
@@ -37,6 +38,16 @@ type ServerConfig struct {
 	// IdleTimeout is how long a kept-alive connection may wait for its next
 	// request (and how long any single read or write may block); 0 means 5s.
 	IdleTimeout time.Duration
+	// RequestTimeout is how long a client may take to send a whole request
+	// head (request line and headers), however steadily it trickles bytes;
+	// 0 means 10s. The per-read IdleTimeout alone cannot stop a slowloris
+	// client that sends one byte every few seconds.
+	RequestTimeout time.Duration
+	// MaxClients is how many connections are served at once; 0 means 64.
+	// One more is answered "503 Service Unavailable" and closed at once, so
+	// a crowd of idle clients cannot exhaust the server's goroutines and
+	// descriptors while the ones already in are served.
+	MaxClients int
 }
 
 // Server is a listening file server.
@@ -62,6 +73,12 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 5 * time.Second
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if cfg.MaxClients <= 0 {
+		cfg.MaxClients = 64
 	}
 	who := sock.Caller{Who: "server", Trace: cfg.Trace}
 	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true})
@@ -107,6 +124,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer s.Close()
+	slots := make(chan struct{}, s.cfg.MaxClients)
 	for accepted := 0; s.cfg.MaxConns <= 0 || accepted < s.cfg.MaxConns; accepted++ {
 		conn, peer, err := s.ln.Accept()
 		if err != nil {
@@ -116,13 +134,39 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 			return err
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			// Full: say so without reading the request, and close. The
+			// short write cannot block long (IdleTimeout bounds it).
+			s.logf("%v refused: %d clients already connected", peer, s.cfg.MaxClients)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.refuse(conn)
+			}()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			s.serveConn(connCtx, conn, peer)
 		}()
 	}
 	return nil
+}
+
+// refuse answers 503 to a client over the MaxClients limit. It sends FIN
+// after the response and drains briefly what the client already sent
+// (bounded in bytes and time): closing with unread data would send a RST
+// that can destroy the 503 before the client reads it.
+func (s *Server) refuse(conn *sock.Socket) {
+	defer conn.Close()
+	conn.SetTimeout(200 * time.Millisecond)
+	_ = s.send(conn, "HTTP/1.1", "", errorReply(503, "too many clients, try again later"))
+	_ = conn.Shutdown(sock.ShutWR)
+	_, _ = io.Copy(io.Discard, io.LimitReader(conn, 16<<10))
 }
 
 // serveConn answers requests on one connection until the client closes it,
@@ -134,7 +178,16 @@ func (s *Server) serveConn(ctx context.Context, conn *sock.Socket, peer netip.Ad
 	conn.SetTimeout(s.cfg.IdleTimeout)
 	br := bufio.NewReaderSize(conn, 4096)
 	for {
+		// The whole request head must arrive within RequestTimeout: closing
+		// the socket makes the blocked read return net.ErrClosed.
+		var slow atomic.Bool
+		cut := time.AfterFunc(s.cfg.RequestTimeout, func() { slow.Store(true); _ = conn.Close() })
 		req, err := ReadRequest(br)
+		cut.Stop()
+		if slow.Load() {
+			s.logf("%v cut off: request head not complete after %v", peer, s.cfg.RequestTimeout)
+			return
+		}
 		var pe *ParseError
 		switch {
 		case err == nil:
