@@ -118,6 +118,16 @@ Exit codes: 0 success, 1 runtime error, 2 bad command line, 3 send: replies diff
 			return usageError("%v (see 'tcpscope %s --help')", err, c.Command.Name)
 		},
 	}
+	// A flag error in any command is one line and exit 2, not the whole
+	// help text: the help is one --help away and would bury the message.
+	for _, c := range app.Commands {
+		if c.OnUsageError == nil {
+			name := c.Name
+			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+				return usageError("%v (see 'tcpscope %s --help')", err, name)
+			}
+		}
+	}
 	return app
 }
 
