@@ -114,6 +114,11 @@ func (r *Reassembler) IPv6(b []byte, fragHdrOff int, src, dst netip.Addr, t time
 	if pl := int(b[4])<<8 | int(b[5]); 40+pl < end {
 		end = 40 + pl
 	}
+	if end < fragHdrOff+8 {
+		// The payload length ends before the Fragment header does (found
+		// by FuzzIPv6: it used to slice backwards and panic).
+		return nil, errors.New("ipv6 fragment: payload length ends inside the fragment header")
+	}
 	k := key{src: src, dst: dst, id: uint32(fh[4])<<24 | uint32(fh[5])<<16 | uint32(fh[6])<<8 | uint32(fh[7])}
 	out, err := r.add(k, int(fo>>3)*8, fo&1 != 0, b[:fragHdrOff], fh[0], b[fragHdrOff+8:end], t)
 	if out == nil || err != nil {
