@@ -32,6 +32,8 @@ type Item struct {
 	// Reassembled: the TCP segment was rebuilt from IP fragments that
 	// ended with this frame.
 	Reassembled bool
+
+	sack [decode.MaxSACKBlocks]analysis.SACKBlock // Segment.SACK's storage
 }
 
 // Pipeline reads frames from a Source and analyzes their TCP segments.
@@ -39,9 +41,9 @@ type Pipeline struct {
 	src   frame.Source
 	an    *analysis.Analyzer
 	frag  *defrag.Reassembler
-	sack  [decode.MaxSACKBlocks]analysis.SACKBlock
 	First frame.Meta // the first frame's metadata, once one was read
 	seen  bool
+	par   *parallel // set by NewParallel
 }
 
 // New returns a pipeline over src feeding an. an may be nil to decode only.
@@ -52,15 +54,25 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 // Next fills it with the next frame. It returns io.EOF at the end of the
 // source and any other source error as is (frames before it were valid).
 func (p *Pipeline) Next(it *Item) error {
+	if p.par != nil {
+		return p.par.next(p, it)
+	}
 	f, err := p.src.Next()
 	if err != nil {
 		return err
 	}
-	if !p.seen {
-		p.First, p.seen = f.Meta, true
-	}
+	p.decode(f, it)
+	p.analyze(it)
+	return nil
+}
+
+// decode is the first half of Next: it decodes f into it (reassembling IP
+// fragments) and, for a TCP segment, fills it.Segment, but does not analyse.
+// In a parallel pipeline it runs on the reading goroutine.
+func (p *Pipeline) decode(f frame.Frame, it *Item) {
 	it.Frame = f
 	it.Analyzed, it.Reassembled, it.Result = false, false, analysis.Result{}
+	it.Segment = analysis.Segment{}
 	it.DecodeErr = decode.Decode(f, &it.Packet)
 	pk := &it.Packet
 	if it.DecodeErr == nil && pk.Fragment {
@@ -80,14 +92,22 @@ func (p *Pipeline) Next(it *Item) error {
 		}
 	}
 	if pk.TCP == nil || pk.TCPShort {
-		return nil
+		return
 	}
-	it.Segment = SegmentOf(f.Meta, pk, p.sack[:0])
-	if p.an != nil {
-		it.Result = p.an.Add(it.Segment)
-		it.Analyzed = true
+	it.Segment = SegmentOf(f.Meta, pk, it.sack[:0])
+}
+
+// analyze is the second half of Next: it feeds a decoded TCP segment to the
+// analyzer, in capture order.
+func (p *Pipeline) analyze(it *Item) {
+	if !p.seen {
+		p.First, p.seen = it.Frame.Meta, true
 	}
-	return nil
+	if it.Packet.TCP == nil || it.Packet.TCPShort || p.an == nil {
+		return
+	}
+	it.Result = p.an.Add(it.Segment)
+	it.Analyzed = true
 }
 
 // SegmentOf converts a decoded TCP packet into the analyzer's input. SACK

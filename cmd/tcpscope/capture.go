@@ -89,7 +89,7 @@ Examples:
 				}()
 			}
 			fmt.Fprintf(e.stderr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
-			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c)}
+			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY}
 			showErr := showSegments(ctx, h.Interface(), tee, o, e.stdout, e.stderr)
 			if st, err := h.Stats(); err == nil {
 				fmt.Fprintf(e.stderr, "tcpscope: %d packets received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", st.Received, st.Dropped, st.IfDropped)

@@ -130,6 +130,7 @@ Examples:
 				return runtimeError(err)
 			}
 			defer f.Close()
+			o.File = path != "-" // a pipe delivers frames as they come: no read-ahead batches
 			if err := showSegments(c.Context, path, f, o, stdout, stderr); err != nil {
 				var ee *bpf.ExprError
 				if errors.As(err, &ee) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -43,6 +44,14 @@ type showOptions struct {
 	Pace *replay.Pacer
 	// Step, when set, shows one segment per key press (replay --step).
 	Step *replay.Stepper
+	// File: src is a file, so reading and decoding may run ahead on a
+	// goroutine of their own (pipeline.NewParallel), overlapping with the
+	// analysis and the printing on a second core.
+	File bool
+	// LineBuffered writes each line at once (a live capture on a
+	// terminal); otherwise output is written in 64 KiB blocks, as tcpdump
+	// does without -l.
+	LineBuffered bool
 }
 
 // showSegments runs the pipeline over src and prints every TCP segment.
@@ -50,9 +59,27 @@ type showOptions struct {
 // source error is printed; the error is returned after. When ctx ends the
 // loop (Ctrl-C, also while pacing or stepping) the summary of what was read
 // is still printed and nil returned: the caller decides what that means.
-func showSegments(ctx context.Context, name string, src frame.Source, o showOptions, stdout, stderr io.Writer) error {
+func showSegments(ctx context.Context, name string, src frame.Source, o showOptions, stdout, stderr io.Writer) (err error) {
 	an := analysis.New(analysis.Options{MaxStreams: o.MaxStreams})
-	pl := pipeline.New(src, an)
+	var pl *pipeline.Pipeline
+	if o.File {
+		pl = pipeline.NewParallel(src, an)
+		defer pl.Close()
+	} else {
+		pl = pipeline.New(src, an)
+	}
+	// Output goes through a buffer (one write per 64 KiB, not per line)
+	// unless someone watches it line by line: pacing, stepping, the demo's
+	// interleaved socket calls, a live capture on a terminal.
+	if o.Step == nil && o.Pace == nil && o.Hook == nil && !o.LineBuffered {
+		bw := bufio.NewWriterSize(stdout, 64<<10)
+		stdout = bw
+		defer func() {
+			if ferr := bw.Flush(); err == nil && ferr != nil {
+				err = ferr
+			}
+		}()
+	}
 	evictionSaid := false
 	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute}
 	js := &render.JSON{W: stdout}
@@ -173,7 +200,15 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	if o.Summary {
 		w := stdout
 		if o.JSON {
-			w = stderr
+			// The segments first, then the summary on stderr, buffered
+			// too: it has a few lines per connection, and there may be
+			// a hundred thousand connections.
+			if bw, ok := stdout.(*bufio.Writer); ok {
+				bw.Flush()
+			}
+			bw := bufio.NewWriterSize(stderr, 64<<10)
+			defer bw.Flush()
+			w = bw
 		}
 		sums := an.Summaries()
 		if o.Filter != nil || o.Stream >= 0 {

@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"errors"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// Batching of the parallel pipeline. A batch is handed from the reading
+// goroutine to the caller in one channel operation, so the cost of the
+// hand-off (and of waking the other goroutine) is shared by many frames.
+const (
+	batchFrames = 256      // frames per batch
+	batchBytes  = 1 << 20  // arena bytes per batch before it is sent early
+	batchesLive = 4        // batches in flight: bounds memory to ~4×(arena+items)
+	arenaSlack  = 64 << 10 // a frame larger than what is left starts a new batch
+)
+
+// batch is a run of decoded frames whose bytes live in arena.
+type batch struct {
+	items []Item
+	arena []byte
+	err   error // the source's error after the last item (io.EOF at the end)
+}
+
+// parallel is the state of a pipeline whose reading and decoding run on a
+// goroutine of their own, one batch ahead of the analysis and of whatever
+// the caller does with each item (rendering): on two cores the two halves
+// overlap. Frames are copied out of the source's buffer into the batch's
+// arena, because the source may reuse its buffer at its next call.
+type parallel struct {
+	full chan *batch   // decoded batches, in capture order
+	free chan *batch   // batches the caller is done with
+	stop chan struct{} // closed by Close: the reader gives up
+	cur  *batch
+	i    int
+	err  error
+	done bool
+}
+
+// NewParallel returns a pipeline like New whose reading and decoding run on
+// a separate goroutine, overlapping with the analysis and the caller's work
+// on the previous frames. Items are the same, in the same order. Call Close
+// when done, also after an error or early stop, so the goroutine ends.
+//
+// It is meant for files: frames are handed on in batches, so a frame of a
+// live capture or a pipe would wait for the batch to fill, and Close waits
+// for the source's current Next call to return.
+func NewParallel(src frame.Source, an *analysis.Analyzer) *Pipeline {
+	p := New(src, an)
+	par := &parallel{
+		full: make(chan *batch, batchesLive),
+		free: make(chan *batch, batchesLive+1),
+		stop: make(chan struct{}),
+	}
+	for i := 0; i < batchesLive+1; i++ {
+		par.free <- &batch{items: make([]Item, 0, batchFrames), arena: make([]byte, 0, batchBytes+arenaSlack)}
+	}
+	p.par = par
+	go par.read(p)
+	return p
+}
+
+// Close stops the reading goroutine of a parallel pipeline (a no-op for a
+// sequential one). It does not close the source.
+func (p *Pipeline) Close() {
+	if p.par == nil || p.par.done {
+		return
+	}
+	p.par.done = true
+	close(p.par.stop)
+	// Wait for the reader to leave, so the caller may close the source.
+	for range p.par.full {
+	}
+}
+
+// read runs on its own goroutine: it fills batches from the source and
+// sends them to the caller, until the source ends or Close is called.
+func (par *parallel) read(p *Pipeline) {
+	defer close(par.full)
+	var b *batch
+	get := func() bool {
+		select {
+		case b = <-par.free:
+			b.items, b.arena, b.err = b.items[:0], b.arena[:0], nil
+			return true
+		case <-par.stop:
+			return false
+		}
+	}
+	send := func() bool {
+		select {
+		case par.full <- b:
+			b = nil
+			return true
+		case <-par.stop:
+			return false
+		}
+	}
+	if !get() {
+		return
+	}
+	for {
+		f, err := p.src.Next()
+		if err != nil {
+			b.err = err
+			send()
+			return
+		}
+		if len(b.items) == cap(b.items) || len(b.arena)+len(f.Data) > cap(b.arena) && len(b.items) > 0 {
+			if !send() || !get() {
+				return
+			}
+		}
+		// Keep the bytes: in the arena when they fit, else (a frame of
+		// more than arenaSlack, e.g. a 256 KiB super-packet) on their own.
+		var data []byte
+		if len(b.arena)+len(f.Data) <= cap(b.arena) {
+			at := len(b.arena)
+			b.arena = append(b.arena, f.Data...)
+			data = b.arena[at:len(b.arena):len(b.arena)]
+		} else {
+			data = append([]byte(nil), f.Data...)
+		}
+		f.Data = data
+		b.items = b.items[:len(b.items)+1]
+		p.decode(f, &b.items[len(b.items)-1])
+	}
+}
+
+// next gives the caller the next item, analysed, copied into it.
+func (par *parallel) next(p *Pipeline, it *Item) error {
+	for par.cur == nil || par.i == len(par.cur.items) {
+		if par.cur != nil {
+			if par.cur.err != nil {
+				par.err = par.cur.err
+			}
+			par.free <- par.cur
+			par.cur = nil
+		}
+		if par.err != nil {
+			return par.err
+		}
+		b, ok := <-par.full
+		if !ok {
+			if par.err == nil {
+				par.err = errClosed
+			}
+			return par.err
+		}
+		par.cur, par.i = b, 0
+	}
+	x := &par.cur.items[par.i]
+	par.i++
+	p.analyze(x)
+	*it = *x
+	return nil
+}
+
+// errClosed is returned by Next after Close.
+var errClosed = errors.New("pipeline closed")
