@@ -114,6 +114,10 @@ func (r *Reassembler) IPv6(b []byte, fragHdrOff int, src, dst netip.Addr, t time
 	if pl := int(b[4])<<8 | int(b[5]); 40+pl < end {
 		end = 40 + pl
 	}
+	if !chainReaches(b, fragHdrOff) {
+		// setNextHeader walks this chain again on the reassembled copy.
+		return nil, errors.New("ipv6 fragment: extension headers do not lead to the fragment header")
+	}
 	if end < fragHdrOff+8 {
 		// The payload length ends before the Fragment header does (found
 		// by FuzzIPv6: it used to slice backwards and panic).
@@ -187,6 +191,20 @@ func (r *Reassembler) add(k key, off int, more bool, header []byte, next uint8, 
 
 // setNextHeader rewrites the Next Header field that pointed at the Fragment
 // header (in the IPv6 header or the last extension header before it).
+// chainReaches reports whether the extension headers from byte 40 step
+// exactly onto fragHdrOff inside b (found by FuzzIPv6: an offset the chain
+// skips over made setNextHeader read past the header).
+func chainReaches(b []byte, fragHdrOff int) bool {
+	off := 40
+	for off < fragHdrOff {
+		if off+1 >= len(b) {
+			return false
+		}
+		off += (int(b[off+1]) + 1) * 8
+	}
+	return off == fragHdrOff
+}
+
 func setNextHeader(b []byte, fragHdrOff int, next uint8) {
 	pos := 6 // Next Header of the fixed header
 	off := 40
