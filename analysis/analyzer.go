@@ -371,25 +371,7 @@ finishedRetrans:
 	// walks newest first and the last hit wins, which is the oldest hit, so
 	// walking oldest first we keep the first. A hit inside a segment trims
 	// it; every segment ending at or below the ACK is forgotten.
-	kept := rev.segs[:0]
-	for _, u := range rev.segs {
-		switch {
-		case ack == u.nextSeq:
-			if r.AcksFrame == 0 {
-				r.AcksFrame = u.frame
-				r.AckRTT = now.Sub(u.t)
-				x.ackedSeq = u.seq
-			}
-			continue
-		case seqGT(ack, u.seq) && seqLE(ack, u.nextSeq):
-			u.seq = ack
-		case seqGT(u.nextSeq, ack):
-		default:
-			continue
-		}
-		kept = append(kept, u)
-	}
-	rev.segs = kept
+	rev.matchAck(ack, now, r, x)
 	r.HasAckRTT = r.AcksFrame != 0 && r.AckRTT != 0
 
 	// Bytes in flight (the default, payload-based method): the span of this

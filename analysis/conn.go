@@ -85,6 +85,58 @@ func (f *flow) findOriginal(seq uint32) (int, time.Time) {
 	return 0, time.Time{}
 }
 
+// matchAck matches an ACK from the other side against f's unacknowledged
+// segments (see the caller in analyze for the rules): an exact hit on a
+// segment's end gives acks_frame and ack_rtt (the oldest hit wins), a hit
+// inside a segment trims it, and every segment ending at or below the ACK
+// is forgotten.
+//
+// A bulk transfer keeps thousands of segments listed and its ACKs remove
+// them from the front, so the leading run of removed segments is dropped by
+// re-slicing, and the rest is compacted in place only from the first
+// removal on: an ACK that removes nothing writes nothing.
+func (f *flow) matchAck(ack uint32, now time.Time, r *Result, x *facts) {
+	hit := func(u *unacked) {
+		if r.AcksFrame == 0 {
+			r.AcksFrame = u.frame
+			r.AckRTT = now.Sub(u.t)
+			x.ackedSeq = u.seq
+		}
+	}
+	segs := f.segs
+	i := 0
+	for ; i < len(segs); i++ {
+		u := &segs[i]
+		if ack == u.nextSeq {
+			hit(u)
+			continue
+		}
+		if seqGT(ack, u.seq) && seqLE(ack, u.nextSeq) || seqGT(u.nextSeq, ack) {
+			break // kept (perhaps trimmed): handled below
+		}
+	}
+	segs = segs[i:]
+	n := 0
+	for j := range segs {
+		u := &segs[j]
+		switch {
+		case ack == u.nextSeq:
+			hit(u)
+			continue
+		case seqGT(ack, u.seq) && seqLE(ack, u.nextSeq):
+			u.seq = ack
+		case seqGT(u.nextSeq, ack):
+		default:
+			continue
+		}
+		if n != j {
+			segs[n] = *u
+		}
+		n++
+	}
+	f.segs = segs[:n]
+}
+
 // facts are by-products of the analysis that only the note needs.
 type facts struct {
 	origFrame  int // frame that first carried a retransmitted segment

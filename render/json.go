@@ -102,21 +102,23 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = append(b, `,"win_raw":`...)
 	b = strconv.AppendUint(b, uint64(t.Window()), 10)
 	b = append(b, `,"analysis":[`...)
-	if r != nil {
+	// Names are plain lower-case words: quoted without strconv. Most
+	// segments have none, so Names (which allocates) is not even called.
+	if r != nil && r.Flags != 0 {
 		for i, n := range r.Flags.Names() {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendQuote(b, n)
+			b = append(append(append(b, '"'), n...), '"')
 		}
 	}
 	b = append(b, `],"conn":[`...)
-	if r != nil {
+	if r != nil && r.Conn != 0 {
 		for i, n := range r.Conn.Names() {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendQuote(b, n)
+			b = append(append(append(b, '"'), n...), '"')
 		}
 	}
 	b = append(b, ']')
@@ -177,7 +179,7 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = strconv.AppendQuote(b, p.Options.Malformed)
 	}
 	b = append(b, `,"tcp_checksum":`...)
-	b = strconv.AppendQuote(b, p.TCPChecksum.String())
+	b = append(append(append(b, '"'), p.TCPChecksum.String()...), '"') // fixed words, nothing to escape
 	if p.Truncated {
 		// Cut by the snaplen: say how much of the frame is missing.
 		b = append(b, `,"frame_len":`...)

@@ -55,7 +55,14 @@ Examples:
 				return runtimeError(err)
 			}
 			defer done()
-			pl := pipeline.New(src, analysis.New(analysis.Options{}))
+			an := analysis.New(analysis.Options{})
+			pl := pipeline.New(src, an)
+			if path != "-" {
+				// A file: read and decode on a second core, ahead of the
+				// analysis and the table.
+				pl = pipeline.NewParallel(src, an)
+				defer pl.Close()
+			}
 			var tab session.Table
 			var it pipeline.Item
 			for n := 0; ; n++ {
