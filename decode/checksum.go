@@ -1,5 +1,10 @@
 package decode
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Checksum is the result of verifying a checksum.
 type Checksum uint8
 
@@ -29,12 +34,35 @@ func (c Checksum) String() string {
 }
 
 // sum16 adds b as big-endian 16-bit words to s (RFC 1071), padding an odd
-// last byte with zero.
+// last byte with zero. The result is congruent, modulo 0xFFFF, to the plain
+// sum of the words (what foldSum needs), not equal to it.
+//
+// It runs on every captured segment, over the whole payload, so it adds
+// 64-bit words in host (little-endian) order with end-around carry, 32
+// bytes per round, and swaps the folded 16-bit result into network order
+// (RFC 1071 §2(B): the sum is independent of byte order up to that swap).
+// That is about four times faster than converting each word with ntohl.
 func sum16(b []byte, s uint64) uint64 {
+	var acc, c uint64
+	for len(b) >= 32 {
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[8:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[16:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[24:]), c)
+		b = b[32:]
+	}
 	for len(b) >= 8 {
-		s += uint64(ntohl(b)) + uint64(ntohl(b[4:]))
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)
 		b = b[8:]
 	}
+	acc, c = bits.Add64(acc, c, 0)
+	acc += c // acc was all ones: the carry wraps into a zero acc
+	// Fold 64 → 16 bits (still little-endian words), then into network order.
+	x := acc>>32 + acc&0xFFFFFFFF
+	x = x>>16 + x&0xFFFF
+	x = x>>16 + x&0xFFFF
+	x = x>>16 + x&0xFFFF
+	s += uint64(bits.ReverseBytes16(uint16(x)))
 	for len(b) >= 2 {
 		s += uint64(ntohs(b))
 		b = b[2:]

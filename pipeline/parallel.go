@@ -11,10 +11,10 @@ import (
 // goroutine to the caller in one channel operation, so the cost of the
 // hand-off (and of waking the other goroutine) is shared by many frames.
 const (
-	batchFrames = 256      // frames per batch
-	batchBytes  = 1 << 20  // arena bytes per batch before it is sent early
-	batchesLive = 4        // batches in flight: bounds memory to ~4×(arena+items)
-	arenaSlack  = 64 << 10 // a frame larger than what is left starts a new batch
+	batchFrames = 256       // frames per batch
+	batchBytes  = 512 << 10 // arena bytes per batch before it is sent early
+	batchesLive = 3         // batches in flight: bounds memory to ~4×(arena+items)
+	arenaSlack  = 64 << 10  // a frame larger than what is left starts a new batch
 )
 
 // batch is a run of decoded frames whose bytes live in arena.

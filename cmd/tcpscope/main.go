@@ -6,8 +6,23 @@
 // so tests can drive the whole command line in-process.
 package main
 
-import "os"
+import (
+	"os"
+	"runtime/debug"
+)
+
+// heapSoftLimit is the Go heap size from which the garbage collector works
+// harder (debug.SetMemoryLimit). By default the heap may grow to twice what
+// is live; a replay of a million packets keeps ~25 MB of connection state,
+// and tcpscope should stay under 64 MB resident whatever the capture, so
+// the collector is told to hold the heap near this instead. It is a soft
+// limit: with more live state the program still runs, only with more GC.
+// GOMEMLIMIT in the environment overrides it.
+const heapSoftLimit = 40 << 20
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(heapSoftLimit)
+	}
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
