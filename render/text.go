@@ -200,10 +200,13 @@ func pad(s string, n int) string {
 	return s + strings.Repeat(" ", n-len(s))
 }
 
-// FlagNames lists the set TCP flags, most significant first (CWR … FIN).
+// FlagNames lists the set TCP flags in the order of Wireshark's Info column,
+// least significant bit first: "SYN, ACK", "PSH, ACK", "FIN, ACK" — the
+// spelling students already see in Wireshark. (The JSON output keeps the
+// spec's order, CWR … FIN.)
 func FlagNames(f uint8) []string {
 	var out []string
-	for i := 0; i < 8; i++ {
+	for i := 7; i >= 0; i-- {
 		if f&(0x80>>i) != 0 {
 			out = append(out, decode.FlagName(i))
 		}
@@ -220,7 +223,7 @@ func appendFlagNames(b []byte, f uint8) []byte {
 		return append(b, "none"...)
 	}
 	first := true
-	for i := 0; i < 8; i++ {
+	for i := 7; i >= 0; i-- {
 		if f&(0x80>>i) != 0 {
 			if !first {
 				b = append(b, ',')

@@ -145,7 +145,7 @@ func TestDemoVariants(t *testing.T) {
 		want []string
 	}{
 		{"slow-reader", []string{"--slow-reader"}, []string{"zero window", "window update"}},
-		{"reset", []string{"--reset"}, []string{"[ACK,RST]", "reset by client"}},
+		{"reset", []string{"--reset"}, []string{"[RST,ACK]", "reset by client"}},
 		{"ipv6", []string{"--ipv6"}, []string{"::1", "handshake 3/3"}},
 		{"http", []string{"http"}, []string{"client connect(", "server accept(", "handshake 3/3", "client write("}},
 	} {
