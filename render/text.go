@@ -86,7 +86,14 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = strconv.AppendUint(append(b, " win "...), uint64(win), 10)
 	b = append(b, "  "...)
 	at = len(b)
-	b = AppendOptionsShort(append(b, '<'), p)
+	// SACK edges are in the other side's sequence space, the one the ACK
+	// number counts in: shown relative to it, as Wireshark does, whenever
+	// seq/ack are relative too.
+	var sackBase uint32
+	if r != nil && !t.Absolute && p.TCP.Has(decode.FlagACK) {
+		sackBase = p.TCP.Ack() - r.Ack
+	}
+	b = appendOptions(append(b, '<'), p, sackBase)
 	if len(b) == at+1 {
 		b = b[:at-2] // no options: no "  <>"
 	} else {
@@ -245,6 +252,12 @@ func OptionsShort(p *decode.Packet) string {
 // when b has room. The text is plain ASCII with no quote or backslash, so
 // JSON can embed it as is.
 func AppendOptionsShort(b []byte, p *decode.Packet) []byte {
+	return appendOptions(b, p, 0)
+}
+
+// appendOptions writes the short form with SACK edges minus sackBase
+// (0: raw sequence numbers).
+func appendOptions(b []byte, p *decode.Packet, sackBase uint32) []byte {
 	it := decode.NewOptionIter(p.TCP)
 	first := true
 	for it.Next() {
@@ -270,9 +283,9 @@ func AppendOptionsShort(b []byte, p *decode.Packet) []byte {
 				if i > 0 {
 					b = append(b, ' ')
 				}
-				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i:])), 10)
+				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i:])-sackBase), 10)
 				b = append(b, ':')
-				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i+4:])), 10)
+				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i+4:])-sackBase), 10)
 			}
 		case decode.OptTimestamp:
 			b = strconv.AppendUint(append(b, "TS val "...), uint64(decode.Ntohl(o.Data)), 10)
