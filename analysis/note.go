@@ -53,6 +53,7 @@ type Note struct {
 	fwdFinFrame, revFinFrame int
 	establishes              bool // the third packet of the handshake
 	irtt                     time.Duration
+	peerZeroWindow           bool // the receiver's last advertised window was 0
 }
 
 // note captures what the annotation of one segment needs. It reads the
@@ -71,7 +72,7 @@ func note(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts, reused *conn)
 		origFrame: x.origFrame, dupAcks: x.dupAcks, expected: x.expected,
 		ackedSeq: x.ackedSeq, prevAck: x.prevAck, prevAckSet: x.prevAckSet,
 		fwdSawSYN: fwd.sawSYN, revSawSYN: rev.sawSYN, fwdFinFrame: fwd.finFrame, revFinFrame: rev.finFrame,
-		irtt: c.irtt,
+		irtt: c.irtt, peerZeroWindow: rev.window == 0,
 	}
 	if reused != nil {
 		n.reused, n.reusedStream = true, reused.stream
@@ -182,7 +183,14 @@ func (n *Note) AppendTo(b []byte) []byte {
 		b = strconv.AppendUint(b, uint64(n.win), 10)
 		b = append(b, " bytes"...)
 	}
-	if n.flags&KeepAlive != 0 {
+	if n.flags&KeepAlive != 0 && n.peerZeroWindow {
+		// Linux probes a zero window with an empty segment one byte below
+		// the next sequence number, which Wireshark (and so the flag) calls
+		// a keep-alive; what it does here is ask whether the window opened.
+		b = append(sep(b), "window probe: "...)
+		b = append(b, n.who...)
+		b = append(b, " asks whether the zero window has opened (Wireshark: keep-alive)"...)
+	} else if n.flags&KeepAlive != 0 {
 		b = append(sep(b), "keep-alive: "...)
 		b = append(b, n.who...)
 		b = append(b, " checks that the connection is still there"...)
