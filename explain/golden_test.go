@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	goldenfile "github.com/tcpscope/tcpscope/internal/golden"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -46,20 +46,7 @@ func explainFrame(t testing.TB, capture string, n int) *Explanation {
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./explain -run Golden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, rerun with -update.\n--- got:\n%s", path, got)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 func TestDecodeGolden(t *testing.T) {

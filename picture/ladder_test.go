@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
+	goldenfile "github.com/tcpscope/tcpscope/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,19 +45,7 @@ func TestLadderGolden(t *testing.T) {
 			if err := Ladder(&buf, s, LadderOptions{Theme: render.NewTheme(false), Roles: [2]string{"client", "server"}}); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "ladder-"+tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("ladder differs from %s (go test -update, then review the diff):\n%s", golden, buf.String())
-			}
+			goldenfile.Check(t, filepath.Join("testdata", "ladder-"+tc.name+".golden"), buf.Bytes(), *update)
 			// Three rows per segment plus the header, the top and bottom bars.
 			if n, want := strings.Count(buf.String(), "\n"), 3*len(s.Segments)+3; n != want {
 				t.Errorf("%d lines, want %d for %d segments", n, want, len(s.Segments))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	goldenfile "github.com/tcpscope/tcpscope/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,24 +15,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		os.WriteFile(path+".got", got, 0o644)
-		t.Errorf("output differs from %s (actual output in %s.got; go test -update accepts it)", path, path)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // TestReplayGolden pins the text and JSON output for a few captures, colour off.
