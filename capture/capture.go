@@ -125,9 +125,41 @@ func (c *Handle) Next() (frame.Frame, error) {
 		case errors.Is(err, pcap.NextErrorNoMorePackets), errors.Is(err, io.EOF):
 			return frame.Frame{}, io.EOF
 		default:
-			return frame.Frame{}, fmt.Errorf("capture on %s: %v", c.iface, err)
+			return frame.Frame{}, c.readError(err)
 		}
 	}
+}
+
+// ReadError is a capture that broke off: the interface was deleted, went
+// down, or moved to another network namespace. Its message names the
+// interface.
+type ReadError struct {
+	Iface string
+	Err   error
+}
+
+func (e *ReadError) Error() string {
+	return fmt.Sprintf("capture on %s stopped: %v", e.Iface, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// readError explains a failed read. gopacket reports only "Read Error";
+// libpcap's own message (pcap_geterr) says what happened, e.g. "The
+// interface disappeared" when the link was deleted, and is turned into a
+// sentence a user can act on.
+func (c *Handle) readError(err error) error {
+	if perr := c.h.Error(); perr != nil && perr.Error() != "" {
+		err = perr
+	}
+	s := err.Error()
+	switch {
+	case strings.Contains(s, "disappeared") || strings.Contains(s, "No such device"):
+		err = errors.New("the interface disappeared (deleted, or moved to another network namespace)")
+	case strings.Contains(s, "went down") || strings.Contains(s, "Network is down"):
+		err = errors.New("the interface went down")
+	}
+	return &ReadError{Iface: c.iface, Err: err}
 }
 
 // Stats are the kernel's counters for this capture.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/mattn/go-isatty"
@@ -20,6 +21,10 @@ const (
 	exitError    = 1 // a runtime error: unreadable file, capture failure, …
 	exitUsage    = 2 // bad command line
 	exitMismatch = 3 // send: the server's replies differ from the captured ones
+	// exitBrokenPipe is 128 + SIGPIPE, what a shell reports for a program
+	// killed by SIGPIPE (cat, tcpdump): the reader of stdout went away,
+	// as in "tcpscope replay big.pcap | head". Nothing is printed.
+	exitBrokenPipe = 141
 )
 
 // env carries what a command needs from the outside world, so tests can
@@ -35,13 +40,28 @@ type env struct {
 // run executes the command line args and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	var pipe *pipeOut
 	if f, ok := stdout.(*os.File); ok {
 		e.stdoutTTY = isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+		if !e.stdoutTTY {
+			pipe = &pipeOut{w: stdout}
+			e.stdout = pipe
+		}
 	}
+	// SIGPIPE is caught rather than left to kill the process, so a write to
+	// a closed pipe fails with EPIPE: the command then stops as at the end
+	// of its input, still closing its -w file (a capture piped into head
+	// keeps a valid file), and run exits with 141 without a word.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(e)
 	err := app.RunContext(ctx, reorderArgs(app, args))
+	if pipe != nil && pipe.broken.Load() {
+		return exitBrokenPipe
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -57,6 +77,23 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitError
+}
+
+// pipeOut is stdout when it is not a terminal. It remembers that the
+// reader went away (EPIPE), whatever error a command then makes of the
+// failed write, so run can exit quietly: that is how a pipeline such as
+// "| head -1" ends, not a failure worth a message.
+type pipeOut struct {
+	w      io.Writer
+	broken atomic.Bool
+}
+
+func (p *pipeOut) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	if err != nil && errors.Is(err, syscall.EPIPE) {
+		p.broken.Store(true)
+	}
+	return n, err
 }
 
 func oneLine(s string) string {
@@ -94,7 +131,11 @@ the teardown, judged by the same rules as Wireshark's TCP analysis.
 
 Flags may come before or after file names, as with tcpdump.
 
-Exit codes: 0 success, 1 runtime error, 2 bad command line, 3 send: replies differ.`,
+Exit codes: 0 success (also a capture stopped by Ctrl-C or SIGTERM), 1 runtime
+error (unreadable or corrupt file, capture failure, disk full), 2 bad command
+line, 3 send: replies differ, 130 replay stopped by Ctrl-C or SIGTERM, 141
+stdout closed by its reader (as in "tcpscope replay big.pcap | head -1"; the
+command stops quietly, like a program killed by SIGPIPE).`,
 		Reader:                 e.stdin,
 		Writer:                 e.stdout,
 		ErrWriter:              e.stderr,

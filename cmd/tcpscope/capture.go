@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,8 +22,13 @@ func captureCommand(e *env) *cli.Command {
 		ArgsUsage: "[FILTER...]",
 		Description: `Captures on an interface with libpcap, as tcpdump does, and prints every TCP
 segment with the analyzer's note. FILTER is a BPF expression in tcpdump's
-syntax (e.g. "tcp port 8080"). Ctrl-C stops cleanly: the -w file is complete,
-and the kernel's received/dropped counts are printed.
+syntax (e.g. "tcp port 8080"). Ctrl-C or SIGTERM stops cleanly (exit 0): the
+-w file is complete, and the kernel's received/dropped counts are printed.
+
+If the -w file cannot be written (disk full), the capture stops with one line
+saying so and exit 1; the file is cut back to its last whole frame, so it
+stays readable. If the interface goes away (deleted, down, moved to another
+network namespace), one line names it, and exit 1; the file is complete.
 
 Capturing needs root or CAP_NET_RAW (sudo, or
 sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tcpscope)).
@@ -96,14 +102,18 @@ Examples:
 			}
 			if tee.W != nil {
 				if err := tee.W.Close(); err != nil {
-					return runtimeError(err)
+					// The Writer cut the file back to its last whole frame.
+					return runtimeError(fmt.Errorf("%v (capture stopped; the file holds the first %d frames)", err, tee.W.Count()))
 				}
 				fmt.Fprintf(e.stderr, "tcpscope: wrote %d frames to %s\n", tee.W.Count(), tee.W.Name())
-				if tee.Err != nil {
-					return runtimeError(tee.Err)
-				}
 			}
 			if showErr != nil {
+				// A capture that broke off names its interface itself;
+				// showSegments's "lo: " prefix would name it twice.
+				var re *capture.ReadError
+				if errors.As(showErr, &re) {
+					return runtimeError(re)
+				}
 				return runtimeError(showErr)
 			}
 			if runErr != nil {
