@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -38,8 +39,11 @@ so the class can watch the Berkeley sockets API at work. -v also shows each
 sockaddr's port and address in host and network byte order.
 
 The echo server handles one client at a time (an iterative server) and
-echoes whatever each read returns, however short. The HTTP server serves the
-files under --root (GET and HEAD).
+echoes whatever each read returns, however short. So that one client cannot
+hold it for ever, a client idle for --idle-timeout (30s) or connected for
+--max-session (5m) is closed (FIN), with a line on stderr, and the next
+client is served; 0 switches a limit off. The HTTP server serves the files
+under --root (GET and HEAD).
 
 Examples:
    tcpscope server                               # echo on 127.0.0.1:7000
@@ -51,6 +55,8 @@ Examples:
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:7000", Usage: "listen on `HOST:PORT` (port 0: the kernel picks one)"},
 			&cli.StringFlag{Name: "root", Value: ".", Usage: "with --http: serve files from `DIR`"},
 			&cli.IntFlag{Name: "max-conns", Usage: "exit after `N` connections (0: serve until Ctrl-C)"},
+			&cli.DurationFlag{Name: "idle-timeout", Value: echo.DefaultIdleTimeout, Usage: "echo: close a client that sends nothing for `DURATION` (0: never)"},
+			&cli.DurationFlag{Name: "max-session", Value: echo.DefaultMaxSession, Usage: "echo: close a client `DURATION` after it connected, to serve the next (0: never)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show byte-order details of addresses and data previews"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "do not print socket calls"},
 		},
@@ -75,7 +81,8 @@ Examples:
 				}
 				srv, kind = s, "HTTP"
 			} else {
-				s, err := echo.Listen(echo.ServerConfig{Addr: ap, Trace: tr, Log: e.stderr, MaxConns: c.Int("max-conns")})
+				s, err := echo.Listen(echo.ServerConfig{Addr: ap, Trace: tr, Log: e.stderr, MaxConns: c.Int("max-conns"),
+					IdleTimeout: offIfZero(c.Duration("idle-timeout")), MaxSession: offIfZero(c.Duration("max-session"))})
 				if err != nil {
 					return runtimeError(err)
 				}
@@ -135,4 +142,14 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// offIfZero maps a command-line duration to an echo.ServerConfig limit: on
+// the command line 0 means "no limit", while in ServerConfig 0 means the
+// default and a negative value means none.
+func offIfZero(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

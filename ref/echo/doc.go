@@ -19,6 +19,11 @@
 //     ECONNRESET.
 //   - IPv6: give an address such as [::1]:0.
 //
+// Limits: each read takes at most ServerConfig.BufSize bytes, so no line
+// length needs bounding; a client idle for ServerConfig.IdleTimeout (30 s by
+// default) or connected for ServerConfig.MaxSession (5 min) is closed, so one
+// client cannot keep the iterative server from the others for ever.
+//
 // What it does NOT do: serve several clients at once (a second client waits
 // in the listen backlog until the first is done — which is itself worth
 // showing), frame messages (a "line" is just bytes; the server never looks

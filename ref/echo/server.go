@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/tcpscope/tcpscope/ref/sock"
@@ -36,8 +37,40 @@ type ServerConfig struct {
 	// Reset makes the server end each connection right after its first echo
 	// with an abortive close (SO_LINGER {1, 0}): RST instead of FIN.
 	Reset bool
-	// BufSize is the size of each read; 0 means 4096.
+	// BufSize is the size of each read; 0 means 4096. It bounds what one
+	// read takes in, so there is no line-length limit to set: the server
+	// never holds more than one read's worth of a client's data.
 	BufSize int
+	// IdleTimeout closes a connection whose client has sent nothing (or,
+	// while the server writes, read nothing) for this long, so that an
+	// idle client cannot hold the iterative server and the clients queued
+	// behind it for ever. 0 means DefaultIdleTimeout; negative, no limit.
+	IdleTimeout time.Duration
+	// MaxSession closes a connection this long after it was accepted,
+	// however busy: the iterative server's fairness limit. A time limit,
+	// not a byte limit, because what it protects is the next client's
+	// wait, and a client dribbling one byte just inside IdleTimeout would
+	// pass any byte limit for hours. 0 means DefaultMaxSession; negative,
+	// no limit.
+	MaxSession time.Duration
+}
+
+// The server's default limits: generous for a lecture (a student typing
+// lines into the client, a bulk transfer of megabytes), but finite.
+const (
+	DefaultIdleTimeout = 30 * time.Second
+	DefaultMaxSession  = 5 * time.Minute
+)
+
+// LimitError says why the server closed a connection it had not finished:
+// the client was idle too long, or its session reached MaxSession.
+type LimitError struct {
+	Peer   netip.AddrPort
+	Reason string // "idle for 30s", "session limit of 5m0s reached"
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%v: %s: closed the connection to serve the next client", e.Peer, e.Reason)
 }
 
 // Server is a listening echo server.
@@ -61,6 +94,12 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}
 	if cfg.BufSize <= 0 {
 		cfg.BufSize = 4096
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.MaxSession == 0 {
+		cfg.MaxSession = DefaultMaxSession
 	}
 	who := sock.Caller{Who: "server", Trace: cfg.Trace}
 	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true, RcvBuf: cfg.RcvBuf})
@@ -112,11 +151,38 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // handle echoes one connection until EOF. The read loop copes with short
 // reads by design: it writes back exactly what each read returned, however
-// little, and reads again.
+// little, and reads again. IdleTimeout and MaxSession bound every read and
+// write (a timeout on the socket, so a blocked call ends); the connection
+// is then closed normally (FIN) and a LimitError returned.
 func (s *Server) handle(ctx context.Context, conn *sock.Socket) error {
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
+	var end time.Time
+	if s.cfg.MaxSession > 0 {
+		end = time.Now().Add(s.cfg.MaxSession)
+	}
+	// arm sets the socket timeout for the next call: the idle limit, or
+	// what is left of the session if that is shorter.
+	arm := func() {
+		d := s.cfg.IdleTimeout
+		if !end.IsZero() {
+			left := max(time.Until(end), time.Millisecond)
+			if d <= 0 || left < d {
+				d = left
+			}
+		}
+		conn.SetTimeout(max(d, 0))
+	}
+	limit := func(err error) error {
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		if !end.IsZero() && !time.Now().Before(end) {
+			return &LimitError{Peer: conn.Peer(), Reason: fmt.Sprintf("session limit of %v reached", s.cfg.MaxSession)}
+		}
+		return &LimitError{Peer: conn.Peer(), Reason: fmt.Sprintf("idle for %v", s.cfg.IdleTimeout)}
+	}
 
 	if s.cfg.SlowReader > 0 {
 		select {
@@ -127,15 +193,17 @@ func (s *Server) handle(ctx context.Context, conn *sock.Socket) error {
 	}
 	buf := make([]byte, s.cfg.BufSize)
 	for {
+		arm()
 		n, err := conn.Read(buf)
 		if err == io.EOF {
 			return nil // the client sent FIN: we are done, close our side too
 		}
 		if err != nil {
-			return err
+			return limit(err)
 		}
+		arm()
 		if _, err := conn.Write(buf[:n]); err != nil {
-			return err
+			return limit(err)
 		}
 		if s.cfg.Reset {
 			// Abortive close: the deferred Close now sends RST, not FIN.
