@@ -51,7 +51,20 @@ func (p *Packet) HasTCP() bool { return p.TCP != nil }
 // Decode decodes frame f into p. Non-IP and non-TCP frames are not errors:
 // p.TCP stays nil. An error means the frame is malformed or cut short; p
 // then holds every layer decoded before the fault.
-func Decode(f frame.Frame, p *Packet) error {
+func Decode(f frame.Frame, p *Packet) error { return DecodeWith(f, p, DecodeOptions{}) }
+
+// DecodeOptions tunes Decode for callers that need less than every field.
+// The zero value decodes everything, as Decode does.
+type DecodeOptions struct {
+	// SkipChecksums leaves IPChecksum and TCPChecksum ChecksumUnverified
+	// instead of summing every byte of the segment: summing is the
+	// costliest step of decoding a full-sized segment, and a caller that
+	// never shows the verdict (tcpscope stats) need not pay for it.
+	SkipChecksums bool
+}
+
+// DecodeWith is Decode with options; it allocates nothing either.
+func DecodeWith(f frame.Frame, p *Packet, o DecodeOptions) error {
 	*p = Packet{}
 	if err := decodeLink(f.Meta.Link, f.Data, &p.Link); err != nil {
 		return err
@@ -61,12 +74,15 @@ func Decode(f frame.Frame, p *Packet) error {
 	if wire < 0 || f.Meta.OrigLen == 0 {
 		wire = len(f.Data) - p.Link.HeaderLen
 	}
-	return decodeIP(f.Data, p.Link.HeaderLen, p.Link.EtherType, wire, p)
+	return decodeIP(f.Data, p.Link.HeaderLen, p.Link.EtherType, wire, p, o)
 }
 
 // DecodeIP decodes a bare IP datagram (for example one rebuilt from
 // fragments) into p, resetting it first.
-func DecodeIP(b []byte, p *Packet) error {
+func DecodeIP(b []byte, p *Packet) error { return DecodeIPWith(b, p, DecodeOptions{}) }
+
+// DecodeIPWith is DecodeIP with options (see DecodeWith).
+func DecodeIPWith(b []byte, p *Packet, o DecodeOptions) error {
 	*p = Packet{}
 	if len(b) == 0 {
 		return errAt("ip", 0, ErrTruncated, "empty datagram")
@@ -75,10 +91,10 @@ func DecodeIP(b []byte, p *Packet) error {
 	if b[0]>>4 == 6 {
 		et = EtherTypeIPv6
 	}
-	return decodeIP(b, 0, et, len(b), p)
+	return decodeIP(b, 0, et, len(b), p, o)
 }
 
-func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet) error {
+func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o DecodeOptions) error {
 	p.IPOffset = off
 	var seg []byte // the TCP segment as the IP header delimits it (captured part)
 	var segLen int // its length on the wire
@@ -90,9 +106,11 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet) error {
 		}
 		p.IPVersion, p.IPv4 = 4, h
 		p.Src, p.Dst, p.Proto = h.Src(), h.Dst(), h.Protocol()
-		p.IPChecksum = ChecksumBad
-		if h.ChecksumOK() {
-			p.IPChecksum = ChecksumOK
+		if !o.SkipChecksums {
+			p.IPChecksum = ChecksumBad
+			if h.ChecksumOK() {
+				p.IPChecksum = ChecksumOK
+			}
 		}
 		if h.IsFragment() {
 			p.Fragment = true
@@ -171,14 +189,15 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet) error {
 			p.Payload = p.Payload[:p.PayloadLen]
 		}
 	}
-	if len(seg) >= segLen && err == nil {
-		if p.IPVersion == 4 {
-			p.TCPChecksum = verifyTCPChecksum(p.IPv4[ipv4Src:ipv4Src+4], p.IPv4[ipv4Dst:ipv4Dst+4], seg[:segLen])
-		} else {
-			p.TCPChecksum = verifyTCPChecksum(p.IPv6[ipv6Src:ipv6Src+16], p.IPv6[ipv6Dst:ipv6Dst+16], seg[:segLen])
-		}
-	} else {
+	switch {
+	case len(seg) < segLen || err != nil:
 		p.Truncated = true
+	case o.SkipChecksums:
+		// Left ChecksumUnverified on purpose (DecodeOptions).
+	case p.IPVersion == 4:
+		p.TCPChecksum = verifyTCPChecksum(p.IPv4[ipv4Src:ipv4Src+4], p.IPv4[ipv4Dst:ipv4Dst+4], seg[:segLen])
+	default:
+		p.TCPChecksum = verifyTCPChecksum(p.IPv6[ipv6Src:ipv6Src+16], p.IPv6[ipv6Dst:ipv6Dst+16], seg[:segLen])
 	}
 	return shift(err, p.TCPOffset)
 }

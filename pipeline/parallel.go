@@ -24,10 +24,11 @@ type batch struct {
 	err   error // the source's error after the last item (io.EOF at the end)
 }
 
-// parallel is the state of a pipeline whose reading and decoding run on a
-// goroutine of their own, one batch ahead of the analysis and of whatever
-// the caller does with each item (rendering): on two cores the two halves
-// overlap. Frames are copied out of the source's buffer into the batch's
+// parallel is the state of a pipeline whose reading and decoding (and with
+// Options.AnalyzeAhead the analysis) run on a goroutine of their own, a few
+// batches ahead of the analysis and of whatever the caller does with each
+// item (rendering): on two cores the two halves overlap. (Reading and decoding alone on that goroutine left the caller's
+// half, analysis plus JSON rendering, the longer one by half.) Frames are copied out of the source's buffer into the batch's
 // arena, because the source may reuse its buffer at its next call.
 type parallel struct {
 	full chan *batch   // decoded batches, in capture order
@@ -48,7 +49,11 @@ type parallel struct {
 // live capture or a pipe would wait for the batch to fill, and Close waits
 // for the source's current Next call to return.
 func NewParallel(src frame.Source, an *analysis.Analyzer) *Pipeline {
-	p := New(src, an)
+	return NewWith(src, an, Options{Parallel: true})
+}
+
+// startParallel starts the reading goroutine of a parallel pipeline.
+func (p *Pipeline) startParallel() {
 	par := &parallel{
 		full: make(chan *batch, batchesLive),
 		free: make(chan *batch, batchesLive+1),
@@ -59,7 +64,6 @@ func NewParallel(src frame.Source, an *analysis.Analyzer) *Pipeline {
 	}
 	p.par = par
 	go par.read(p)
-	return p
 }
 
 // Close stops the reading goroutine of a parallel pipeline (a no-op for a
@@ -125,12 +129,17 @@ func (par *parallel) read(p *Pipeline) {
 		}
 		f.Data = data
 		b.items = b.items[:len(b.items)+1]
-		p.decode(f, &b.items[len(b.items)-1])
+		x := &b.items[len(b.items)-1]
+		p.decode(f, x)
+		if p.ahead {
+			p.analyze(x)
+		}
 	}
 }
 
-// next gives the caller the next item, analysed, copied into it.
-func (par *parallel) next(p *Pipeline, it *Item) error {
+// next gives the caller the next item, analysed, in place in its batch:
+// the batch goes back to the reader only at the following call.
+func (par *parallel) next(p *Pipeline) (*Item, error) {
 	for par.cur == nil || par.i == len(par.cur.items) {
 		if par.cur != nil {
 			if par.cur.err != nil {
@@ -140,22 +149,23 @@ func (par *parallel) next(p *Pipeline, it *Item) error {
 			par.cur = nil
 		}
 		if par.err != nil {
-			return par.err
+			return nil, par.err
 		}
 		b, ok := <-par.full
 		if !ok {
 			if par.err == nil {
 				par.err = errClosed
 			}
-			return par.err
+			return nil, par.err
 		}
 		par.cur, par.i = b, 0
 	}
 	x := &par.cur.items[par.i]
 	par.i++
-	p.analyze(x)
-	*it = *x
-	return nil
+	if !p.ahead {
+		p.analyze(x)
+	}
+	return x, nil
 }
 
 // errClosed is returned by Next after Close.

@@ -32,6 +32,10 @@ type Item struct {
 	// Reassembled: the TCP segment was rebuilt from IP fragments that
 	// ended with this frame.
 	Reassembled bool
+	// EvictedStreams is the analyzer's EvictedStreams after this frame,
+	// for callers of a parallel pipeline, whose analyzer is busy on
+	// another goroutine.
+	EvictedStreams int
 
 	sack [decode.MaxSACKBlocks]analysis.SACKBlock // Segment.SACK's storage
 }
@@ -44,26 +48,72 @@ type Pipeline struct {
 	First frame.Meta // the first frame's metadata, once one was read
 	seen  bool
 	par   *parallel // set by NewParallel
+	dopts decode.DecodeOptions
+	own   Item // NextRef's item in a sequential pipeline
+	ahead bool // Options.AnalyzeAhead
+}
+
+// Options tunes a pipeline made by NewWith.
+type Options struct {
+	// Parallel reads and decodes on a goroutine of their own, as
+	// NewParallel does (for files).
+	Parallel bool
+	// Decode is passed to decode.DecodeWith for every frame: a caller that
+	// never shows checksum verdicts sets SkipChecksums and saves the
+	// costliest part of decoding.
+	Decode decode.DecodeOptions
+	// AnalyzeAhead (with Parallel) runs the analysis on the reading
+	// goroutine too, leaving the caller only its own work on each item.
+	// It pays when that work is the heavier half (JSON rendering costs
+	// more than the analysis; text and stats cost less). The Analyzer and
+	// First then belong to that goroutine until Next has returned an error
+	// or Close has returned; Item.EvictedStreams carries the one count a
+	// caller needs on the way.
+	AnalyzeAhead bool
 }
 
 // New returns a pipeline over src feeding an. an may be nil to decode only.
 func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
-	return &Pipeline{src: src, an: an, frag: defrag.New()}
+	return NewWith(src, an, Options{})
+}
+
+// NewWith returns a pipeline over src feeding an, tuned by o. With
+// o.Parallel, call Close when done (see NewParallel).
+func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
+	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, ahead: o.Parallel && o.AnalyzeAhead}
+	if o.Parallel {
+		p.startParallel()
+	}
+	return p
 }
 
 // Next fills it with the next frame. It returns io.EOF at the end of the
 // source and any other source error as is (frames before it were valid).
 func (p *Pipeline) Next(it *Item) error {
-	if p.par != nil {
-		return p.par.next(p, it)
-	}
-	f, err := p.src.Next()
+	x, err := p.NextRef()
 	if err != nil {
 		return err
 	}
+	*it = *x
+	return nil
+}
+
+// NextRef is Next without the copy: it returns the pipeline's own item,
+// valid (with its frame bytes) only until the next call to Next or NextRef.
+// An Item is over a kilobyte, and copying it per frame is a measurable part
+// of a replay; loops that look at each frame once use this.
+func (p *Pipeline) NextRef() (*Item, error) {
+	if p.par != nil {
+		return p.par.next(p)
+	}
+	f, err := p.src.Next()
+	if err != nil {
+		return nil, err
+	}
+	it := &p.own
 	p.decode(f, it)
 	p.analyze(it)
-	return nil
+	return it, nil
 }
 
 // decode is the first half of Next: it decodes f into it (reassembling IP
@@ -71,9 +121,9 @@ func (p *Pipeline) Next(it *Item) error {
 // In a parallel pipeline it runs on the reading goroutine.
 func (p *Pipeline) decode(f frame.Frame, it *Item) {
 	it.Frame = f
-	it.Analyzed, it.Reassembled, it.Result = false, false, analysis.Result{}
+	it.Analyzed, it.Reassembled, it.Result, it.EvictedStreams = false, false, analysis.Result{}, 0
 	it.Segment = analysis.Segment{}
-	it.DecodeErr = decode.Decode(f, &it.Packet)
+	it.DecodeErr = decode.DecodeWith(f, &it.Packet, p.dopts)
 	pk := &it.Packet
 	if it.DecodeErr == nil && pk.Fragment {
 		var whole []byte
@@ -87,7 +137,7 @@ func (p *Pipeline) decode(f frame.Frame, it *Item) {
 		if ferr != nil {
 			it.DecodeErr = ferr
 		} else if whole != nil {
-			it.DecodeErr = decode.DecodeIP(whole, pk)
+			it.DecodeErr = decode.DecodeIPWith(whole, pk, p.dopts)
 			it.Reassembled = true
 		}
 	}
@@ -103,11 +153,14 @@ func (p *Pipeline) analyze(it *Item) {
 	if !p.seen {
 		p.First, p.seen = it.Frame.Meta, true
 	}
-	if it.Packet.TCP == nil || it.Packet.TCPShort || p.an == nil {
+	if p.an == nil {
 		return
 	}
-	it.Result = p.an.Add(it.Segment)
-	it.Analyzed = true
+	if it.Packet.TCP != nil && !it.Packet.TCPShort {
+		it.Result = p.an.Add(it.Segment)
+		it.Analyzed = true
+	}
+	it.EvictedStreams = p.an.EvictedStreams()
 }
 
 // SegmentOf converts a decoded TCP packet into the analyzer's input. SACK

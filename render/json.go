@@ -18,6 +18,73 @@ type JSON struct {
 	W     io.Writer
 	Start time.Time // time 0 for rel_time (the first frame)
 	buf   []byte
+
+	// The "time" key's date and clock up to the second, as RFC 3339, for
+	// the second daySec: consecutive frames mostly share it, and
+	// time.AppendFormat is the costliest call of a line.
+	daySec  int64
+	dayText []byte
+}
+
+// appendTime appends t as time.RFC3339Nano in UTC, byte for byte what
+// t.UTC().AppendFormat(b, time.RFC3339Nano) appends, reusing the text up
+// to the second from the previous call.
+func (j *JSON) appendTime(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	if j.dayText == nil || sec != j.daySec {
+		j.daySec = sec
+		j.dayText = time.Unix(sec, 0).UTC().AppendFormat(j.dayText[:0], "2006-01-02T15:04:05")
+	}
+	b = append(b, j.dayText...)
+	if ns := t.Nanosecond(); ns != 0 {
+		b = appendFraction(append(b, '.'), int64(ns))
+	}
+	return append(b, 'Z')
+}
+
+// appendFraction appends ns (0 < ns < 1e9) as the nine digits after a
+// decimal point, trailing zeros trimmed.
+func appendFraction(b []byte, ns int64) []byte {
+	var d [9]byte
+	for i := 8; i >= 0; i-- {
+		d[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	n := 9
+	for d[n-1] == '0' {
+		n--
+	}
+	return append(b, d[:n]...)
+}
+
+// maxExactSeconds bounds the durations appendSeconds formats itself: below
+// 2^22 s (48 days) a float64 number of seconds has a resolution finer than
+// a nanosecond, so the shortest decimal that reads back as d.Seconds() is
+// d's own nanosecond decimal whenever that decimal reads back at all.
+const maxExactSeconds = 1 << 22 * time.Second
+
+// appendSeconds appends d in seconds exactly as
+// strconv.AppendFloat(b, d.Seconds(), 'f', -1, 64) does, without the
+// float formatting: the integer nanoseconds are written as a fixed-point
+// decimal with trailing zeros trimmed. That is the same text when the
+// decimal reads back as d.Seconds() (float64(d)/1e9 is that reading,
+// correctly rounded, for |d| < 2^53 ns) and no shorter decimal does (true
+// below maxExactSeconds); otherwise, or for a d.Seconds() rounded the
+// other way, strconv does it.
+func appendSeconds(b []byte, d time.Duration) []byte {
+	f := d.Seconds()
+	if d <= -maxExactSeconds || d >= maxExactSeconds || float64(d)/1e9 != f {
+		return strconv.AppendFloat(b, f, 'f', -1, 64)
+	}
+	if d < 0 {
+		b = append(b, '-')
+		d = -d
+	}
+	b = strconv.AppendInt(b, int64(d/time.Second), 10)
+	if ns := int64(d % time.Second); ns != 0 {
+		b = appendFraction(append(b, '.'), ns)
+	}
+	return b
 }
 
 // Segment writes the line for one frame carrying TCP. r may be nil (decode
@@ -27,9 +94,9 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = append(b, `{"frame":`...)
 	b = strconv.AppendInt(b, int64(m.Number), 10)
 	b = append(b, `,"time":"`...)
-	b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = j.appendTime(b, m.Time)
 	b = append(b, `","rel_time":`...)
-	b = strconv.AppendFloat(b, m.Time.Sub(j.Start).Seconds(), 'f', -1, 64)
+	b = appendSeconds(b, m.Time.Sub(j.Start))
 	if r != nil {
 		b = append(b, `,"stream":`...)
 		b = strconv.AppendInt(b, int64(r.Stream), 10)
@@ -129,11 +196,11 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		}
 		if r.HasAckRTT {
 			b = append(b, `,"ack_rtt":`...)
-			b = strconv.AppendFloat(b, r.AckRTT.Seconds(), 'f', -1, 64)
+			b = appendSeconds(b, r.AckRTT)
 		}
 		if r.HasInitialRTT {
 			b = append(b, `,"initial_rtt":`...)
-			b = strconv.AppendFloat(b, r.InitialRTT.Seconds(), 'f', -1, 64)
+			b = appendSeconds(b, r.InitialRTT)
 		}
 		if r.HasBIF {
 			b = append(b, `,"bytes_in_flight":`...)

@@ -63,7 +63,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	an := analysis.New(analysis.Options{MaxStreams: o.MaxStreams})
 	var pl *pipeline.Pipeline
 	if o.File {
-		pl = pipeline.NewParallel(src, an)
+		// JSON lines cost more to render than the analysis, so the
+		// analysis goes ahead with the reading; text lines cost less.
+		pl = pipeline.NewWith(src, an, pipeline.Options{Parallel: true, AnalyzeAhead: o.JSON})
 		defer pl.Close()
 	} else {
 		pl = pipeline.New(src, an)
@@ -83,7 +85,6 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	evictionSaid := false
 	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute}
 	js := &render.JSON{W: stdout}
-	var it pipeline.Item
 	shown := 0
 	var srcErr error
 	var buf bytes.Buffer
@@ -97,7 +98,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if n&255 == 0 && ctx.Err() != nil {
 			break
 		}
-		err := pl.Next(&it)
+		it, err := pl.NextRef() // no per-frame copy of the (large) item
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				srcErr = fmt.Errorf("%s: %w", name, err)
@@ -120,7 +121,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 				continue
 			}
 		}
-		if !evictionSaid && an.EvictedStreams() > 0 {
+		if !evictionSaid && it.EvictedStreams > 0 {
 			// Said once, when it starts, on stderr so a live capture shows
 			// it at once; the summary gives the final count.
 			evictionSaid = true
@@ -153,7 +154,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			}
 		}
 		if o.Hook != nil {
-			o.Hook(&it)
+			o.Hook(it)
 		}
 		buf.Reset()
 		var werr error
@@ -164,7 +165,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			if werr == nil && o.Explain {
 				// The field-by-field header view under the line (in step
 				// mode it becomes part of the page a key press shows).
-				werr = explain.Write(text.W, text.Theme, explain.MetaOf(&it), p)
+				werr = explain.Write(text.W, text.Theme, explain.MetaOf(it), p)
 			}
 		}
 		if werr != nil {
@@ -197,6 +198,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	if o.Step != nil && o.Step.Rows > 0 {
 		fmt.Fprint(stdout, "\n") // leave the status line before the summary
 	}
+	// The analyzer is the reading goroutine's until it has stopped.
+	pl.Close()
 	if o.Summary {
 		w := stdout
 		if o.JSON {

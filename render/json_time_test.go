@@ -1,0 +1,53 @@
+package render
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// TestAppendSeconds checks the hand-written seconds against strconv's
+// shortest 'f' formatting, which the JSON output promised before it.
+func TestAppendSeconds(t *testing.T) {
+	ds := []time.Duration{0, 1, -1, 999999999, 1e9, -1e9, 1e9 + 1, 123456789, 1<<22*time.Second - 1,
+		1 << 22 * time.Second, -1<<22*time.Second + 1, 1 << 53, 1<<63 - 1, -1 << 63, 17 * time.Microsecond}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000000 {
+		switch r.IntN(3) {
+		case 0:
+			ds = append(ds, time.Duration(r.Int64N(int64(100*time.Second))))
+		case 1:
+			ds = append(ds, time.Duration(r.Int64N(int64(60*24*time.Hour)))-30*24*time.Hour)
+		default:
+			ds = append(ds, time.Duration(r.Int64N(1e6))*time.Microsecond)
+		}
+	}
+	var b []byte
+	for _, d := range ds {
+		want := strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+		b = appendSeconds(b[:0], d)
+		if string(b) != want {
+			t.Fatalf("appendSeconds(%d) = %s, strconv says %s", int64(d), b, want)
+		}
+	}
+}
+
+// TestAppendTime checks the cached-date timestamp against time.RFC3339Nano.
+func TestAppendTime(t *testing.T) {
+	var j JSON
+	r := rand.New(rand.NewPCG(3, 4))
+	ts := []time.Time{time.Unix(0, 0), time.Unix(0, 1), time.Unix(-1, 5), time.Unix(1700000000, 100), time.Unix(1700000000, 0)}
+	base := time.Unix(1764300000, 0)
+	for range 200000 {
+		ts = append(ts, base.Add(time.Duration(r.Int64N(int64(10*time.Second)))), time.Unix(r.Int64N(1<<34)-1<<33, r.Int64N(1e9)))
+	}
+	var b []byte
+	for _, x := range ts {
+		want := x.UTC().Format(time.RFC3339Nano)
+		b = j.appendTime(b[:0], x)
+		if string(b) != want {
+			t.Fatalf("appendTime(%v) = %s, want %s", x, b, want)
+		}
+	}
+}
