@@ -1,14 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
@@ -163,24 +164,67 @@ func rttText(c *session.Conn) string {
 	return fmt.Sprintf("%.1fms", float64(c.HandshakeRTT)/float64(time.Millisecond))
 }
 
-// writeStatsText prints the table with aligned columns; "c→s" is what the
-// client sent, "s→c" what the server sent.
+// statsHeader is the text table's first row; "c→s" is what the client
+// sent, "s→c" what the server sent.
+var statsHeader = []string{"stream", "client", "server", "start", "duration", "pkts c→s", "pkts s→c", "bytes c→s", "bytes s→c",
+	"data c→s", "data s→c", "handshake", "retrans", "dup acks", "zero win", "ended"}
+
+// writeStatsText prints the table with aligned columns, exactly as a
+// text/tabwriter (padding 2, spaces) would, but without holding the whole
+// table's text: tabwriter keeps every cell until Flush, which for a capture
+// of a hundred thousand connections is tens of megabytes. Instead the rows
+// are formatted twice, once to measure the columns and once to print.
+// Every cell but a row's last ends a column (the totals row's last is
+// empty: tabwriter padded that tab-terminated cell to nothing).
 func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "stream\tclient\tserver\tstart\tduration\tpkts c→s\tpkts s→c\tbytes c→s\tbytes s→c\tdata c→s\tdata s→c\thandshake\tretrans\tdup acks\tzero win\tended")
-	for _, c := range tab.Conns() {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%d\t%d\t%s\n",
-			c.Stream, clientText(c), c.Server, seconds(c.First.Sub(first)), seconds(c.Duration()),
-			c.Packets[0], c.Packets[1], c.Bytes[0], c.Bytes[1], c.Payload[0], c.Payload[1],
-			rttText(c), c.Retransmissions, c.DupAcks, c.ZeroWindows, c.Ending())
-	}
+	conns := tab.Conns()
 	t := tab.Totals()
-	n := len(tab.Conns())
-	fmt.Fprintf(tw, "total\t%d connection%s\t\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t\t%d\t%d\t%d\t\n",
-		n, plural(n), seconds(t.First.Sub(first)), seconds(t.Last.Sub(t.First)),
-		t.Packets[0], t.Packets[1], t.Bytes[0], t.Bytes[1], t.Payload[0], t.Payload[1],
-		t.Retransmissions, t.DupAcks, t.ZeroWindows)
-	return tw.Flush()
+	n := len(conns)
+	total := []string{"total", strconv.Itoa(n) + " connection" + plural(n), "", seconds(t.First.Sub(first)), seconds(t.Last.Sub(t.First)),
+		strconv.Itoa(t.Packets[0]), strconv.Itoa(t.Packets[1]), strconv.Itoa(t.Bytes[0]), strconv.Itoa(t.Bytes[1]),
+		strconv.Itoa(t.Payload[0]), strconv.Itoa(t.Payload[1]), "", strconv.Itoa(t.Retransmissions), strconv.Itoa(t.DupAcks),
+		strconv.Itoa(t.ZeroWindows), ""}
+	var width []int
+	measure := func(cells []string) {
+		for i, c := range cells[:len(cells)-1] {
+			if i == len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c)+2)
+		}
+	}
+	cells := make([]string, 0, len(statsHeader))
+	measure(statsHeader)
+	for _, c := range conns {
+		measure(statsRow(cells, c, first))
+	}
+	measure(total)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	printRow := func(cells []string) {
+		for i, c := range cells {
+			bw.WriteString(c)
+			if i < len(cells)-1 {
+				for pad := width[i] - utf8.RuneCountInString(c); pad > 0; pad-- {
+					bw.WriteByte(' ')
+				}
+			}
+		}
+		bw.WriteByte('\n')
+	}
+	printRow(statsHeader)
+	for _, c := range conns {
+		printRow(statsRow(cells, c, first))
+	}
+	printRow(total)
+	return bw.Flush()
+}
+
+// statsRow formats one connection's cells into cells[:0].
+func statsRow(cells []string, c *session.Conn, first time.Time) []string {
+	return append(cells[:0], strconv.Itoa(c.Stream), clientText(c), c.Server.String(), seconds(c.First.Sub(first)), seconds(c.Duration()),
+		strconv.Itoa(c.Packets[0]), strconv.Itoa(c.Packets[1]), strconv.Itoa(c.Bytes[0]), strconv.Itoa(c.Bytes[1]),
+		strconv.Itoa(c.Payload[0]), strconv.Itoa(c.Payload[1]), rttText(c), strconv.Itoa(c.Retransmissions),
+		strconv.Itoa(c.DupAcks), strconv.Itoa(c.ZeroWindows), c.Ending())
 }
 
 func plural(n int) string {
