@@ -18,6 +18,15 @@ import (
 // segments (libpcap's own maximum).
 const DefaultSnaplen = 262144
 
+// HeaderSnaplen is the snaplen tcpscope capture uses when it only annotates
+// (no -w): every header a TCP segment can have (Ethernet with two VLAN
+// tags, IPv6 with extension headers, TCP with 40 bytes of options) fits in
+// 256 bytes, and the analysis uses the lengths on the wire, so nothing
+// shown is lost, while the kernel's buffer holds hundreds of times more
+// frames than with 64 KiB loopback frames kept whole: a full-speed loopback
+// transfer then loses none.
+const HeaderSnaplen = 256
+
 // Loopback returns the name of this OS's loopback interface.
 func Loopback() string {
 	if runtime.GOOS == "linux" {
@@ -26,11 +35,31 @@ func Loopback() string {
 	return "lo0"
 }
 
+// DefaultBufferSize is the kernel capture buffer (the packet ring shared
+// with libpcap) when Options.BufferSize is 0: 32 MiB, room for about half a
+// second of a full-speed loopback transfer, so a reader that is briefly
+// descheduled (two cores shared with the sender and the receiver) loses
+// nothing. tcpdump's default is 2 MiB.
+const DefaultBufferSize = 32 << 20
+
 // Options configures a live capture.
 type Options struct {
 	Interface string // e.g. "lo"; "" means Loopback()
 	Snaplen   int    // bytes kept per frame; 0 means DefaultSnaplen
 	Filter    string // BPF expression in tcpdump syntax; "" captures everything
+
+	// Immediate delivers each packet as soon as it arrives: what a person
+	// watching a terminal wants. On Linux, libpcap then uses a TPACKET_V2
+	// ring of fixed-size slots, each as big as the snaplen: with the
+	// default 256 KiB snaplen a 32 MiB buffer holds only 128 packets, and
+	// a fast transfer overflows it. Without Immediate, libpcap packs
+	// packets into blocks by their real size (TPACKET_V3) and hands over a
+	// block when it is full or 100 ms old: many thousands of packets fit,
+	// at the price of up to 100 ms of delay. tcpscope uses Immediate when
+	// its output is a terminal, and not when it goes to a file or pipe.
+	Immediate bool
+	// BufferSize is the kernel buffer in bytes; 0 means DefaultBufferSize.
+	BufferSize int
 }
 
 // Handle is an open live capture. It is a frame.Source: Next blocks until a
@@ -40,7 +69,8 @@ type Handle struct {
 	iface   string
 	link    frame.LinkType
 	n       int
-	stopped atomic.Bool
+	stopped atomic.Int64 // UnixNano of the Stop call; 0 while running
+	drainBy time.Time    // after Stop: give up draining at this time
 }
 
 // Open starts capturing. Errors name the interface and, for a missing
@@ -52,6 +82,9 @@ func Open(o Options) (*Handle, error) {
 	if o.Snaplen <= 0 {
 		o.Snaplen = DefaultSnaplen
 	}
+	if o.BufferSize <= 0 {
+		o.BufferSize = DefaultBufferSize
+	}
 	in, err := pcap.NewInactiveHandle(o.Interface)
 	if err != nil {
 		return nil, explain(o.Interface, err)
@@ -60,12 +93,11 @@ func Open(o Options) (*Handle, error) {
 	for _, set := range []func() error{
 		func() error { return in.SetSnapLen(o.Snaplen) },
 		func() error { return in.SetPromisc(false) },
-		// Immediate mode: deliver each packet at once (loopback traffic is
-		// sparse, and a lecture wants to see it now).
-		func() error { return in.SetImmediateMode(true) },
-		// A short timeout so Next can notice Stop.
+		func() error { return in.SetImmediateMode(o.Immediate) },
+		// A short timeout so Next can notice Stop (and, without immediate
+		// mode, the longest a packet waits in a half-filled block).
 		func() error { return in.SetTimeout(100 * time.Millisecond) },
-		func() error { return in.SetBufferSize(8 << 20) },
+		func() error { return in.SetBufferSize(o.BufferSize) },
 	} {
 		if err := set(); err != nil {
 			return nil, explain(o.Interface, err)
@@ -102,18 +134,33 @@ func (c *Handle) Interface() string { return c.iface }
 // LinkType returns the interface's link type.
 func (c *Handle) LinkType() frame.LinkType { return c.link }
 
-// Stop makes Next return io.EOF after at most one timeout (100 ms). Safe to
-// call from a signal handler goroutine.
-func (c *Handle) Stop() { c.stopped.Store(true) }
+// Stop ends the capture: Next still returns the packets that arrived before
+// the Stop call and are waiting in the kernel's buffer (nothing seen before
+// Ctrl-C is lost), then io.EOF, within about 100 ms (one read timeout, at
+// most 300 ms under continuous traffic). Safe to call from a signal handler
+// goroutine.
+func (c *Handle) Stop() { c.stopped.CompareAndSwap(0, time.Now().UnixNano()) }
 
 // Next returns the next captured frame; its bytes are valid until the next
 // call.
 func (c *Handle) Next() (frame.Frame, error) {
 	for {
-		if c.stopped.Load() {
-			return frame.Frame{}, io.EOF
+		stop := c.stopped.Load()
+		if stop != 0 {
+			if c.drainBy.IsZero() {
+				c.drainBy = time.Now().Add(300 * time.Millisecond)
+			} else if time.Now().After(c.drainBy) {
+				return frame.Frame{}, io.EOF
+			}
 		}
 		data, ci, err := c.h.ZeroCopyReadPacketData()
+		if stop != 0 && (err != nil || ci.Timestamp.UnixNano() > stop) {
+			// Drained: the buffer is empty (a read timed out) or the
+			// packets now arriving came after the Stop call.
+			if err == nil || errors.Is(err, pcap.NextErrorTimeoutExpired) {
+				return frame.Frame{}, io.EOF
+			}
+		}
 		switch {
 		case err == nil:
 			c.n++

@@ -16,7 +16,7 @@ func FuzzOptionIter(f *testing.F) {
 		b[12] = byte((20+len(o)+3)/4) << 4
 		return append(b, o...)
 	}
-	f.Add(hdr("020405b4 0402 080a0000000100000000 01 030307"))          // SYN: mss, sackOK, TS, nop, wscale
+	f.Add(hdr("020405b4 0402 080a0000000100000000 01 030307"))           // SYN: mss, sackOK, TS, nop, wscale
 	f.Add(hdr("0101 050a 00000001 00000002"))                            // one SACK block
 	f.Add(hdr("0101 0522 00000001 00000002 00000003 00000004 00000005")) // SACK block cut
 	f.Add(hdr("22 0a 0102030405060708"))                                 // TFO cookie (kind 34)

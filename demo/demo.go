@@ -126,7 +126,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (string, erro
 	}
 
 	// 2. Capture, filtered to the server's port.
-	h, err := capture.Open(capture.Options{Interface: capture.Loopback(), Filter: fmt.Sprintf("tcp port %d", port)})
+	h, err := capture.Open(capture.Options{Interface: capture.Loopback(), Filter: fmt.Sprintf("tcp port %d", port), Immediate: true})
 	if err != nil {
 		return "", err
 	}

@@ -29,7 +29,11 @@ type Text struct {
 	Theme    Theme
 	Absolute bool      // print raw sequence numbers instead of relative ones (tcpdump -S)
 	Start    time.Time // time 0 for the relative-time column (the first frame)
-	buf      []byte
+	// HeadersOnly: the capture kept only the headers of each frame on
+	// purpose (tcpscope capture without -w), so a cut payload is expected
+	// and not marked "snaplen: …" on every line.
+	HeadersOnly bool
+	buf         []byte
 }
 
 // paintFrom colours b[from:] with c when colour is on.
@@ -110,7 +114,7 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		at = len(b)
 		b = t.paintFrom(append(b, "bad checksum"...), at, th.warn)
 	}
-	if p.Truncated {
+	if p.Truncated && !(t.HeadersOnly && p.TCP != nil && !p.TCPHeaderTruncated) {
 		// Cut by the snaplen: the analysis used the lengths on the wire
 		// (from the IP header), but the bytes shown stop early.
 		b = append(b, "  "...)

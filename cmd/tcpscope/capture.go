@@ -33,6 +33,11 @@ network namespace), one line names it, and exit 1; the file is complete.
 Capturing needs root or CAP_NET_RAW (sudo, or
 sudo setcap cap_net_raw,cap_net_admin+eip $(command -v tcpscope)).
 
+Dropped packets: to a terminal each packet is shown at once (immediate mode);
+to a file or a pipe packets are taken from the kernel in blocks (up to 100 ms
+late) and, without -w, only their headers are kept, so a full-speed loopback
+transfer (several GB/s) loses none. If the kernel still reports drops, raise -B.
+
 Examples:
    sudo tcpscope capture tcp port 8080
    sudo tcpscope capture -i eth0 -c 20 -w first20.pcapng
@@ -42,7 +47,9 @@ Examples:
 			&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (default: the loopback interface, lo or lo0)"},
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "also write the frames to `FILE` (.pcapng for pcapng, else pcap with ns timestamps)"},
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` TCP segments"},
-			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, Value: capture.DefaultSnaplen, Usage: "keep at most `BYTES` of each frame"},
+			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, DefaultText: "256, or 262144 with -w", Usage: "keep at most `BYTES` of each frame: without -w only the headers (all that capture shows; the analysis uses the lengths on the wire), so hundreds of times more packets fit the kernel's buffer"},
+			&cli.IntFlag{Name: "buffer-size", Aliases: []string{"B"}, Value: capture.DefaultBufferSize >> 20, Usage: "kernel capture buffer in `MiB` (as tcpdump -B, which is in KiB); raise it if packets are dropped by the kernel"},
+			&cli.BoolFlag{Name: "immediate-mode", Usage: "show each packet the moment it arrives (the default when output is a terminal; to a file or pipe packets come in blocks, up to 100 ms late, so a fast transfer loses none)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (shared/spec/packet-json.md)"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers"},
 			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections at once, forgetting the least recently used (bounds memory under a SYN flood; -1 = no limit)"},
@@ -65,14 +72,25 @@ Examples:
 			if err != nil {
 				return err
 			}
-			h, err := capture.Open(capture.Options{Interface: c.String("interface"), Snaplen: c.Int("snaplen"), Filter: strings.Join(c.Args().Slice(), " ")})
+			snaplen := c.Int("snaplen")
+			headersOnly := snaplen <= 0 && c.String("write") == ""
+			if snaplen <= 0 {
+				snaplen = capture.DefaultSnaplen
+				if headersOnly {
+					snaplen = capture.HeaderSnaplen
+				}
+			}
+			h, err := capture.Open(capture.Options{
+				Interface: c.String("interface"), Snaplen: snaplen, Filter: strings.Join(c.Args().Slice(), " "),
+				Immediate: e.stdoutTTY || c.Bool("immediate-mode"), BufferSize: c.Int("buffer-size") << 20,
+			})
 			if err != nil {
 				return runtimeError(err)
 			}
 			defer h.Close()
 			tee := &capture.Tee{Src: h}
 			if p := c.String("write"); p != "" {
-				w, err := capture.Create(p, h.LinkType(), c.Int("snaplen"))
+				w, err := capture.Create(p, h.LinkType(), snaplen)
 				if err != nil {
 					return runtimeError(err)
 				}
@@ -95,7 +113,7 @@ Examples:
 				}()
 			}
 			fmt.Fprintf(e.stderr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
-			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY}
+			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY, HeadersOnly: headersOnly}
 			showErr := showSegments(ctx, h.Interface(), tee, o, e.stdout, e.stderr)
 			if st, err := h.Stats(); err == nil {
 				fmt.Fprintf(e.stderr, "tcpscope: %d packets received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", st.Received, st.Dropped, st.IfDropped)

@@ -31,6 +31,9 @@ type showOptions struct {
 	// Explain prints the field-by-field header view (tcpscope decode's)
 	// under every segment line; text mode only.
 	Explain bool
+	// HeadersOnly: frames were captured headers-only on purpose, so a cut
+	// payload is not marked on every text line (see render.Text).
+	HeadersOnly bool
 	// Hook, when set, is called for every shown segment (the demo uses it
 	// to interleave socket calls).
 	Hook func(it *pipeline.Item)
@@ -83,7 +86,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}()
 	}
 	evictionSaid := false
-	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute}
+	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute, HeadersOnly: o.HeadersOnly}
 	js := &render.JSON{W: stdout}
 	shown := 0
 	var srcErr error
