@@ -32,7 +32,8 @@ type Analyzer struct {
 	maxUnacked int
 	maxStreams int                  // connection-table limit; negative = none
 	current    map[connKey]*lruNode // the newest connection on each address/port pair
-	lru        lruList              // every kept connection, most recently used first
+	lru        lruList              // open connections, most recently used first
+	closed     lruList              // retired connections, most recently used first
 	nextStream int                  // stream number of the next new connection
 	evicted    int                  // connections forgotten to respect maxStreams
 	dropped    int                  // segments whose state was not kept (cap, retirement, eviction)
@@ -48,6 +49,7 @@ func New(opts Options) *Analyzer {
 	}
 	a := &Analyzer{maxUnacked: opts.MaxUnacked, maxStreams: opts.MaxStreams, current: map[connKey]*lruNode{}}
 	a.lru.init()
+	a.closed.init()
 	return a
 }
 
@@ -129,7 +131,9 @@ func (a *Analyzer) Add(s Segment) Result {
 	r.Note = note(c, fwd, rev, s, &r, &x, reused)
 	r.Severity = severity(r.Flags, r.Conn)
 	r.StateDropped = fwd.dropped || rev.dropped
-	a.maybeRetire(c)
+	if a.maybeRetire(c) {
+		a.close(n)
+	}
 	return r
 }
 

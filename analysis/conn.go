@@ -309,15 +309,16 @@ func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result, x *facts) {
 // FINs acknowledged, or a RST seen. The connection itself stays (small) so
 // its stream number, its ports and its summary remain right; later segments
 // on it are still analysed with the remaining state. Segments still listed
-// at retirement are counted as dropped.
-func (a *Analyzer) maybeRetire(c *conn) {
+// at retirement are counted as dropped. It reports whether c was retired
+// just now.
+func (a *Analyzer) maybeRetire(c *conn) bool {
 	if c.retired {
-		return
+		return false
 	}
 	f0, f1 := &c.flow[0], &c.flow[1]
 	bothFIN := f0.finAcked && f1.finAcked
 	if !bothFIN && f0.rstFrame == 0 && f1.rstFrame == 0 {
-		return
+		return false
 	}
 	c.retired = true
 	for _, f := range []*flow{f0, f1} {
@@ -328,4 +329,5 @@ func (a *Analyzer) maybeRetire(c *conn) {
 		f.segs = nil
 		f.sack = nil
 	}
+	return true
 }

@@ -1,7 +1,13 @@
 package session
 
 import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"iter"
 	"net/netip"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
@@ -67,9 +73,178 @@ func (c *Conn) Ending() string {
 func (c *Conn) Duration() time.Duration { return c.Last.Sub(c.First) }
 
 // Table sums up every connection of a capture, one Conn per tcp.stream.
-// Feed it every pipeline item in capture order.
+// Feed it every pipeline item in capture order, and Close it when done.
+//
+// A long capture has hundreds of thousands of connections and the table
+// keeps one row for each until the end, so rows are small (about 140
+// bytes, no pointers) and live in chunks of consecutive streams. At most
+// MaxChunks chunks stay in memory; the least recently used one is written
+// to an unlinked temporary file and read back when a late segment or the
+// final listing needs it. Memory therefore stays bounded whatever the
+// number of connections (new streams fill the newest chunk, so a capture
+// read in order rarely goes back to disk). If the file cannot be written,
+// the table simply keeps everything in memory.
 type Table struct {
-	conns []*Conn
+	// MaxChunks is how many chunks stay in memory; 0 means 16 (16 384
+	// connections, about 2 MB). ChunkRows is the number of streams per
+	// chunk; 0 means 1024. Both are for tests; set them before Add.
+	MaxChunks, ChunkRows int
+
+	chunks   []*chunk // by stream/ChunkRows; nil: on disk, or not yet used
+	onDisk   []bool   // chunk i was written to file
+	resident int      // chunks in memory
+	tick     uint64   // use counter for least-recently-used eviction
+	file     *os.File // spill file (unlinked); nil until the first spill
+	noSpill  bool     // the spill file failed: keep everything in memory
+	err      error    // a spilled chunk could not be read back
+	buf      bytes.Buffer
+	n        int // rows allocated (highest stream + 1)
+	count    int // rows in use
+}
+
+// chunk is ChunkRows consecutive rows.
+type chunk struct {
+	rows []row
+	used uint64 // tick of the last use
+}
+
+// row is one connection's counters, as compact as the table needs: side 0
+// is the client.
+type row struct {
+	Addr    [2][16]byte // client, server address (IPv4 as IPv4-mapped IPv6)
+	Port    [2]uint16
+	Bits    uint8 // rowUsed, rowV4, ...
+	First   int64 // UnixNano
+	Last    int64
+	Packets [2]uint32
+	Bytes   [2]uint64
+	Payload [2]uint64
+	RTT     int64
+	Retrans uint32
+	DupAcks uint32
+	ZeroWin uint32
+	Fin     [2]uint32 // frame of each side's first FIN; 0 = none
+	Rst     [2]uint32 // frame of each side's first RST; 0 = none
+}
+
+const (
+	rowUsed    = 1 << iota // a connection has this stream number
+	rowV4                  // the addresses are IPv4
+	rowGuessed             // no SYN or SYN-ACK yet: the client is the first sender
+	rowSure                // the client was decided by a SYN or SYN-ACK
+	rowSawSYN              // a SYN without ACK was seen
+	rowHasRTT              // the handshake RTT is known
+)
+
+func (r *row) end(i int) netip.AddrPort {
+	a := netip.AddrFrom16(r.Addr[i])
+	if r.Bits&rowV4 != 0 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, r.Port[i])
+}
+
+// row returns the row for stream i, growing the table as needed. The
+// pointer is valid until the next call.
+func (t *Table) row(i int) *row {
+	if t.ChunkRows <= 0 {
+		t.ChunkRows = 1024
+	}
+	if t.MaxChunks <= 0 {
+		t.MaxChunks = 16
+	}
+	t.n = max(t.n, i+1)
+	ci := i / t.ChunkRows
+	for len(t.chunks) <= ci {
+		t.chunks = append(t.chunks, nil)
+		t.onDisk = append(t.onDisk, false)
+	}
+	c := t.chunks[ci]
+	if c == nil {
+		c = t.load(ci)
+	}
+	t.tick++
+	c.used = t.tick
+	return &c.rows[i%t.ChunkRows]
+}
+
+// load brings chunk ci into memory (from the file, or new and empty),
+// first writing the least recently used chunk out if memory is full.
+func (t *Table) load(ci int) *chunk {
+	var c *chunk
+	if t.resident >= t.MaxChunks && !t.noSpill {
+		c = t.spillOne()
+	}
+	if c == nil {
+		c = &chunk{rows: make([]row, t.ChunkRows)}
+		t.resident++
+	} else {
+		clear(c.rows)
+	}
+	if t.onDisk[ci] {
+		if err := t.readChunk(ci, c); err != nil && t.err == nil {
+			t.err = fmt.Errorf("stats: reading back connection rows from the temporary file: %v", err)
+		}
+	}
+	t.chunks[ci] = c
+	return c
+}
+
+// spillOne writes the least recently used chunk to the file and returns it
+// for reuse; nil if it could not be written (then nothing is spilled again).
+func (t *Table) spillOne() *chunk {
+	lru := -1
+	for i, c := range t.chunks {
+		if c != nil && (lru < 0 || c.used < t.chunks[lru].used) {
+			lru = i
+		}
+	}
+	if lru < 0 {
+		return nil
+	}
+	if t.file == nil {
+		f, err := os.CreateTemp("", "tcpscope-stats-*")
+		if err != nil {
+			t.noSpill = true
+			return nil
+		}
+		os.Remove(f.Name()) // gone from the directory; the space is freed at Close or exit
+		t.file = f
+	}
+	c := t.chunks[lru]
+	t.buf.Reset()
+	_ = binary.Write(&t.buf, binary.LittleEndian, c.rows) // fixed-size fields only: cannot fail
+	if _, err := t.file.WriteAt(t.buf.Bytes(), int64(lru)*int64(t.buf.Len())); err != nil {
+		t.noSpill = true
+		return nil
+	}
+	t.chunks[lru] = nil
+	t.onDisk[lru] = true
+	return c
+}
+
+// readChunk reads chunk ci back from the file into c.
+func (t *Table) readChunk(ci int, c *chunk) error {
+	size := binary.Size(c.rows)
+	b := make([]byte, size)
+	if _, err := t.file.ReadAt(b, int64(ci)*int64(size)); err != nil {
+		return err
+	}
+	return binary.Read(bytes.NewReader(b), binary.LittleEndian, c.rows)
+}
+
+// Err reports a failure to read spilled rows back (the listing is then
+// incomplete). It is nil in practice: the file is private to the process.
+func (t *Table) Err() error { return t.err }
+
+// Close frees the spill file, if any.
+func (t *Table) Close() error {
+	if t.file == nil {
+		return nil
+	}
+	err := t.file.Close()
+	t.file = nil
+	return err
 }
 
 // Add counts one frame; frames without an analyzed TCP segment are ignored.
@@ -78,93 +253,126 @@ func (t *Table) Add(it *pipeline.Item) {
 		return
 	}
 	r := &it.Result
-	for len(t.conns) <= r.Stream {
-		t.conns = append(t.conns, nil)
-	}
 	p := &it.Packet
 	src, dst := p.SrcAddrPort(), p.DstAddrPort()
 	m := it.Frame.Meta
-	c := t.conns[r.Stream]
-	if c == nil {
-		c = &Conn{Stream: r.Stream, Client: src, Server: dst, First: m.Time, ClientGuessed: true}
-		t.conns[r.Stream] = c
+	c := t.row(r.Stream)
+	if c.Bits&rowUsed == 0 {
+		c.Bits = rowUsed | rowGuessed
+		if src.Addr().Is4() {
+			c.Bits |= rowV4
+		}
+		c.Addr = [2][16]byte{src.Addr().As16(), dst.Addr().As16()}
+		c.Port = [2]uint16{src.Port(), dst.Port()}
+		c.First = m.Time.UnixNano()
+		t.count++
 	}
 	flags := p.TCP.Flags()
 	// The SYN's sender (or the SYN-ACK's receiver) is the client; decide
 	// once, at the first such segment.
-	if !c.clientSure && flags&analysis.SYN != 0 {
+	if c.Bits&rowSure == 0 && flags&analysis.SYN != 0 {
 		client := src
 		if flags&analysis.ACK != 0 {
 			client = dst
 		}
-		if client != c.Client {
+		if client != c.end(0) {
 			c.swap() // what was counted so far was counted the wrong way round
 		}
-		c.clientSure, c.ClientGuessed = true, false
+		c.Bits = c.Bits&^rowGuessed | rowSure
 	}
 	if flags&analysis.SYN != 0 && flags&analysis.ACK == 0 {
-		c.sawSYN = true
+		c.Bits |= rowSawSYN
 	}
 	d := 0
-	if src != c.Client {
+	if src != c.end(0) {
 		d = 1
 	}
-	c.Last = m.Time
+	c.Last = m.Time.UnixNano()
 	c.Packets[d]++
 	wire := m.OrigLen
 	if wire == 0 {
 		wire = m.CapLen
 	}
-	c.Bytes[d] += wire
-	c.Payload[d] += p.PayloadLen
-	if r.HasInitialRTT && !c.HasHandshakeRTT {
-		c.HandshakeRTT, c.HasHandshakeRTT = r.InitialRTT, true
+	c.Bytes[d] += uint64(wire)
+	c.Payload[d] += uint64(p.PayloadLen)
+	if r.HasInitialRTT && c.Bits&rowHasRTT == 0 {
+		c.RTT = int64(r.InitialRTT)
+		c.Bits |= rowHasRTT
 	}
 	if r.Flags&(analysis.Retransmission|analysis.FastRetransmission|analysis.SpuriousRetransmission) != 0 {
-		c.Retransmissions++
+		c.Retrans++
 	}
 	if r.Flags.Has(analysis.DuplicateAck) {
 		c.DupAcks++
 	}
 	if r.Flags.Has(analysis.ZeroWindow) {
-		c.ZeroWindows++
+		c.ZeroWin++
 	}
-	if flags&analysis.FIN != 0 && c.fin[d] == 0 {
-		c.fin[d] = m.Number
+	if flags&analysis.FIN != 0 && c.Fin[d] == 0 {
+		c.Fin[d] = uint32(m.Number)
 	}
-	if flags&analysis.RST != 0 && c.rst[d] == 0 {
-		c.rst[d] = m.Number
+	if flags&analysis.RST != 0 && c.Rst[d] == 0 {
+		c.Rst[d] = uint32(m.Number)
 	}
 }
 
 // swap exchanges the client's and the server's roles and counts.
-func (c *Conn) swap() {
-	c.Client, c.Server = c.Server, c.Client
-	c.Packets[0], c.Packets[1] = c.Packets[1], c.Packets[0]
-	c.Bytes[0], c.Bytes[1] = c.Bytes[1], c.Bytes[0]
-	c.Payload[0], c.Payload[1] = c.Payload[1], c.Payload[0]
-	c.fin[0], c.fin[1] = c.fin[1], c.fin[0]
-	c.rst[0], c.rst[1] = c.rst[1], c.rst[0]
+func (r *row) swap() {
+	r.Addr[0], r.Addr[1] = r.Addr[1], r.Addr[0]
+	r.Port[0], r.Port[1] = r.Port[1], r.Port[0]
+	r.Packets[0], r.Packets[1] = r.Packets[1], r.Packets[0]
+	r.Bytes[0], r.Bytes[1] = r.Bytes[1], r.Bytes[0]
+	r.Payload[0], r.Payload[1] = r.Payload[1], r.Payload[0]
+	r.Fin[0], r.Fin[1] = r.Fin[1], r.Fin[0]
+	r.Rst[0], r.Rst[1] = r.Rst[1], r.Rst[0]
 }
 
-// Conns returns the connections by stream number. Streams are numbered as
-// the analyzer numbers them, so none is missing.
-func (t *Table) Conns() []*Conn {
-	out := make([]*Conn, 0, len(t.conns))
-	for _, c := range t.conns {
-		if c != nil {
-			out = append(out, c)
+// conn expands row i into a Conn.
+func (r *row) conn(stream int) Conn {
+	c := Conn{
+		Stream: stream, Client: r.end(0), Server: r.end(1), ClientGuessed: r.Bits&rowGuessed != 0,
+		First: time.Unix(0, r.First), Last: time.Unix(0, r.Last),
+		HandshakeRTT: time.Duration(r.RTT), HasHandshakeRTT: r.Bits&rowHasRTT != 0,
+		Retransmissions: int(r.Retrans), DupAcks: int(r.DupAcks), ZeroWindows: int(r.ZeroWin),
+		sawSYN: r.Bits&rowSawSYN != 0, clientSure: r.Bits&rowSure != 0,
+	}
+	for d := 0; d < 2; d++ {
+		c.Packets[d] = int(r.Packets[d])
+		c.Bytes[d] = int(r.Bytes[d])
+		c.Payload[d] = int(r.Payload[d])
+		c.fin[d] = int(r.Fin[d])
+		c.rst[d] = int(r.Rst[d])
+	}
+	return c
+}
+
+// Len is the number of connections in the table.
+func (t *Table) Len() int { return t.count }
+
+// All yields the connections by stream number, each expanded into a fresh
+// Conn (nothing is kept, so reading a large table costs no memory).
+// Streams are numbered as the analyzer numbers them, so none is missing.
+func (t *Table) All() iter.Seq[Conn] {
+	return func(yield func(Conn) bool) {
+		for i := 0; i < t.n; i++ {
+			r := t.row(i)
+			if r.Bits&rowUsed != 0 && !yield(r.conn(i)) {
+				return
+			}
 		}
 	}
-	return out
 }
+
+// Conns returns every connection by stream number (All, collected).
+func (t *Table) Conns() []Conn { return slices.Collect(t.All()) }
 
 // Totals adds up every connection (First/Last span them all; the RTT and
 // the ending are meaningless for a total and left zero).
 func (t *Table) Totals() Conn {
 	var tot Conn
 	tot.Stream = -1
-	for i, c := range t.Conns() {
+	i := 0
+	for c := range t.All() {
 		if i == 0 || c.First.Before(tot.First) {
 			tot.First = c.First
 		}
@@ -179,6 +387,7 @@ func (t *Table) Totals() Conn {
 		tot.Retransmissions += c.Retransmissions
 		tot.DupAcks += c.DupAcks
 		tot.ZeroWindows += c.ZeroWindows
+		i++
 	}
 	return tot
 }

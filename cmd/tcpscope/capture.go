@@ -52,7 +52,7 @@ Examples:
 			&cli.BoolFlag{Name: "immediate-mode", Usage: "show each packet the moment it arrives (the default when output is a terminal; to a file or pipe packets come in blocks, up to 100 ms late, so a fast transfer loses none)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (shared/spec/packet-json.md)"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers"},
-			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections at once, forgetting the least recently used (bounds memory under a SYN flood; -1 = no limit)"},
+			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections, forgetting finished ones first, then the least recently used (bounds memory on long captures and SYN floods; -1 = no limit)"},
 			&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces you can capture on, and exit"},
 			&cli.StringFlag{Name: "run", Usage: "run `CMD` (with sh -c) once capture has started; stop when it exits"},
 			colorFlag(),

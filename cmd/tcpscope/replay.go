@@ -57,7 +57,7 @@ Examples:
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "show only connection `N` (numbered from 0, as Wireshark's tcp.stream)"},
 			&cli.StringFlag{Name: "frames", Usage: "show only frames `A-B` (1-based, inclusive; A- or -B leave an end open)"},
 			&cli.BoolFlag{Name: "no-summary", Usage: "do not print the per-connection summary"},
-			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections at once, forgetting the least recently used (bounds memory under a SYN flood; -1 = no limit)"},
+			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections, forgetting finished ones first, then the least recently used (bounds memory on long captures and SYN floods; -1 = no limit)"},
 			&cli.Float64Flag{Name: "speed", Usage: "play back at the captured pace times `FACTOR` (1 = real time, 2 = twice as fast; 0 = at once)"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field: offset, wire bytes, ntohs/ntohl value, meaning (as tcpscope decode)"},
 			&cli.BoolFlag{Name: "step", Usage: "show one segment per key: Enter/space next, b back, q quit (needs a terminal)"},

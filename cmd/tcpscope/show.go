@@ -95,7 +95,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		// Segments are rendered into buf and handed to the stepper.
 		text.W, js.W = &buf, &buf
 	}
-	shownStreams := map[int]bool{}
+	// shown marks the streams a selection (--stream, a filter) showed, one
+	// bit per stream: a capture may have millions of streams.
+	var shownBits []uint64
 	quit := false
 	for n := 0; !quit; n++ {
 		if n&255 == 0 && ctx.Err() != nil {
@@ -148,8 +150,11 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		} else if o.Stream >= 0 {
 			continue
 		}
-		if r != nil {
-			shownStreams[r.Stream] = true
+		if r != nil && (o.Filter != nil || o.Stream >= 0) {
+			for len(shownBits) <= r.Stream/64 {
+				shownBits = append(shownBits, 0)
+			}
+			shownBits[r.Stream/64] |= 1 << (r.Stream % 64)
 		}
 		if o.Pace != nil {
 			if o.Pace.Wait(ctx, m.Time) != nil {
@@ -221,7 +226,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			// Summarise only the connections the selection showed.
 			kept := sums[:0]
 			for _, x := range sums {
-				if shownStreams[x.Stream] {
+				if x.Stream/64 < len(shownBits) && shownBits[x.Stream/64]&(1<<(x.Stream%64)) != 0 {
 					kept = append(kept, x)
 				}
 			}

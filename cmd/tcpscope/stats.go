@@ -65,6 +65,7 @@ Examples:
 			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: path != "-", Decode: decode.DecodeOptions{SkipChecksums: true}})
 			defer pl.Close()
 			var tab session.Table
+			defer tab.Close()
 			for n := 0; ; n++ {
 				if n&1023 == 0 && c.Context.Err() != nil {
 					return runtimeError(c.Context.Err())
@@ -79,10 +80,17 @@ Examples:
 				tab.Add(it)
 			}
 			done()
+			write := writeStatsText
 			if c.Bool("json") {
-				return writeStatsJSON(e.stdout, &tab, pl.First.Time)
+				write = writeStatsJSON
 			}
-			return writeStatsText(e.stdout, &tab, pl.First.Time)
+			if err := write(e.stdout, &tab, pl.First.Time); err != nil {
+				return err
+			}
+			if err := tab.Err(); err != nil {
+				return runtimeError(err)
+			}
+			return nil
 		},
 	}
 }
@@ -177,9 +185,8 @@ var statsHeader = []string{"stream", "client", "server", "start", "duration", "p
 // Every cell but a row's last ends a column (the totals row's last is
 // empty: tabwriter padded that tab-terminated cell to nothing).
 func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
-	conns := tab.Conns()
 	t := tab.Totals()
-	n := len(conns)
+	n := tab.Len()
 	total := []string{"total", strconv.Itoa(n) + " connection" + plural(n), "", seconds(t.First.Sub(first)), seconds(t.Last.Sub(t.First)),
 		strconv.Itoa(t.Packets[0]), strconv.Itoa(t.Packets[1]), strconv.Itoa(t.Bytes[0]), strconv.Itoa(t.Bytes[1]),
 		strconv.Itoa(t.Payload[0]), strconv.Itoa(t.Payload[1]), "", strconv.Itoa(t.Retransmissions), strconv.Itoa(t.DupAcks),
@@ -195,8 +202,8 @@ func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
 	}
 	cells := make([]string, 0, len(statsHeader))
 	measure(statsHeader)
-	for _, c := range conns {
-		measure(statsRow(cells, c, first))
+	for c := range tab.All() {
+		measure(statsRow(cells, &c, first))
 	}
 	measure(total)
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -212,8 +219,8 @@ func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
 		bw.WriteByte('\n')
 	}
 	printRow(statsHeader)
-	for _, c := range conns {
-		printRow(statsRow(cells, c, first))
+	for c := range tab.All() {
+		printRow(statsRow(cells, &c, first))
 	}
 	printRow(total)
 	return bw.Flush()
@@ -260,12 +267,14 @@ type sidesJSON struct {
 	Server int `json:"server"`
 }
 
+// writeStatsJSON writes {"connections": [...], "totals": {...}}, indented
+// as encoding/json's MarshalIndent would, but one row at a time: the rows
+// of a large capture are never all held as JSON values at once.
 func writeStatsJSON(w io.Writer, tab *session.Table, first time.Time) error {
-	out := struct {
-		Connections []statsJSON `json:"connections"`
-		Totals      statsJSON   `json:"totals"`
-	}{Connections: []statsJSON{}}
-	for _, c := range tab.Conns() {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("{\n  \"connections\": [")
+	i := 0
+	for c := range tab.All() {
 		stream := c.Stream
 		r := statsJSON{Stream: &stream, Client: c.Client.String(), Server: c.Server.String(), ClientGuessed: c.ClientGuessed,
 			Start: c.First.Sub(first).Seconds(), Duration: c.Duration().Seconds(),
@@ -276,14 +285,31 @@ func writeStatsJSON(w io.Writer, tab *session.Table, first time.Time) error {
 			v := c.HandshakeRTT.Seconds()
 			r.HandshakeRTT = &v
 		}
-		out.Connections = append(out.Connections, r)
+		b, err := json.MarshalIndent(r, "    ", "  ")
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+		i++
+	}
+	if i > 0 {
+		bw.WriteString("\n  ")
 	}
 	t := tab.Totals()
-	out.Totals = statsJSON{Start: t.First.Sub(first).Seconds(), Duration: t.Last.Sub(t.First).Seconds(),
+	tot := statsJSON{Start: t.First.Sub(first).Seconds(), Duration: t.Last.Sub(t.First).Seconds(),
 		Packets: sidesJSON{t.Packets[0], t.Packets[1]}, Bytes: sidesJSON{t.Bytes[0], t.Bytes[1]},
 		Payload:         sidesJSON{t.Payload[0], t.Payload[1]},
-		Retransmissions: t.Retransmissions, DupAcks: t.DupAcks, ZeroWindows: t.ZeroWindows, Connections: len(tab.Conns())}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+		Retransmissions: t.Retransmissions, DupAcks: t.DupAcks, ZeroWindows: t.ZeroWindows, Connections: tab.Len()}
+	b, err := json.MarshalIndent(tot, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	bw.WriteString("],\n  \"totals\": ")
+	bw.Write(b)
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
