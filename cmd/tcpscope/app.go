@@ -35,6 +35,8 @@ type env struct {
 	// stdoutTTY reports whether stdout is a terminal (decides colour and
 	// progress output).
 	stdoutTTY bool
+	// stdoutFile: standard output is a regular file (replay > out.txt).
+	stdoutFile bool
 }
 
 // run executes the command line args and returns the process exit code.
@@ -43,6 +45,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var pipe *pipeOut
 	if f, ok := stdout.(*os.File); ok {
 		e.stdoutTTY = isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			e.stdoutFile = true
+		}
 		if !e.stdoutTTY {
 			pipe = &pipeOut{w: stdout}
 			e.stdout = pipe

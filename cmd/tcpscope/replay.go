@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/replay/bpf"
 )
@@ -125,11 +126,24 @@ Examples:
 				st.Out, st.Status = stdout, stderr
 				o.Step = st
 			}
-			f, err := replay.Open(path, e.stdin)
-			if err != nil {
-				return runtimeError(err)
+			var f frame.Source
+			if o.Step == nil && o.Pace == nil && e.stdoutFile {
+				// Replaying into a file: a progress bar on stderr when it
+				// is a terminal and the capture is large.
+				src, done, err := openCapture(e, path)
+				if err != nil {
+					return runtimeError(err)
+				}
+				defer done()
+				f = src
+			} else {
+				rf, err := replay.Open(path, e.stdin)
+				if err != nil {
+					return runtimeError(err)
+				}
+				defer rf.Close()
+				f = rf
 			}
-			defer f.Close()
 			o.File = path != "-" // a pipe delivers frames as they come: no read-ahead batches
 			if err := showSegments(c.Context, path, f, o, stdout, stderr); err != nil {
 				var ee *bpf.ExprError
