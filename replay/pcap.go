@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ const (
 // from the magic number; only the packet bytes are in network order.
 type pcapReader struct {
 	r       io.Reader
+	br      *bufio.Reader // r, when it is buffered: records are returned in place
 	order   binary.ByteOrder
 	nano    bool
 	link    frame.LinkType
@@ -38,6 +40,7 @@ type pcapReader struct {
 
 func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
 	p := &pcapReader{r: r}
+	p.br, _ = r.(*bufio.Reader)
 	var h [24]byte
 	copy(h[:], head)
 	if _, err := io.ReadFull(r, h[len(head):]); err != nil {
@@ -67,8 +70,11 @@ func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
 	return p, nil
 }
 
+// Next returns the next record. From a buffered reader a record that fits
+// the buffer is returned in place (Peek, then Discard), without copying it;
+// its bytes stay valid until the next call, as frame.Source promises.
 func (p *pcapReader) Next() (frame.Frame, error) {
-	if _, err := io.ReadFull(p.r, p.hdr[:]); err != nil {
+	if err := p.readHeader(); err != nil {
 		if err == io.EOF {
 			return frame.Frame{}, io.EOF
 		}
@@ -81,11 +87,8 @@ func (p *pcapReader) Next() (frame.Frame, error) {
 	if capLen > MaxFrame {
 		return frame.Frame{}, fmt.Errorf("frame %d: record at byte %d claims %d captured bytes, more than the %d a pcap may hold (corrupt file)", p.n+1, p.off, capLen, MaxFrame)
 	}
-	if cap(p.buf) < int(capLen) {
-		p.buf = make([]byte, capLen, max(int(capLen), 2048))
-	}
-	data := p.buf[:capLen]
-	if _, err := io.ReadFull(p.r, data); err != nil {
+	data, err := p.readData(int(capLen))
+	if err != nil {
 		return frame.Frame{}, fmt.Errorf("frame %d: packet data cut short at byte %d (record says %d bytes)", p.n+1, p.off+16, capLen)
 	}
 	p.off += 16 + int64(capLen)
@@ -104,6 +107,46 @@ func (p *pcapReader) Next() (frame.Frame, error) {
 		OrigLen: int(origLen),
 		Link:    p.link,
 	}}, nil
+}
+
+// readHeader reads the 16-byte record header into p.hdr: io.EOF at a clean
+// end of file, another error if it is cut short.
+func (p *pcapReader) readHeader() error {
+	if p.br == nil {
+		_, err := io.ReadFull(p.r, p.hdr[:])
+		return err
+	}
+	h, err := p.br.Peek(len(p.hdr))
+	if len(h) < len(p.hdr) {
+		if len(h) == 0 && err == io.EOF {
+			return io.EOF
+		}
+		return io.ErrUnexpectedEOF
+	}
+	copy(p.hdr[:], h)
+	_, err = p.br.Discard(len(p.hdr))
+	return err
+}
+
+// readData reads n bytes of packet data: in place in the buffered reader
+// when they fit it, else into p.buf.
+func (p *pcapReader) readData(n int) ([]byte, error) {
+	if p.br != nil && n <= p.br.Size() {
+		d, err := p.br.Peek(n)
+		if err != nil {
+			return nil, err
+		}
+		_, err = p.br.Discard(n)
+		return d, err
+	}
+	if cap(p.buf) < n {
+		p.buf = make([]byte, n, max(n, 2048))
+	}
+	data := p.buf[:n]
+	if _, err := io.ReadFull(p.r, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func unexpected(err error) error {

@@ -130,7 +130,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			// Said once, when it starts, on stderr so a live capture shows
 			// it at once; the summary gives the final count.
 			evictionSaid = true
-			fmt.Fprintf(stderr, "tcpscope: frame %d: more than %d connections at once; forgetting the least recently used ones to bound memory (--max-streams)\n", m.Number, an.MaxStreams())
+			fmt.Fprintf(stderr, "tcpscope: frame %d: more than %d connections; forgetting finished ones first, then the least recently used, to bound memory (--max-streams)\n", m.Number, an.MaxStreams())
 		}
 		p := &it.Packet
 		if p.TCP == nil && !p.TCPHeaderTruncated {
@@ -234,7 +234,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}
 		render.Summary(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments())
 		if n := an.EvictedStreams(); n > 0 {
-			fmt.Fprintf(w, "note: %d connections were evicted (least recently used, over --max-streams %d) and are not summarised; a later segment on an evicted connection started a new stream\n", n, an.MaxStreams())
+			fmt.Fprintf(w, "note: %d connections were forgotten (finished ones first, then the least recently used, over --max-streams %d) and are not summarised; a later segment on a forgotten connection started a new stream\n", n, an.MaxStreams())
 		}
 	}
 	return srcErr
