@@ -37,6 +37,10 @@ type Analyzer struct {
 	nextStream int                  // stream number of the next new connection
 	evicted    int                  // connections forgotten to respect maxStreams
 	dropped    int                  // segments whose state was not kept (cap, retirement, eviction)
+
+	tombs    map[uint64]tomb // forgotten connections, by hashKey
+	tombRing []uint64        // their keys, oldest first from tombNext
+	tombNext int
 }
 
 // New returns an Analyzer with no connections.
@@ -112,6 +116,10 @@ func (a *Analyzer) Add(s Segment) Result {
 	var c, reused *conn
 	switch {
 	case n == nil:
+		if t, ok := a.exhume(key); ok {
+			n = a.reviveOrReplace(key, t, s, &reused)
+			break
+		}
 		n = a.newConn(key, s)
 	case a.portsReused(n.c, s):
 		reused = n.c
@@ -150,6 +158,34 @@ func (a *Analyzer) Add(s Segment) Result {
 func (a *Analyzer) portsReused(c *conn, s Segment) bool {
 	fwd, _ := c.flows(s.Src)
 	return s.Flags&(SYN|ACK) == SYN && fwd.baseSet && s.Seq != fwd.baseSeq
+}
+
+// reviveOrReplace handles the first segment on the ports of a forgotten
+// connection: a SYN with a new ISN starts a new connection (reused_ports,
+// *reused set to a stand-in for the old one, for the note); anything else
+// belongs to the old connection, which comes back under its stream number
+// with its base sequence numbers.
+func (a *Analyzer) reviveOrReplace(key connKey, t tomb, s Segment, reused **conn) *lruNode {
+	k := 0
+	if s.Src != key.lo {
+		k = 1
+	}
+	if s.Flags&(SYN|ACK) == SYN && t.set[k] && s.Seq != t.base[k] {
+		*reused = &conn{stream: t.stream}
+		return a.newConn(key, s)
+	}
+	n := a.newConn(key, s)
+	a.nextStream-- // not a new stream after all
+	c := n.c
+	c.stream = t.stream
+	for i := range c.ends {
+		k := 0
+		if c.ends[i] != key.lo {
+			k = 1
+		}
+		c.flow[i].baseSeq, c.flow[i].baseSet = t.base[k], t.set[k]
+	}
+	return n
 }
 
 // newConn starts a connection, makes it the newest on its address/port pair

@@ -1,6 +1,9 @@
 package analysis
 
-import "slices"
+import (
+	"net/netip"
+	"slices"
+)
 
 // DefaultMaxStreams is how many connections an Analyzer keeps state for when
 // Options.MaxStreams is 0. Each costs about a kilobyte (more while it has
@@ -9,9 +12,9 @@ import "slices"
 // while captures with fewer connections open at once keep Wireshark's
 // analysis exactly. Connections that are over (FIN both ways, or RST) are
 // forgotten first, so the cap only touches open connections when more than
-// this many are open at the same time. A forgotten connection is gone: a
-// later segment on its ports starts a new stream, and a new SYN there is not
-// flagged reused_ports (Wireshark, which forgets nothing, would do both).
+// this many are open at the same time. A forgotten connection leaves a
+// tombstone (see tomb), so a new SYN on its ports is still flagged
+// reused_ports and a late segment continues its stream.
 const DefaultMaxStreams = 10000
 
 // lruNode links one connection into one of the analyzer's recency lists
@@ -115,6 +118,7 @@ func (a *Analyzer) evictOverflow(keep *lruNode) {
 		l.remove(e)
 		if a.current[e.key] == e {
 			delete(a.current, e.key)
+			a.bury(e.key, e.c)
 		}
 		for i := range e.c.flow {
 			a.dropped += len(e.c.flow[i].segs)
@@ -134,4 +138,77 @@ func (a *Analyzer) conns() []*conn {
 	}
 	slices.SortFunc(out, func(x, y *conn) int { return x.stream - y.stream })
 	return out
+}
+
+// tomb is what stays of a forgotten connection (about 40 bytes with its
+// map slot, against a kilobyte for the connection): its stream number and
+// each end's base sequence number. It is enough for what Wireshark, which
+// forgets nothing, would still do on those ports: flag a SYN with a new ISN
+// as reused_ports (naming the old stream), and continue the old stream for
+// a late segment of the old connection (with relative numbers intact; its
+// other state is gone, so such a segment gets no retransmission verdict).
+type tomb struct {
+	stream int
+	base   [2]uint32 // by key order: base[0] for key.lo's side
+	set    [2]bool
+}
+
+// tombsPerStream: tombstones kept per kept connection; the oldest go
+// first.
+const tombsPerStream = 8
+
+// hashKey is FNV-1a over the pair's addresses and ports: the tombstone
+// map's key (8 bytes instead of a 64-byte connKey; a collision among a few
+// hundred thousand 64-bit hashes is vanishingly unlikely).
+func hashKey(k connKey) uint64 {
+	h := uint64(14695981039346656037)
+	mix := func(ap netip.AddrPort) {
+		a := ap.Addr().As16()
+		for _, b := range a {
+			h = (h ^ uint64(b)) * 1099511628211
+		}
+		p := ap.Port()
+		h = (h ^ uint64(p>>8)) * 1099511628211
+		h = (h ^ uint64(p&0xFF)) * 1099511628211
+	}
+	mix(k.lo)
+	mix(k.hi)
+	return h
+}
+
+// bury keeps a tombstone for the evicted connection c on pair key,
+// dropping the oldest tombstone when there are too many.
+func (a *Analyzer) bury(key connKey, c *conn) {
+	t := tomb{stream: c.stream}
+	for i := range c.ends {
+		k := 0
+		if c.ends[i] != key.lo {
+			k = 1
+		}
+		t.base[k], t.set[k] = c.flow[i].baseSeq, c.flow[i].baseSet
+	}
+	h := hashKey(key)
+	if a.tombs == nil {
+		a.tombs = map[uint64]tomb{}
+		a.tombRing = make([]uint64, 0, min(tombsPerStream*max(a.maxStreams, 1), 1<<20))
+	}
+	if _, ok := a.tombs[h]; !ok {
+		if len(a.tombRing) < cap(a.tombRing) {
+			a.tombRing = append(a.tombRing, h)
+		} else {
+			delete(a.tombs, a.tombRing[a.tombNext])
+			a.tombRing[a.tombNext] = h
+			a.tombNext = (a.tombNext + 1) % len(a.tombRing)
+		}
+	}
+	a.tombs[h] = t
+}
+
+// exhume looks up the tombstone of a forgotten connection on key.
+func (a *Analyzer) exhume(key connKey) (tomb, bool) {
+	if len(a.tombs) == 0 {
+		return tomb{}, false
+	}
+	t, ok := a.tombs[hashKey(key)]
+	return t, ok
 }

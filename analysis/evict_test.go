@@ -3,6 +3,7 @@ package analysis
 import (
 	"net/netip"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,9 +18,11 @@ func synFlood(i int, now time.Time) Segment {
 }
 
 // TestEvictLRU: with a cap of 3, the least recently *used* connection goes,
-// not the oldest one; the count says so; the evicted pair starts a new
-// stream when it comes back; summaries list only what is kept, in stream
-// order.
+// not the oldest one; the count says so; summaries list only what is kept,
+// in stream order. The evicted connection's tombstone brings its SYN back
+// to its old stream (as Wireshark, which forgets nothing, would), and a SYN
+// with a new ISN on an evicted pair is a new stream flagged reused_ports,
+// naming the old one.
 func TestEvictLRU(t *testing.T) {
 	a := New(Options{MaxStreams: 3})
 	now := time.Unix(1700000000, 0)
@@ -39,11 +42,22 @@ func TestEvictLRU(t *testing.T) {
 	if len(got) != 3 || got[0] != 0 || got[1] != 2 || got[2] != 3 {
 		t.Fatalf("kept streams %v, want [0 2 3]", got)
 	}
-	if r := add(1); r.Stream != 4 {
-		t.Fatalf("evicted pair came back as stream %d, want the new stream 4", r.Stream)
+	if r := add(1); r.Stream != 1 || r.Flags.Has(ReusedPorts) {
+		t.Fatalf("evicted pair's retransmitted SYN went to stream %d %v, want its old stream 1", r.Stream, r.Flags.Names())
 	}
 	if a.EvictedStreams() != 2 || a.lru.n != 3 || len(a.current) != 3 {
 		t.Fatalf("evicted %d, kept %d, current %d; want 2, 3, 3", a.EvictedStreams(), a.lru.n, len(a.current))
+	}
+	// Stream 2 was evicted by the revival; a new ISN on its ports.
+	s := synFlood(2, now)
+	s.Seq += 1000
+	s.Frame = 99
+	r := a.Add(s)
+	if r.Stream != 4 || !r.Flags.Has(ReusedPorts) {
+		t.Fatalf("new ISN on an evicted pair: stream %d %v, want the new stream 4 with reused_ports", r.Stream, r.Flags.Names())
+	}
+	if note := r.Note.String(); !strings.Contains(note, "same ports as stream 2") {
+		t.Fatalf("note %q does not name the old stream 2", note)
 	}
 }
 
@@ -92,6 +106,9 @@ func TestMillionSYNsBounded(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if a.lru.n != DefaultMaxStreams || a.EvictedStreams() != n-DefaultMaxStreams {
 		t.Fatalf("kept %d, evicted %d; want %d, %d", a.lru.n, a.EvictedStreams(), DefaultMaxStreams, n-DefaultMaxStreams)
+	}
+	if len(a.tombs) != tombsPerStream*DefaultMaxStreams {
+		t.Fatalf("%d tombstones, want the cap %d", len(a.tombs), tombsPerStream*DefaultMaxStreams)
 	}
 	live := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	perConn := live / DefaultMaxStreams
