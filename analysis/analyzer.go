@@ -324,6 +324,7 @@ finishedFwd:
 				f |= AckLostSegment
 			}
 			rev.dupAckNum = -1
+			x.record = true // 4.0 allocates the analysis record here, flag or not
 		}
 	}
 

@@ -305,6 +305,10 @@ func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result, x *facts) {
 	c.last = s.Time
 }
 
+// retireKeep is how many unacknowledged segments per direction a retired
+// connection may keep.
+const retireKeep = 8
+
 // maybeRetire frees the segment lists of a connection that is over: both
 // FINs acknowledged, or a RST seen. The connection itself stays (small) so
 // its stream number, its ports and its summary remain right; later segments
@@ -322,12 +326,14 @@ func (a *Analyzer) maybeRetire(c *conn) bool {
 	}
 	c.retired = true
 	for _, f := range []*flow{f0, f1} {
-		if n := len(f.segs); n > 0 {
+		// A few segments still listed (typically a retransmitted FIN
+		// whose ACK is on its way) are kept, so that ACK still finds its
+		// frame as in Wireshark; a long list is what retirement frees.
+		if n := len(f.segs); n > retireKeep {
 			a.dropped += n
 			f.dropped = true
+			f.segs = nil
 		}
-		f.segs = nil
-		f.sack = nil
 	}
 	return true
 }
