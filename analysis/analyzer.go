@@ -213,9 +213,12 @@ func (a *Analyzer) analyze(c *conn, fwd, rev *flow, s Segment, r *Result, x *fac
 	sfr := flags&(SYN|FIN|RST) != 0
 
 	// A SYN-ACK with a new ISN on a known pair: 4.0 flags it but keeps the
-	// stream (it looks the conversation up again and finds the same one).
+	// stream (it looks the conversation up again and finds the same one),
+	// and takes the new ISN as this side's base for relative numbers; the
+	// rest of the state stays (so a jump in seq is still a lost segment).
 	if flags&(SYN|ACK) == SYN|ACK && fwd.baseSet && seq != fwd.baseSeq {
 		r.Flags |= ReusedPorts
+		fwd.baseSeq = seq
 	}
 
 	// Relative numbers: the first segment of a side fixes its base (the ISN

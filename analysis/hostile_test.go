@@ -140,6 +140,28 @@ func hostileCases() []struct {
 			{at: 3 * ms, flags: ack | psh, seq: 1005, ack: 5001, len: 10, relSeq: 5, relAck: 1, bif: 10},
 			{fromServer: true, at: 4 * ms, flags: ack, seq: 5001, ack: 1015, relSeq: 1, relAck: 15, acksFrame: 4, bif: -1},
 		}},
+		{"RST before the handshake, then a SYN-ACK", []hostile{
+			{flags: syn, seq: 1000, bif: -1},
+			// A RST|ACK whose ACK field is 0: the client's base becomes
+			// 2³²−1 for the ACK field (as in tshark), the server's seq−1.
+			{fromServer: true, at: ms, flags: rst | ack, seq: 0, ack: 0, relSeq: 1, relAck: 1<<32 - 1000, bif: -1},
+			// tshark 4.0: reused_ports, same stream, and the SYN-ACK's ISN
+			// becomes the server's base (relative seq 0 again).
+			{fromServer: true, at: 1000 * ms, flags: syn | ack, seq: 5000, ack: 1001, relAck: 1, acksFrame: 1, bif: -1,
+				want: analysis.ReusedPorts, note: "SYN-ACK with a new ISN"},
+			{at: 1001 * ms, flags: ack, seq: 1001, ack: 5001, relSeq: 1, relAck: 1, acksFrame: 3, bif: -1},
+			{fromServer: true, at: 1002 * ms, flags: ack | psh, seq: 5001, ack: 1001, len: 10, relSeq: 1, relAck: 1, bif: 10},
+		}},
+		{"SYN-ACK sent again with a new ISN", []hostile{
+			{flags: syn, seq: 1000, bif: -1},
+			{fromServer: true, at: ms, flags: syn | ack, seq: 5000, ack: 1001, relAck: 1, acksFrame: 1, bif: -1},
+			// tshark 4.0: reused_ports and a lost segment (its state still
+			// expects 5001), relative numbers from the new ISN.
+			{fromServer: true, at: 1000 * ms, flags: syn | ack, seq: 7000, ack: 1001, relAck: 1, bif: -1,
+				want: analysis.ReusedPorts | analysis.LostSegment},
+			{at: 1001 * ms, flags: ack, seq: 1001, ack: 7001, relSeq: 1, relAck: 1, acksFrame: 3, bif: -1, want: analysis.AckLostSegment},
+			{fromServer: true, at: 1002 * ms, flags: ack | psh, seq: 7001, ack: 1001, len: 10, relSeq: 1, relAck: 1, bif: 10},
+		}},
 	}
 }
 
