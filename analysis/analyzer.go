@@ -145,6 +145,41 @@ func (a *Analyzer) Add(s Segment) Result {
 	return r
 }
 
+// Locate gives a segment that cannot be analysed (its TCP header claims more
+// bytes than the IP packet holds, Wireshark's "short segment") its stream,
+// as Wireshark does: the connection is found, or started, but none of its
+// state changes. Seq and Ack are relative when the side's base is known,
+// raw otherwise; the window is raw; there are no verdicts.
+func (a *Analyzer) Locate(s Segment) Result {
+	key := keyOf(s.Src, s.Dst)
+	n := a.current[key]
+	switch {
+	case n != nil:
+		a.touch(n)
+	default:
+		if t, ok := a.exhume(key); ok {
+			var reused *conn
+			n = a.reviveOrReplace(key, t, s, &reused)
+		} else {
+			n = a.newConn(key, s)
+		}
+	}
+	fwd, rev := n.c.flows(s.Src)
+	n.c.last = s.Time
+	fwd.packets++
+	r := Result{Frame: s.Frame, Stream: n.c.stream, Seq: s.Seq, Win: uint32(s.Window)}
+	if fwd.baseSet {
+		r.Seq -= fwd.baseSeq
+	}
+	if s.Flags&ACK != 0 {
+		r.Ack = s.Ack
+		if rev.baseSet {
+			r.Ack -= rev.baseSeq
+		}
+	}
+	return r
+}
+
 // portsReused decides whether a SYN or SYN-ACK on a known address/port pair
 // starts a new connection (Wireshark: "A new tcp session is started with
 // the same ports as an earlier session", tcp.analysis.reused_ports).

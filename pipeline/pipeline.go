@@ -141,10 +141,10 @@ func (p *Pipeline) decode(f frame.Frame, it *Item) {
 			it.Reassembled = true
 		}
 	}
-	if pk.TCP == nil || pk.TCPShort {
+	if pk.TCP == nil {
 		return
 	}
-	it.Segment = SegmentOf(f.Meta, pk, it.sack[:0])
+	it.Segment = SegmentOf(f.Meta, pk, it.sack[:0]) // a short segment only needs its stream (Locate)
 }
 
 // analyze is the second half of Next: it feeds a decoded TCP segment to the
@@ -156,8 +156,13 @@ func (p *Pipeline) analyze(it *Item) {
 	if p.an == nil {
 		return
 	}
-	if it.Packet.TCP != nil && !it.Packet.TCPShort {
+	switch {
+	case it.Packet.TCP != nil && !it.Packet.TCPShort:
 		it.Result = p.an.Add(it.Segment)
+		it.Analyzed = true
+	case it.Packet.TCP != nil:
+		// A short segment: a stream, as in Wireshark, but no analysis.
+		it.Result = p.an.Locate(it.Segment)
 		it.Analyzed = true
 	}
 	it.EvictedStreams = p.an.EvictedStreams()

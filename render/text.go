@@ -114,7 +114,15 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		at = len(b)
 		b = t.paintFrom(append(b, "bad checksum"...), at, th.warn)
 	}
-	if p.Truncated && !(t.HeadersOnly && p.TCP != nil && !p.TCPHeaderTruncated) {
+	if p.TCPShort {
+		// The IP length leaves less room than the TCP header claims.
+		b = append(b, "  "...)
+		at = len(b)
+		b = append(b, "short segment: the IP packet has less room than its "...)
+		b = strconv.AppendInt(b, int64(p.TCP.HeaderLen()), 10)
+		b = append(b, "-byte TCP header (not analysed, as in Wireshark)"...)
+		b = t.paintFrom(b, at, th.warn)
+	} else if p.Truncated && !(t.HeadersOnly && p.TCP != nil && !p.TCPHeaderTruncated) {
 		// Cut by the snaplen: the analysis used the lengths on the wire
 		// (from the IP header), but the bytes shown stop early.
 		b = append(b, "  "...)
