@@ -17,6 +17,10 @@ type Shown struct {
 	Frame  int    // frame number in the capture
 	Stream int    // connection index; -1 when not analysed
 	Text   string // the rendered lines, newline-terminated
+	// Explain is the segment's field-by-field header view (tcpscope
+	// decode's), shown under Text while the x key has it switched on;
+	// "" when there is none.
+	Explain string
 }
 
 // DefaultHistory is how many shown segments a Stepper keeps for going back:
@@ -42,9 +46,10 @@ type Stepper struct {
 	Total  int       // frames in the capture, for the status line; 0 = unknown
 	Max    int       // segments kept for going back; 0 = DefaultHistory
 
-	hist []Shown
-	pos  int // index in hist of the segment on display
-	keys chan key
+	hist    []Shown
+	pos     int // index in hist of the segment on display
+	keys    chan key
+	explain bool // x pressed: header views shown under the segments
 }
 
 type key struct {
@@ -52,8 +57,17 @@ type key struct {
 	err error
 }
 
+// text is segment i as drawn: its lines, and its header view when x is on.
+func (s *Stepper) text(i int) string {
+	if s.explain && s.hist[i].Explain != "" {
+		return s.hist[i].Text + s.hist[i].Explain
+	}
+	return s.hist[i].Text
+}
+
 // Key actions. Ctrl-C and Ctrl-D quit too: in raw mode the terminal sends
-// them as bytes instead of signals.
+// them as bytes instead of signals. x (switching the header view) is
+// handled in browse.
 func action(b byte) (next, back, quit bool) {
 	switch b {
 	case '\r', '\n', ' ', 'n', 'j':
@@ -114,6 +128,17 @@ func (s *Stepper) browse(ctx context.Context, end bool) error {
 		if err != nil {
 			return err
 		}
+		if b == 'x' || b == 'X' {
+			s.explain = !s.explain
+			if s.Rows == 0 && s.explain {
+				// No redrawing: print the view once, under what is there.
+				if _, err := io.WriteString(s.Out, "\r\x1b[K"+s.hist[s.pos].Explain); err != nil {
+					return err
+				}
+			}
+			last = -1 // redraw
+			continue
+		}
 		next, back, quit := action(b)
 		switch {
 		case quit:
@@ -172,10 +197,14 @@ func (s *Stepper) StatusLine(end bool) string {
 	if back := len(s.hist) - 1 - s.pos; back > 0 {
 		fmt.Fprintf(&b, " (%d back)", back)
 	}
+	x := ""
+	if cur.Explain != "" {
+		x = ", x headers"
+	}
 	if end && s.pos == len(s.hist)-1 {
-		b.WriteString(" — end of capture: b back, q quit")
+		b.WriteString(" — end of capture: b back" + x + ", q quit")
 	} else {
-		b.WriteString(" — Enter/space next, b back, q quit")
+		b.WriteString(" — Enter/space next, b back" + x + ", q quit")
 	}
 	return b.String()
 }
@@ -190,7 +219,7 @@ func (s *Stepper) draw(end bool) error {
 		text := ""
 		if s.pos < len(s.hist)-1 {
 			// Out already has this segment further up; show it again here.
-			text = strings.TrimRight(s.hist[s.pos].Text, "\n") + "\n"
+			text = strings.TrimRight(s.text(s.pos), "\n") + "\n"
 		}
 		_, err := fmt.Fprintf(w, "\r\x1b[K%s%s", text, status)
 		return err
@@ -203,7 +232,7 @@ func (s *Stepper) draw(end bool) error {
 	room := s.Rows - 1
 	var blocks []string
 	for i := s.pos; i >= 0 && room > 0; i-- {
-		lines := strings.Split(strings.TrimRight(s.hist[i].Text, "\n"), "\n")
+		lines := strings.Split(strings.TrimRight(s.text(i), "\n"), "\n")
 		for j := len(lines) - 1; j >= 0 && room > 0; j-- {
 			room -= screenRows(lines[j], cols)
 			if room >= 0 {

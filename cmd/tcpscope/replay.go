@@ -61,7 +61,7 @@ Examples:
 			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections, forgetting finished ones first, then the least recently used (bounds memory on long captures and SYN floods; -1 = no limit)"},
 			&cli.Float64Flag{Name: "speed", Usage: "play back at the captured pace times `FACTOR` (1 = real time, 2 = twice as fast; 0 = at once)"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field: offset, wire bytes, ntohs/ntohl value, meaning (as tcpscope decode)"},
-			&cli.BoolFlag{Name: "step", Usage: "show one segment per key: Enter/space next, b back, q quit (needs a terminal)"},
+			&cli.BoolFlag{Name: "step", Usage: "show one segment per key: Enter/space next, b back, x header fields (ntohs/ntohl view) on/off, q quit (needs a terminal)"},
 			colorFlag(),
 		},
 		Action: func(c *cli.Context) error {

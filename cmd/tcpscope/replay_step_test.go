@@ -67,8 +67,22 @@ func waitScreen(t *testing.T, screen func() string, want string) string {
 	return ""
 }
 
+// waitGone waits until the screen no longer shows gone, and returns it.
+func waitGone(t *testing.T, screen func() string, gone string) string {
+	t.Helper()
+	var s string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+		if s = screen(); !strings.Contains(s, gone) {
+			return s
+		}
+	}
+	t.Fatalf("screen still shows %q:\n%s", gone, s)
+	return ""
+}
+
 // TestStepInTerminal drives --step through a real pseudo-terminal: keys in,
-// screen out; Enter and space go forward, b back, q quits with the summary
+// screen out; Enter and space go forward, b back, x shows and hides the
+// header fields, q quits with the summary
 // and the terminal back in its normal (canonical) mode.
 func TestStepInTerminal(t *testing.T) {
 	capture, err := filepath.Abs("../../pcaps/tcpdump-print-flags.pcap")
@@ -79,7 +93,7 @@ func TestStepInTerminal(t *testing.T) {
 		os.Args[0], capture)
 	keys, screen := tmuxSession(t, cmd)
 
-	s := waitScreen(t, screen, "frame 1/10, stream 0 — Enter/space next, b back, q quit")
+	s := waitScreen(t, screen, "frame 1/10, stream 0 — Enter/space next, b back, x headers, q quit")
 	if !strings.Contains(s, "#1 ") || strings.Contains(s, "#2 ") {
 		t.Fatalf("first screen:\n%s", s)
 	}
@@ -105,6 +119,18 @@ func TestStepInTerminal(t *testing.T) {
 	s = waitScreen(t, screen, "frame 4/10, stream 0 —")
 	if !strings.Contains(s, "#4 ") {
 		t.Errorf("want #4 shown:\n%s", s)
+	}
+	// x shows the segment's header fields (tcpscope decode's view) under
+	// it, x again hides them.
+	keys("x")
+	s = waitScreen(t, screen, "Payload · ")
+	if !strings.Contains(s, "frame 4/10, stream 0 —") {
+		t.Errorf("after x, want the header view of #4:\n%s", s)
+	}
+	keys("x")
+	s = waitGone(t, screen, "Payload · ")
+	if !strings.Contains(s, "#4 ") {
+		t.Errorf("after x again, want #4 without its header view:\n%s", s)
 	}
 	keys("q")
 	s = waitScreen(t, screen, "MODE:")

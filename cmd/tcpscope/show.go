@@ -184,7 +184,16 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			if r != nil {
 				stream = r.Stream
 			}
-			switch err := o.Step.Show(ctx, replay.Shown{Frame: m.Number, Stream: stream, Text: buf.String()}); {
+			shownSeg := replay.Shown{Frame: m.Number, Stream: stream, Text: buf.String()}
+			if !o.Explain && !o.JSON {
+				// The header view for the x key (with --explain it is
+				// already part of Text).
+				var xb bytes.Buffer
+				if err := explain.Write(&xb, text.Theme, explain.MetaOf(it), p); err == nil {
+					shownSeg.Explain = xb.String()
+				}
+			}
+			switch err := o.Step.Show(ctx, shownSeg); {
 			case errors.Is(err, replay.ErrQuit):
 				quit = true
 			case ctx.Err() != nil:
