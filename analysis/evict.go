@@ -68,10 +68,11 @@ func (l *lruList) back() *lruNode {
 }
 
 // EvictedStreams counts the connections whose state was forgotten because
-// more than Options.MaxStreams were open at once. Evicted connections are
-// missing from Summaries, and a later segment on the same address/port pair
-// starts a new stream number (Wireshark, which never forgets, would continue
-// the old one). A non-zero value must be shown to the user.
+// more than Options.MaxStreams were kept. Evicted connections are missing
+// from Summaries (unless a late segment brought one back), and a late
+// segment on one is analysed without its old state, under its old stream
+// number while its tombstone lasts. A non-zero value must be shown to the
+// user.
 func (a *Analyzer) EvictedStreams() int { return a.evicted }
 
 // MaxStreams is the connection-table limit in force (negative: none).

@@ -243,7 +243,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}
 		render.Summary(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments())
 		if n := an.EvictedStreams(); n > 0 {
-			fmt.Fprintf(w, "note: %d connections were forgotten (finished ones first, then the least recently used, over --max-streams %d) and are not summarised; a later segment on a forgotten connection started a new stream\n", n, an.MaxStreams())
+			fmt.Fprintf(w, "note: %d connections were forgotten (finished ones first, then the least recently used, over --max-streams %d) and are not summarised; a later segment on one was analysed without its earlier state\n", n, an.MaxStreams())
 		}
 	}
 	return srcErr
