@@ -139,6 +139,14 @@ func (a *Analyzer) Add(s Segment) Result {
 	r.Note = note(c, fwd, rev, s, &r, &x, reused)
 	r.Severity = severity(r.Flags, r.Conn)
 	r.StateDropped = fwd.dropped || rev.dropped
+	if s.EmptySACK {
+		// What tshark 4.0 shows for it: no analysis fields at all.
+		r.Flags = 0
+		r.AcksFrame, r.AckRTT, r.HasAckRTT = 0, 0, false
+		r.HasInitialRTT, r.HasBIF, r.BytesInFlight = false, false, 0
+		r.DupAckNum, r.DupAckFrame = 0, 0
+		r.Severity = severity(r.Flags, r.Conn)
+	}
 	if a.maybeRetire(c) {
 		a.close(n)
 	}

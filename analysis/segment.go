@@ -39,6 +39,11 @@ type Segment struct {
 	WScale   int         // shift count as sent (not yet clamped to 14); -1 when absent
 	SACKPerm bool        // SACK-permitted option present
 	SACK     []SACKBlock // SACK blocks; nil when none. The analyzer copies what it keeps.
+	// EmptySACK: the segment carries a SACK option with no block. Wireshark
+	// 4.0 stops dissecting such a segment ("Malformed Packet") before it
+	// shows the sequence analysis, so the result leaves those fields empty
+	// (the state is still updated, as in Wireshark).
+	EmptySACK bool
 	HasTS    bool        // timestamps option present
 	TSVal    uint32
 	TSEcr    uint32

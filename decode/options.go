@@ -31,6 +31,10 @@ type Options struct {
 	SACKPerm  bool
 	SACK      [MaxSACKBlocks]SACKBlock
 	NSACK     int
+	// EmptySACK: a SACK option of length 2, with no block. Legal as far as
+	// the length rule goes, but Wireshark 4.0 raises "Malformed Packet" on
+	// it and shows no sequence analysis for that segment.
+	EmptySACK bool
 	HasTS     bool
 	TSVal     uint32
 	TSEcr     uint32
@@ -166,6 +170,7 @@ func ParseOptions(t TCP, o *Options) {
 		case OptSACKPerm:
 			o.SACKPerm = true
 		case OptSACK:
+			o.EmptySACK = o.EmptySACK || len(op.Data) == 0
 			for i := 0; i+8 <= len(op.Data) && o.NSACK < MaxSACKBlocks; i += 8 {
 				o.SACK[o.NSACK] = SACKBlock{Left: ntohl(op.Data[i:]), Right: ntohl(op.Data[i+4:])}
 				o.NSACK++

@@ -193,6 +193,7 @@ func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analy
 		s.WScale = int(o.WScale)
 	}
 	s.SACKPerm = o.SACKPerm
+	s.EmptySACK = o.EmptySACK
 	for i := 0; i < o.NSACK; i++ {
 		sack = append(sack, analysis.SACKBlock{Left: o.SACK[i].Left, Right: o.SACK[i].Right})
 	}
