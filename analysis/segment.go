@@ -44,7 +44,7 @@ type Segment struct {
 	// shows the sequence analysis, so the result leaves those fields empty
 	// (the state is still updated, as in Wireshark).
 	EmptySACK bool
-	HasTS    bool        // timestamps option present
-	TSVal    uint32
-	TSEcr    uint32
+	HasTS     bool // timestamps option present
+	TSVal     uint32
+	TSEcr     uint32
 }
