@@ -100,6 +100,14 @@ type Result struct {
 // connKey identifies an address/port pair regardless of direction.
 type connKey struct{ lo, hi netip.AddrPort }
 
+// side is 0 for the pair's lo end, 1 for its hi end.
+func (k connKey) side(ap netip.AddrPort) int {
+	if ap == k.lo {
+		return 0
+	}
+	return 1
+}
+
 func keyOf(a, b netip.AddrPort) connKey {
 	if a.Compare(b) > 0 {
 		a, b = b, a
@@ -116,14 +124,10 @@ func (a *Analyzer) Add(s Segment) Result {
 	var c, reused *conn
 	switch {
 	case n == nil:
-		if t, ok := a.exhume(key); ok {
-			n = a.reviveOrReplace(key, t, s, &reused)
-			break
-		}
-		n = a.newConn(key, s)
+		n, reused = a.start(key, s)
 	case a.portsReused(n.c, s):
 		reused = n.c
-		n = a.newConn(key, s)
+		n = a.newConn(key, s, a.takeStream())
 	default:
 		a.touch(n)
 	}
@@ -161,16 +165,10 @@ func (a *Analyzer) Add(s Segment) Result {
 func (a *Analyzer) Locate(s Segment) Result {
 	key := keyOf(s.Src, s.Dst)
 	n := a.current[key]
-	switch {
-	case n != nil:
+	if n == nil {
+		n, _ = a.start(key, s)
+	} else {
 		a.touch(n)
-	default:
-		if t, ok := a.exhume(key); ok {
-			var reused *conn
-			n = a.reviveOrReplace(key, t, s, &reused)
-		} else {
-			n = a.newConn(key, s)
-		}
 	}
 	fwd, rev := n.c.flows(s.Src)
 	n.c.last = s.Time
@@ -203,40 +201,38 @@ func (a *Analyzer) portsReused(c *conn, s Segment) bool {
 	return s.Flags&(SYN|ACK) == SYN && fwd.baseSet && s.Seq != fwd.baseSeq
 }
 
-// reviveOrReplace handles the first segment on the ports of a forgotten
-// connection: a SYN with a new ISN starts a new connection (reused_ports,
-// *reused set to a stand-in for the old one, for the note); anything else
-// belongs to the old connection, which comes back under its stream number
-// with its base sequence numbers.
-func (a *Analyzer) reviveOrReplace(key connKey, t tomb, s Segment, reused **conn) *lruNode {
-	k := 0
-	if s.Src != key.lo {
-		k = 1
+// start begins following the pair key at segment s. Usually that is a new
+// connection; if the pair has a tombstone (its connection was forgotten),
+// a SYN with a new ISN still starts a new one, and reused is a stand-in for
+// the old one (for the note), while anything else brings the forgotten
+// connection back under its stream number, with its base sequence numbers.
+func (a *Analyzer) start(key connKey, s Segment) (n *lruNode, reused *conn) {
+	t, ok := a.exhume(key)
+	if !ok {
+		return a.newConn(key, s, a.takeStream()), nil
 	}
-	if s.Flags&(SYN|ACK) == SYN && t.set[k] && s.Seq != t.base[k] {
-		*reused = &conn{stream: t.stream}
-		return a.newConn(key, s)
+	if k := key.side(s.Src); s.Flags&(SYN|ACK) == SYN && t.set[k] && s.Seq != t.base[k] {
+		return a.newConn(key, s, a.takeStream()), &conn{stream: t.stream}
 	}
-	n := a.newConn(key, s)
-	a.nextStream-- // not a new stream after all
-	c := n.c
-	c.stream = t.stream
-	for i := range c.ends {
-		k := 0
-		if c.ends[i] != key.lo {
-			k = 1
-		}
-		c.flow[i].baseSeq, c.flow[i].baseSet = t.base[k], t.set[k]
+	n = a.newConn(key, s, t.stream)
+	for i, end := range n.c.ends {
+		k := key.side(end)
+		n.c.flow[i].baseSeq, n.c.flow[i].baseSet = t.base[k], t.set[k]
 	}
-	return n
+	return n, nil
 }
 
-// newConn starts a connection, makes it the newest on its address/port pair
-// and the most recently used, and evicts the least recently used ones if the
-// table is now over its limit.
-func (a *Analyzer) newConn(key connKey, s Segment) *lruNode {
-	c := &conn{stream: a.nextStream, ends: [2]netip.AddrPort{s.Src, s.Dst}, first: s.Time}
+// takeStream hands out the next stream number.
+func (a *Analyzer) takeStream() int {
 	a.nextStream++
+	return a.nextStream - 1
+}
+
+// newConn starts connection number stream, makes it the newest on its
+// address/port pair and the most recently used, and evicts the least
+// recently used ones if the table is now over its limit.
+func (a *Analyzer) newConn(key connKey, s Segment, stream int) *lruNode {
+	c := &conn{stream: stream, ends: [2]netip.AddrPort{s.Src, s.Dst}, first: s.Time}
 	c.flow[0].init()
 	c.flow[1].init()
 	n := &lruNode{c: c, key: key}

@@ -181,11 +181,8 @@ func hashKey(k connKey) uint64 {
 // dropping the oldest tombstone when there are too many.
 func (a *Analyzer) bury(key connKey, c *conn) {
 	t := tomb{stream: c.stream}
-	for i := range c.ends {
-		k := 0
-		if c.ends[i] != key.lo {
-			k = 1
-		}
+	for i, end := range c.ends {
+		k := key.side(end)
 		t.base[k], t.set[k] = c.flow[i].baseSeq, c.flow[i].baseSet
 	}
 	h := hashKey(key)
