@@ -4,23 +4,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"testing"
 
 	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/internal/testroot"
 )
-
-// needRoot skips a test that captures packets when not root, with a
-// message; in CI (CI=true, run as root) a missing privilege fails it.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("this test captures packets and must run as root in CI")
-		}
-		t.Skip("skipping: capturing packets needs root (run the suite with sudo, as CI does)")
-	}
-}
 
 // TestStopKeepsBufferedPackets: segments sent just before Stop are still
 // returned by Next. Without immediate mode libpcap hands packets over in
@@ -29,7 +17,7 @@ func needRoot(t *testing.T) {
 // segment of this short exchange). With immediate mode they are in the
 // ring too and must be read out.
 func TestStopKeepsBufferedPackets(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	for _, immediate := range []bool{false, true} {
 		t.Run(fmt.Sprintf("immediate=%v", immediate), func(t *testing.T) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcpscope/tcpscope/internal/testroot"
 	"github.com/tcpscope/tcpscope/replay"
 )
 
@@ -196,7 +197,7 @@ var wroteRE = regexp.MustCompile(`wrote (\d+) frames to `)
 // kernel's counters printed, no stack trace, and a file that our reader and
 // tshark read to its last frame — every frame the capture showed.
 func TestCaptureSignals(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		for _, ext := range []string{".pcap", ".pcapng"} {
 			t.Run(fmt.Sprintf("%v%s", sig, ext), func(t *testing.T) {
@@ -264,7 +265,7 @@ func mountTiny(t *testing.T) string {
 // full disk, exit 1, and the file — cut back to its last whole frame — is
 // read to the end by our reader and by tshark.
 func TestCaptureDiskFull(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	for _, ext := range []string{".pcap", ".pcapng"} {
 		t.Run(ext[1:], func(t *testing.T) {
 			dir := mountTiny(t)
@@ -315,7 +316,7 @@ func TestCaptureDiskFull(t *testing.T) {
 // is used where the kernel has the dummy driver, else a veth pair (a
 // kernel built without modules, as in some sandboxes, lacks "dummy").
 func TestCaptureInterfaceGone(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	iface := "tsd0"
 	if out, err := exec.Command("ip", "link", "add", iface, "type", "dummy").CombinedOutput(); err != nil {
 		t.Logf("no dummy link (%v: %s); using a veth pair", err, bytes.TrimSpace(out))

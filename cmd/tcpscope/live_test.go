@@ -9,20 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-)
 
-// These tests capture real traffic, so they need root (CI runs as root).
-// Elsewhere they skip with a message; in CI (CI=true) a missing privilege
-// is a failure, never a silent skip.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("this test captures packets and must run as root in CI")
-		}
-		t.Skip("skipping: capturing packets needs root (run the suite with sudo, as CI does)")
-	}
-}
+	"github.com/tcpscope/tcpscope/internal/testroot"
+)
 
 var (
 	buildOnce sync.Once
@@ -84,7 +73,7 @@ func tsharkCount(t *testing.T, path, filter string) int {
 }
 
 func TestDemoBasic(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	pc := filepath.Join(t.TempDir(), "basic.pcapng")
 	out, errOut, err := runBin(t, "demo", "--color", "never", "-w", pc)
 	if err != nil {
@@ -110,7 +99,7 @@ func TestDemoBasic(t *testing.T) {
 }
 
 func TestDemoLossRetransmissions(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	pc := filepath.Join(t.TempDir(), "loss.pcap")
 	out, errOut, err := runBin(t, "demo", "--loss", "15", "--json", "-w", pc)
 	if err != nil {
@@ -138,7 +127,7 @@ func TestDemoLossRetransmissions(t *testing.T) {
 }
 
 func TestDemoVariants(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -179,7 +168,7 @@ func TestDemoVariants(t *testing.T) {
 // enough Enters it shows the whole session, and with none it stops at the
 // first event (end of input) without hanging.
 func TestDemoStep(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	out, errOut, err := runBinIn(t, strings.Repeat("\n", 200), "demo", "--step", "--color", "never", "-w", filepath.Join(t.TempDir(), "s.pcap"))
 	if err != nil || !strings.Contains(out, "handshake 3/3") || !strings.Contains(out, "closed by both") {
 		t.Fatalf("demo --step: %v\n%s\n%s", err, out, errOut)
@@ -189,7 +178,7 @@ func TestDemoStep(t *testing.T) {
 // TestDemoUnprivileged runs the demo as an ordinary user: it must work in a
 // user namespace without sudo where the kernel allows one.
 func TestDemoUnprivileged(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("skipping: setpriv (util-linux) not installed")
 	}
@@ -220,7 +209,7 @@ func TestDemoUnprivileged(t *testing.T) {
 // TestCaptureWithoutPrivilege runs capture as an unprivileged user: one
 // clear line saying what to do, exit code 1, no stack trace.
 func TestCaptureWithoutPrivilege(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	if _, err := exec.LookPath("setpriv"); err != nil {
 		t.Skip("skipping: setpriv (util-linux) not installed")
 	}
@@ -243,7 +232,7 @@ func TestCaptureWithoutPrivilege(t *testing.T) {
 // TestCaptureLive captures a real loopback exchange with a BPF filter, -c
 // and -w, and checks the file tshark reads back.
 func TestCaptureLive(t *testing.T) {
-	needRoot(t)
+	testroot.Need(t)
 	pc := filepath.Join(t.TempDir(), "live.pcap")
 	py := `import socket,time
 s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); p=s.getsockname()[1]
