@@ -226,7 +226,9 @@ func (t *Table) spillOne() *chunk {
 // readChunk reads chunk ci back from the file into c.
 func (t *Table) readChunk(ci int, c *chunk) error {
 	size := binary.Size(c.rows)
-	b := make([]byte, size)
+	t.buf.Reset()
+	t.buf.Grow(size)
+	b := t.buf.AvailableBuffer()[:size] // the buffer spillOne writes from, reused
 	if _, err := t.file.ReadAt(b, int64(ci)*int64(size)); err != nil {
 		return err
 	}

@@ -19,25 +19,33 @@ import (
 // tableOf runs a capture through the pipeline into a Table.
 func tableOf(t *testing.T, pcap string) *Table {
 	t.Helper()
+	var tab Table
+	feed(t, pcap, &tab)
+	return &tab
+}
+
+// feed runs a capture through the pipeline into every table given.
+func feed(t *testing.T, pcap string, tabs ...*Table) {
+	t.Helper()
 	f, err := replay.Open(filepath.Join("..", "pcaps", pcap), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	pl := pipeline.New(f, analysis.New(analysis.Options{}))
-	var tab Table
 	var it pipeline.Item
 	for {
 		err := pl.Next(&it)
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		tab.Add(&it)
+		for _, tab := range tabs {
+			tab.Add(&it)
+		}
 	}
-	return &tab
 }
 
 // side is one direction of one stream in tshark's per-frame fields.
@@ -210,27 +218,10 @@ func sizeString(n int) string {
 func TestTableSpill(t *testing.T) {
 	for _, pcap := range []string{"lo-short-conns-loss.pcap", "lo-mixed.pcapng", "lo-reset.pcap"} {
 		t.Run(pcap, func(t *testing.T) {
-			f, err := replay.Open(filepath.Join("..", "pcaps", pcap), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			pl := pipeline.New(f, analysis.New(analysis.Options{}))
 			whole := Table{MaxChunks: 1 << 30}
 			small := Table{ChunkRows: 1, MaxChunks: 2}
 			defer small.Close()
-			var it pipeline.Item
-			for {
-				err := pl.Next(&it)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
-				whole.Add(&it)
-				small.Add(&it)
-			}
+			feed(t, pcap, &whole, &small)
 			if small.file == nil {
 				t.Fatalf("%d connections one per chunk, 2 in memory: nothing was spilled", whole.Len())
 			}
