@@ -122,7 +122,7 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = strconv.AppendInt(b, int64(p.TCP.HeaderLen()), 10)
 		b = append(b, "-byte TCP header (not analysed, as in Wireshark)"...)
 		b = t.paintFrom(b, at, th.warn)
-	} else if p.Truncated && !(t.HeadersOnly && p.TCP != nil && !p.TCPHeaderTruncated) {
+	} else if p.Truncated && !(t.HeadersOnly && p.TCP != nil) {
 		// Cut by the snaplen: the analysis used the lengths on the wire
 		// (from the IP header), but the bytes shown stop early.
 		b = append(b, "  "...)
