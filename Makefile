@@ -4,7 +4,7 @@
 .PHONY: bench build test
 
 build:
-	go build -o tcpscope ./cmd/tcpscope
+	go build -buildvcs=auto -o tcpscope ./cmd/tcpscope
 
 bench: build
 	go test -run '^$$' -bench . -benchmem ./...

@@ -12,7 +12,7 @@ import (
 )
 
 // JSON prints one JSON object per TCP segment, one per line, in the format
-// of shared/spec/packet-json.md (Wireshark field names). It builds each line
+// of docs/packet-json.md (Wireshark field names). It builds each line
 // in a reused buffer with strconv, so it allocates almost nothing.
 type JSON struct {
 	W     io.Writer

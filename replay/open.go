@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/tcpscope/tcpscope/frame"
 )
@@ -40,6 +41,10 @@ func Open(path string, stdin io.Reader) (*File, error) {
 				return nil, fmt.Errorf("%s: %v", path, pe.Err)
 			}
 			return nil, err
+		}
+		if fi, err := f.Stat(); err == nil && fi.IsDir() {
+			f.Close()
+			return nil, fmt.Errorf("%s: is a directory, not a capture file (give a file in it, e.g. %s)", path, filepath.Join(path, "*.pcap"))
 		}
 		rc = f
 	}

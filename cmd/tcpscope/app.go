@@ -77,10 +77,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return ec.ExitCode()
 	}
-	fmt.Fprintln(stderr, "tcpscope: "+oneLine(err.Error()))
 	if isUsageError(err) {
+		// urfave/cli's own messages (a missing required flag, …) get the
+		// hint every other usage error carries.
+		msg := oneLine(err.Error())
+		if !strings.Contains(msg, "--help") {
+			msg += " (see 'tcpscope --help')"
+		}
+		fmt.Fprintln(stderr, "tcpscope: "+msg)
 		return exitUsage
 	}
+	fmt.Fprintln(stderr, "tcpscope: "+oneLine(err.Error()))
 	return exitError
 }
 
@@ -147,6 +154,21 @@ command stops quietly, like a program killed by SIGPIPE).`,
 		HideVersion:            true,
 		UseShortOptionHandling: false,
 		ExitErrHandler:         func(*cli.Context, error) {}, // run() prints and exits, not urfave
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "version", Usage: "print the version, the commit it was built from and the Go version"},
+		},
+		// Without a command: --version, or the help. A word that is not a
+		// command is a typo far more often than a help topic.
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				fmt.Fprintln(e.stdout, versionLine())
+				return nil
+			}
+			if c.NArg() > 0 {
+				return unknownCommand(c.App, c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
 		Commands: []*cli.Command{
 			replayCommand(e),
 			decodeCommand(e),
@@ -159,9 +181,10 @@ command stops quietly, like a program killed by SIGPIPE).`,
 			followCommand(e),
 			ladderCommand(e),
 			graphCommand(e),
+			versionCommand(e),
 		},
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
-			return usageError("%v (see 'tcpscope %s --help')", err, c.Command.Name)
+			return usageError("%v (see 'tcpscope --help')", err)
 		},
 	}
 	// A flag error in any command is one line and exit 2, not the whole
@@ -232,6 +255,21 @@ func reorderArgs(app *cli.App, args []string) []string {
 		out = append(out, pos...)
 	}
 	return out
+}
+
+// unknownCommand is the one line for "tcpscope replya x": the nearest
+// command by spelling, and exit 2 (a bad command line).
+func unknownCommand(app *cli.App, name string) error {
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	if n := nearest(name, names); n != "" {
+		return usageError("no command %q: did you mean 'tcpscope %s'? (see 'tcpscope --help')", name, n)
+	}
+	return usageError("no command %q (commands: %s; see 'tcpscope --help')", name, strings.Join(names, ", "))
 }
 
 // colorFlag is shared by every command that prints segments.

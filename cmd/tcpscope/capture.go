@@ -50,7 +50,7 @@ Examples:
 			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, DefaultText: "256, or 262144 with -w", Usage: "keep at most `BYTES` of each frame: without -w only the headers (all that capture shows; the analysis uses the lengths on the wire), so hundreds of times more packets fit the kernel's buffer"},
 			&cli.IntFlag{Name: "buffer-size", Aliases: []string{"B"}, Value: capture.DefaultBufferSize >> 20, Usage: "kernel capture buffer in `MiB` (as tcpdump -B, which is in KiB); raise it if packets are dropped by the kernel"},
 			&cli.BoolFlag{Name: "immediate-mode", Usage: "show each packet the moment it arrives (the default when output is a terminal; to a file or pipe packets come in blocks, up to 100 ms late, so a fast transfer loses none)"},
-			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (shared/spec/packet-json.md)"},
+			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (docs/packet-json.md)"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers"},
 			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections, forgetting finished ones first, then the least recently used (bounds memory on long captures and SYN floods; -1 = no limit)"},
 			&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces you can capture on, and exit"},

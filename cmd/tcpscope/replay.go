@@ -52,7 +52,7 @@ Examples:
    tcpscope replay -S --stream 2 capture.pcap.gz
    tcpdump -i lo -w - port 8080 | tcpscope replay -`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (shared/spec/packet-json.md): one object per segment"},
+			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (docs/packet-json.md): one object per segment"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers, not relative ones (as tcpdump -S)"},
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` segments"},
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "show only connection `N` (numbered from 0, as Wireshark's tcp.stream)"},

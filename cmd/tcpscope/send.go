@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,16 +35,19 @@ Examples:
    tcpscope send session.pcap --to 127.0.0.1:8080
    tcpscope send capture.pcapng --to localhost:7 --stream 2 --pace`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "the live server, `HOST:PORT`", Required: true},
+			&cli.StringFlag{Name: "to", Usage: "the live server, `HOST:PORT` (required)"},
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "replay connection `N` (numbered from 0, as Wireshark's tcp.stream); default: the first with client data"},
 			&cli.BoolFlag{Name: "pace", Usage: "send each segment at its captured time, not as soon as its turn comes"},
-			&cli.DurationFlag{Name: "wait", Usage: "how long to wait for reply bytes that do not come (`DURATION`; default 3s)"},
+			&cli.DurationFlag{Name: "wait", Value: 3 * time.Second, Usage: "how long to wait for reply bytes that do not come (`DURATION`)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageError("send needs exactly one capture file (or - for stdin); see 'tcpscope send --help'")
 			}
 			to := c.String("to")
+			if to == "" {
+				return usageError("send needs --to HOST:PORT, the live server to send to (see 'tcpscope send --help')")
+			}
 			if _, _, err := net.SplitHostPort(to); err != nil {
 				return usageError("--to %q: want HOST:PORT (%v)", to, err)
 			}
