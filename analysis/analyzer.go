@@ -222,6 +222,10 @@ func (a *Analyzer) start(key connKey, s Segment) (n *lruNode, reused *conn) {
 	return n, nil
 }
 
+// Streams is how many streams (tcp.stream numbers, from 0) the analyzer has
+// handed out so far: after the last frame, the capture's stream count.
+func (a *Analyzer) Streams() int { return a.nextStream }
+
 // takeStream hands out the next stream number.
 func (a *Analyzer) takeStream() int {
 	a.nextStream++

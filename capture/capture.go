@@ -110,7 +110,7 @@ func Open(o Options) (*Handle, error) {
 	if o.Filter != "" {
 		if err := h.SetBPFFilter(o.Filter); err != nil {
 			h.Close()
-			return nil, fmt.Errorf("capture filter %q: %v", o.Filter, err)
+			return nil, &FilterError{Expr: o.Filter, Err: err}
 		}
 	}
 	return &Handle{h: h, iface: o.Interface, link: frame.LinkType(h.LinkType())}, nil
@@ -250,3 +250,14 @@ func Interfaces() ([]string, error) {
 	}
 	return out, nil
 }
+
+// FilterError is a capture filter libpcap could not compile: a mistake in
+// the command line, not a failure of the capture.
+type FilterError struct {
+	Expr string
+	Err  error
+}
+
+func (e *FilterError) Error() string { return fmt.Sprintf("capture filter %q: %v", e.Expr, e.Err) }
+
+func (e *FilterError) Unwrap() error { return e.Err }

@@ -146,7 +146,15 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 		}
 	}
 	if !found {
-		return nil, fmt.Errorf("%w %d: the capture holds %d TCP stream(s), numbered from 0", ErrNoStream, o.Stream, s.Streams)
+		return nil, fmt.Errorf("%w %d: the capture holds %d TCP %s, numbered from 0", ErrNoStream, o.Stream, s.Streams, plural(s.Streams, "stream", "streams"))
 	}
 	return s, nil
+}
+
+// plural picks the word for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

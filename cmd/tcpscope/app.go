@@ -228,7 +228,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 	}
 	out := append([]string{}, args[:i+1]...)
 	var flags, pos []string
-	rest := args[i+1:]
+	rest := splitAttached(args[i+1:], takesValue)
 	for j := 0; j < len(rest); j++ {
 		a := rest[j]
 		if a == "--" {
@@ -270,6 +270,27 @@ func unknownCommand(app *cli.App, name string) error {
 		return usageError("no command %q: did you mean 'tcpscope %s'? (see 'tcpscope --help')", name, n)
 	}
 	return usageError("no command %q (commands: %s; see 'tcpscope --help')", name, strings.Join(names, ", "))
+}
+
+// splitAttached splits a one-letter flag and its value written together, as
+// tcpdump users write them ("-c1", "-s0", "-ilo"), into two arguments, when
+// the letter is a flag that takes a value and the whole word is not itself
+// a flag name ("-nn", "-tt"). Arguments after "--" are left alone.
+func splitAttached(args []string, takesValue map[string]bool) []string {
+	var out []string
+	for k, a := range args {
+		if a == "--" {
+			return append(out, args[k:]...)
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' && !strings.Contains(a, "=") {
+			if _, known := takesValue[a[1:]]; !known && takesValue[a[1:2]] {
+				out = append(out, a[:2], a[2:])
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // colorFlag is shared by every command that prints segments.

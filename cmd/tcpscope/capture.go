@@ -68,6 +68,9 @@ Examples:
 				}
 				return nil
 			}
+			if c.Int("count") < 0 {
+				return usageError("-c %d: the count must be a positive number of segments", c.Int("count"))
+			}
 			col, err := useColor(c, e)
 			if err != nil {
 				return err
@@ -84,6 +87,10 @@ Examples:
 				Interface: c.String("interface"), Snaplen: snaplen, Filter: strings.Join(c.Args().Slice(), " "),
 				Immediate: e.stdoutTTY || c.Bool("immediate-mode"), BufferSize: c.Int("buffer-size") << 20,
 			})
+			var fe *capture.FilterError
+			if errors.As(err, &fe) {
+				return usageError("%v", err) // a bad expression is a bad command line, as in replay
+			}
 			if err != nil {
 				return runtimeError(err)
 			}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/tcpscope/tcpscope/internal/testroot"
+
 	"bytes"
 	"os"
 	"os/exec"
@@ -113,5 +115,61 @@ func TestSendFlags(t *testing.T) {
 		if strings.Contains(l, "--wait") && strings.Count(l, "default") != 1 {
 			t.Errorf("--wait help: %q", l)
 		}
+	}
+}
+
+// TestStreamNotInCapture: a stream the capture does not hold is one line
+// naming the stream count and exit 2, in every command that takes --stream.
+func TestStreamNotInCapture(t *testing.T) {
+	f := "../../pcaps/tcpdump-print-flags.pcap" // one stream
+	for _, args := range [][]string{
+		{"replay", f, "--stream", "7"},
+		{"replay", f, "--stream", "7", "--json"},
+		{"follow", f, "--stream", "7"},
+		{"ladder", f, "--stream", "7"},
+		{"graph", f, "--stream", "7", "-o", filepath.Join(t.TempDir(), "g.svg")},
+	} {
+		out, errs, code := runCLI(t, nil, args...)
+		if code != exitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no such stream 7: the capture holds 1 TCP stream,") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	// The last stream exists.
+	if _, errs, code := runCLI(t, nil, "replay", f, "--stream", "0"); code != 0 {
+		t.Errorf("--stream 0: exit %d: %s", code, errs)
+	}
+}
+
+// TestFilterMatchesNothing: no output, one line on stderr, exit 0 (tshark).
+func TestFilterMatchesNothing(t *testing.T) {
+	out, errs, code := runCLI(t, nil, "replay", "../../pcaps/tcpdump-print-flags.pcap", "tcp port 9", "--no-summary")
+	if code != 0 || out != "" || !strings.Contains(errs, "no TCP segment matched") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// TestCountFlag: -c -1 is refused; -c1 is -c 1, as in tcpdump.
+func TestCountFlag(t *testing.T) {
+	f := "../../pcaps/tcpdump-print-flags.pcap"
+	if _, errs, code := runCLI(t, nil, "replay", f, "-c", "-1"); code != exitUsage {
+		t.Errorf("-c -1: exit %d: %s", code, errs)
+	}
+	out, errs, code := runCLI(t, nil, "replay", f, "-c1", "--no-summary")
+	if code != 0 || framesShown(out) != "1" {
+		t.Errorf("-c1: exit %d, frames %q: %s", code, framesShown(out), errs)
+	}
+	out, _, _ = runCLI(t, nil, "replay", "-c2", f, "--no-summary")
+	if framesShown(out) != "1,2" {
+		t.Errorf("-c2 before the file: frames %q", framesShown(out))
+	}
+}
+
+// TestCaptureBadFilter: a filter libpcap cannot compile is a bad command
+// line in capture as in replay: exit 2.
+func TestCaptureBadFilter(t *testing.T) {
+	testroot.Need(t)
+	_, errs, code := runCLI(t, nil, "capture", "-c", "1", "tcp", "port", "eighty")
+	if code != exitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "eighty") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }

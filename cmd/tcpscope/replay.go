@@ -15,6 +15,7 @@ import (
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/replay/bpf"
+	"github.com/tcpscope/tcpscope/session"
 )
 
 // exitInterrupted is the conventional status of a program stopped by
@@ -71,6 +72,9 @@ Examples:
 			col, err := useColor(c, e)
 			if err != nil {
 				return err
+			}
+			if c.Int("count") < 0 {
+				return usageError("-c %d: the count must be a positive number of segments", c.Int("count"))
 			}
 			from, to, err := parseRange(c.String("frames"))
 			if err != nil {
@@ -149,6 +153,9 @@ Examples:
 				var ee *bpf.ExprError
 				if errors.As(err, &ee) {
 					return usageError("%v", ee)
+				}
+				if errors.Is(err, session.ErrNoStream) {
+					return usageError("%v", err)
 				}
 				return runtimeError(err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/tcpscope/tcpscope/pipeline"
 	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/replay"
+	"github.com/tcpscope/tcpscope/session"
 )
 
 // showOptions selects what the segment printer shows.
@@ -99,6 +100,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	// bit per stream: a capture may have millions of streams.
 	var shownBits []uint64
 	quit := false
+	eof := false // the source was read to its end
 	for n := 0; !quit; n++ {
 		if n&255 == 0 && ctx.Err() != nil {
 			break
@@ -107,6 +109,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				srcErr = fmt.Errorf("%s: %w", name, err)
+			} else {
+				eof = true
 			}
 			break
 		}
@@ -217,6 +221,15 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	}
 	// The analyzer is the reading goroutine's until it has stopped.
 	pl.Close()
+	if eof && o.Stream >= an.Streams() {
+		// Checked only once the whole capture is read: a stream may start
+		// in its last frame. Exit 2, as follow and graph do.
+		return fmt.Errorf("%s: %w %d: the capture holds %s, numbered from 0", name, session.ErrNoStream, o.Stream, nOf(an.Streams(), "TCP stream"))
+	}
+	if eof && shown == 0 && (o.Filter != nil || o.FromFrame > 0 || o.ToFrame > 0 || o.Stream >= 0) {
+		// As tshark: nothing printed is not an error, but say why.
+		fmt.Fprintf(stderr, "tcpscope: %s: no TCP segment matched the selection\n", name)
+	}
 	if o.Summary {
 		w := stdout
 		if o.JSON {
