@@ -237,32 +237,32 @@ func TestTraceOrder(t *testing.T) {
 		return -1
 	}
 	sSock := find("server", "socket", 0, nil)
-	lfd := ev[sSock].N
+	lfd := ev[sSock].Ret
 	onL := func(e sock.Event) bool { return e.FD == lfd }
 	sBind := find("server", "bind", sSock, onL)
 	sListen := find("server", "listen", sBind, onL)
 	cSock := find("client", "socket", sListen, nil)
-	cfd := ev[cSock].N
+	cfd := ev[cSock].Ret
 	onC := func(e sock.Event) bool { return e.FD == cfd }
 	cConn := find("client", "connect", cSock, onC)
 	sAcc := find("server", "accept", sListen, onL)
-	afd := ev[sAcc].N
+	afd := ev[sAcc].Ret
 	onA := func(e sock.Event) bool { return e.FD == afd }
 	if ev[sAcc].Addr.Port() == 0 || ev[cConn].Addr != srv.Addr() {
 		t.Errorf("accept from %v, connect to %v (server %v)", ev[sAcc].Addr, ev[cConn].Addr, srv.Addr())
 	}
 	cWrite := find("client", "write", cConn, onC)
-	if ev[cWrite].N != 12 {
-		t.Errorf("client wrote %d bytes, want 12", ev[cWrite].N)
+	if ev[cWrite].Ret != 12 {
+		t.Errorf("client wrote %d bytes, want 12", ev[cWrite].Ret)
 	}
 	sRead := find("server", "read", sAcc, onA)
 	sWrite := find("server", "write", sRead, onA)
-	if ev[sRead].N != 12 || ev[sWrite].N != 12 {
-		t.Errorf("server read %d, wrote %d; want 12, 12\n%s", ev[sRead].N, ev[sWrite].N, &rec)
+	if ev[sRead].Ret != 12 || ev[sWrite].Ret != 12 {
+		t.Errorf("server read %d, wrote %d; want 12, 12\n%s", ev[sRead].Ret, ev[sWrite].Ret, &rec)
 	}
 	cRead := find("client", "read", cWrite, onC)
 	find("client", "close", cRead, onC)
-	sEOF := find("server", "read", sWrite, func(e sock.Event) bool { return e.FD == afd && e.Result == "0 (EOF)" })
+	sEOF := find("server", "read", sWrite, func(e sock.Event) bool { return e.FD == afd && e.Ret == 0 && e.Err == nil })
 	find("server", "close", sEOF, onA)
 	find("server", "close", sEOF, onL)
 	// All three sockets are open at once in this process: distinct numbers.
@@ -270,7 +270,8 @@ func TestTraceOrder(t *testing.T) {
 		t.Errorf("descriptors: listen %d, accept %d, client %d", lfd, afd, cfd)
 	}
 	// Every line renders in the lecture format.
-	want := fmt.Sprintf("server accept(%d) = %d from %v", lfd, afd, ev[sAcc].Addr)
+	want := fmt.Sprintf(`server accept(%d, {sa_family=AF_INET, sin_port=htons(%d), sin_addr=inet_addr("127.0.0.1")}, [16]) = %d`,
+		lfd, ev[sAcc].Addr.Port(), afd)
 	if ev[sAcc].String() != want {
 		t.Errorf("accept renders %q, want %q", ev[sAcc].String(), want)
 	}

@@ -16,7 +16,7 @@ import (
 // Names go to net.DefaultResolver (the hosts file, then DNS).
 func (c Caller) Resolve(ctx context.Context, host string) ([]netip.Addr, error) {
 	start := time.Now()
-	ev := Event{Call: "getaddrinfo", FD: -1, Args: strconv.Quote(host)}
+	ev := Event{Call: "getaddrinfo", FD: -1, Host: host}
 	var addrs []netip.Addr
 	var err error
 	if a, perr := netip.ParseAddr(host); perr == nil {
@@ -32,15 +32,10 @@ func (c Caller) Resolve(ctx context.Context, host string) ([]netip.Addr, error) 
 		c.emit(ev, start)
 		return nil, &Error{Call: "resolve", Addr: host, Err: err}
 	}
-	words := make([]string, len(addrs))
 	for i, a := range addrs {
 		addrs[i] = a.Unmap()
-		words[i] = addrs[i].String()
 	}
-	ev.N, ev.Result = len(addrs), strings.Join(words, ", ")
-	if len(addrs) > 0 {
-		ev.Addr = netip.AddrPortFrom(addrs[0], 0)
-	}
+	ev.Addrs = append([]netip.Addr(nil), addrs...)
 	c.emit(ev, start)
 	return addrs, nil
 }

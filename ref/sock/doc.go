@@ -3,14 +3,18 @@
 // accept, connect, getsockname, getpeername, read, write, shutdown, close, and
 // the getaddrinfo step) is one Go method, made with golang.org/x/sys/unix on a
 // plain file descriptor, and reported to an injected Tracer as an Event that
-// renders like the lines a lecturer writes on the board:
+// renders as strace prints the call, the notation of a lecture's slides:
 //
-//	client socket(AF_INET, SOCK_STREAM) = 5
-//	client connect(5, 127.0.0.1:7000) = 0
-//	server accept(3) = 6 from 127.0.0.1:51234
-//	client write(5, 12 bytes) = 12
-//	server read(6) = 12
+//	client socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 5
+//	client connect(5, {sa_family=AF_INET, sin_port=htons(7000), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+//	server accept(3, {sa_family=AF_INET, sin_port=htons(51234), sin_addr=inet_addr("127.0.0.1")}, [16]) = 6
+//	client write(5, "hello, world", 12) = 12
+//	server read(6, "hello, world", 4096) = 12
 //	server close(6) = 0
+//
+// An Event keeps the call's arguments as values (a sockaddr as a
+// netip.AddrPort, the bytes of a read or write), so that a tracer watching
+// another program can fill in the same struct.
 //
 // It exists so that tcpscope can show each socket call beside the packets it
 // caused; the net package hides exactly the calls we want students to see.
@@ -22,8 +26,8 @@
 //   - Socket.Write is a write-all loop: it repeats the write(2) call after a
 //     short write and reports every call, so students see short writes.
 //   - DescribeSockaddr spells out the byte order of a sockaddr's port and
-//     address (htons/htonl) for the CPU it runs on; bind and connect events
-//     carry those lines in Event.Detail for a verbose rendering.
+//     address (htons/htonl) for the CPU it runs on; Event.Details gives
+//     those lines for an event with a sockaddr, for a verbose rendering.
 //   - Errors are *Error values that name the call and the address in one
 //     line ("connect 127.0.0.1:7000: connection refused") and unwrap to the
 //     errno, so errors.Is(err, unix.ECONNRESET) works.

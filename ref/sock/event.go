@@ -17,60 +17,195 @@ import (
 // with its arguments, and what it returned. It is built after the call has
 // returned, so Time is the moment of return and Took is how long the program
 // waited inside the call (the interesting number when a call blocks).
+//
+// The arguments are kept as values, not text, so that anything that watches
+// a program's calls (this package's Socket methods, or a ptrace tracer that
+// reads them from another process) fills the same struct, and each output
+// renders it its own way: String and AppendCall write strace's notation,
+// render's JSON writes an object. Only the fields the call has are set; the
+// list under each field says which calls use it.
 type Event struct {
 	Time time.Time     // when the call returned
 	Took time.Duration // how long the call blocked, poll waits included
 	Who  string        // "client" or "server" (from Caller.Who)
-	Call string        // "socket", "connect", "read", … or "getaddrinfo"
+	Call string        // "socket", "bind", "connect", "read", … or "getaddrinfo"
 
-	FD     int    // descriptor the call was made on; -1 when there is none (socket, getaddrinfo)
-	Args   string // arguments after the descriptor, rendered: "127.0.0.1:7000", "12 bytes", "SHUT_WR"
-	Result string // return value on success, rendered: "0", "6 from 127.0.0.1:51234", "0 (EOF)"
-	Err    error  // nil on success; usually a unix.Errno
+	FD  int   // descriptor the call was made on; -1 when there is none (socket, getaddrinfo)
+	Ret int   // return value on success: 0, the new descriptor (socket, accept), bytes moved (read, write)
+	Err error // nil on success; usually a unix.Errno
 
-	N    int            // bytes moved by read or write; new descriptor for socket and accept
-	Addr netip.AddrPort // address the call was about: bound, connected, accepted or looked up
+	// socket(domain, type, protocol)
+	Domain   Family // AF_INET or AF_INET6
+	Type     int    // unix.SOCK_STREAM
+	Protocol int    // unix.IPPROTO_TCP (0 lets the kernel choose)
 
-	// Detail holds extra lines for a verbose rendering: the byte order of the
-	// sockaddr for bind and connect, the first bytes for read and write.
-	Detail []string
+	// Addr is the sockaddr: given to bind and connect, filled in by accept
+	// (the peer), getsockname and getpeername. The zero AddrPort: none (a
+	// failed accept).
+	Addr netip.AddrPort
+
+	Backlog int // listen
+
+	// setsockopt(fd, Level, Option, &Value, len) and getsockopt; Linger
+	// replaces Value for SO_LINGER. For getsockopt, Value is what the kernel
+	// returned.
+	Level, Option int
+	Value         int
+	Linger        *Linger
+
+	How How // shutdown
+
+	// read and write: Count is the count argument (read: the buffer's size;
+	// write: the bytes asked to be written), Data the first bytes actually
+	// moved (at most MaxData of Ret; a ptrace tracer may keep fewer).
+	Count int
+	Data  []byte
+
+	// getaddrinfo: the name looked up and the addresses it gave, in order.
+	Host  string
+	Addrs []netip.Addr
 }
+
+// Linger is struct linger, SO_LINGER's value.
+type Linger struct {
+	Onoff, Linger int
+}
+
+// MaxData bounds Event.Data: the bytes of a read or write kept for display.
+// A display cuts them shorter still (strace's -s, 32 by default).
+const MaxData = 4096
+
+// DefaultStrSize is how many bytes of a buffer String shows before "...",
+// strace's default for -s.
+const DefaultStrSize = 32
 
 // Tracer receives every Event. A nil Tracer means no tracing. It is called
 // from the goroutine that made the call, so a Tracer shared by a client and a
 // server running at once must be safe for concurrent use.
 type Tracer func(Event)
 
-// String renders the event on one line, the way it is written on the board:
-// "client connect(5, 127.0.0.1:7000) = 0". A failed call shows -1 and the
-// errno by name and meaning, as strace does:
-// "client connect(5, 127.0.0.1:7000) = -1 ECONNREFUSED (connection refused)".
+// keep copies at most MaxData bytes of p for Event.Data.
+func keep(p []byte) []byte {
+	return append([]byte(nil), p[:min(len(p), MaxData)]...)
+}
+
+// String renders the event on one line as strace writes the call, after the
+// caller's role:
+//
+//	client connect(5, {sa_family=AF_INET, sin_port=htons(7000), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+//	client write(5, "hello, world\n", 13) = 13
+//
+// A failed call shows -1 and the errno by name and meaning, as strace does:
+// "… = -1 ECONNREFUSED (Connection refused)". Buffers are cut at
+// DefaultStrSize bytes.
 func (e Event) String() string {
-	var b strings.Builder
+	var b []byte
 	if e.Who != "" {
-		b.WriteString(e.Who)
-		b.WriteByte(' ')
+		b = append(append(b, e.Who...), ' ')
 	}
-	b.WriteString(e.Call)
-	b.WriteByte('(')
+	return string(e.AppendCall(b, DefaultStrSize))
+}
+
+// AppendCall appends the call in strace's notation, without the caller's
+// role: "bind(5, {sa_family=AF_INET, …}, 16) = 0". Buffers (read, write)
+// show at most strsize bytes, then "..." (strace's -s); strsize <= 0 means
+// DefaultStrSize.
+func (e Event) AppendCall(b []byte, strsize int) []byte {
+	if strsize <= 0 {
+		strsize = DefaultStrSize
+	}
+	b = append(append(b, e.Call...), '(')
 	if e.FD >= 0 {
-		b.WriteString(strconv.Itoa(e.FD))
-		if e.Args != "" {
-			b.WriteString(", ")
+		b = strconv.AppendInt(b, int64(e.FD), 10)
+	}
+	arg := func(b []byte) []byte {
+		if b[len(b)-1] != '(' {
+			b = append(b, ", "...)
 		}
+		return b
 	}
-	b.WriteString(e.Args)
-	b.WriteString(") = ")
+	switch e.Call {
+	case "socket":
+		b = append(arg(b), e.Domain.String()...)
+		b = append(append(arg(b), TypeName(e.Type)...), ", "...)
+		b = append(b, ProtocolName(e.Protocol)...)
+	case "bind", "connect":
+		b = AppendSockaddr(arg(b), e.Addr)
+		b = strconv.AppendInt(append(b, ", "...), int64(SockaddrLen(e.Addr)), 10)
+	case "accept", "getsockname", "getpeername":
+		if e.Addr.IsValid() {
+			b = AppendSockaddr(arg(b), e.Addr)
+			b = append(strconv.AppendInt(append(b, ", ["...), int64(SockaddrLen(e.Addr)), 10), ']')
+		} else {
+			// Nothing was written into the caller's sockaddr.
+			b = append(arg(b), "0x…, [0x…]"...)
+		}
+	case "listen":
+		b = strconv.AppendInt(arg(b), int64(e.Backlog), 10)
+	case "setsockopt", "getsockopt":
+		b = append(arg(b), LevelName(e.Level)...)
+		b = append(append(b, ", "...), OptionName(e.Level, e.Option)...)
+		b = append(b, ", "...)
+		switch {
+		case e.Linger != nil:
+			b = append(b, "{l_onoff="...)
+			b = strconv.AppendInt(b, int64(e.Linger.Onoff), 10)
+			b = append(b, ", l_linger="...)
+			b = strconv.AppendInt(b, int64(e.Linger.Linger), 10)
+			b = append(b, "}, 8"...)
+		case e.Call == "getsockopt" && e.Err != nil:
+			b = append(b, "0x…, [4]"...)
+		case e.Call == "getsockopt":
+			b = append(strconv.AppendInt(append(b, '['), int64(e.Value), 10), "], [4]"...)
+		default:
+			b = append(strconv.AppendInt(append(b, '['), int64(e.Value), 10), "], 4"...)
+		}
+	case "read", "write":
+		b = arg(b)
+		if e.Call == "read" && e.Err != nil {
+			b = append(b, "0x…"...) // nothing was read into the buffer
+		} else {
+			data := e.Data[:min(len(e.Data), e.moved())]
+			b = AppendQuoted(b, data, strsize)
+			if len(data) <= strsize && len(data) < e.moved() {
+				// Fewer bytes kept than moved (MaxData, or a tracer that
+				// read less): say that the string goes on.
+				b = append(b, "..."...)
+			}
+		}
+		b = strconv.AppendInt(append(b, ", "...), int64(e.Count), 10)
+	case "shutdown":
+		b = append(arg(b), e.How.String()...)
+	case "getaddrinfo":
+		b = strconv.AppendQuote(b, e.Host)
+	}
+	b = append(b, ") = "...)
 	if e.Err != nil {
-		b.WriteString(describeErr(e.Err))
-	} else {
-		b.WriteString(e.Result)
+		return append(b, describeErr(e.Err)...)
 	}
-	return b.String()
+	if e.Call == "getaddrinfo" {
+		for i, a := range e.Addrs {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = a.AppendTo(b)
+		}
+		return b
+	}
+	return strconv.AppendInt(b, int64(e.Ret), 10)
+}
+
+// moved is how many bytes a read or write moved: Ret on success; a failed
+// write shows what it was asked to write.
+func (e Event) moved() int {
+	if e.Err != nil {
+		return e.Count
+	}
+	return e.Ret
 }
 
 // Format renders the event on one line, or, when verbose, followed by its
-// Detail lines (indented) and, when the call blocked noticeably, how long.
+// Details (indented) and, when the call blocked noticeably, how long.
 func (e Event) Format(verbose bool) string {
 	s := e.String()
 	if !verbose {
@@ -79,10 +214,37 @@ func (e Event) Format(verbose bool) string {
 	if e.Took >= time.Millisecond {
 		s += fmt.Sprintf("   [blocked %v]", e.Took.Round(time.Millisecond))
 	}
-	for _, d := range e.Detail {
+	for _, d := range e.Details(HostEndian()) {
 		s += "\n        " + d
 	}
 	return s
+}
+
+// Details gives the lines a verbose view shows under the call: for a
+// sockaddr, its fields in host and network byte order (DescribeSockaddr);
+// for a short write, that the rest is written by the next call.
+func (e Event) Details(host Endian) []string {
+	switch e.Call {
+	case "bind", "connect", "accept", "getsockname", "getpeername":
+		if e.Addr.IsValid() {
+			return DescribeSockaddr(e.Addr, host)
+		}
+	case "write":
+		if e.Err == nil && e.Ret < e.Count {
+			return []string{fmt.Sprintf("short write: the kernel took %d of %d bytes; write again with the rest", e.Ret, e.Count)}
+		}
+	}
+	return nil
+}
+
+// ErrnoName is the errno's symbolic name ("ECONNREFUSED") when err is an
+// errno, or "".
+func ErrnoName(err error) string {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return unix.ErrnoName(errno)
+	}
+	return ""
 }
 
 // describeErr renders a failed call's result in strace style. The cases that
@@ -97,7 +259,7 @@ func describeErr(err error) string {
 		if name == "" {
 			name = "errno " + strconv.Itoa(int(errno))
 		}
-		return "-1 " + name + " (" + errno.Error() + ")"
+		return "-1 " + name + " (" + strerror(errno) + ")"
 	case errors.Is(err, net.ErrClosed):
 		return "-1 (interrupted: the socket was closed)"
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -112,12 +274,12 @@ func describeErr(err error) string {
 	}
 }
 
-// preview renders the first bytes of a read or write for the verbose view,
-// quoted like a C string so that "\r\n" and binary data stay visible.
-func preview(p []byte) string {
-	const max = 40
-	if len(p) <= max {
-		return "data: " + strconv.Quote(string(p))
+// strerror is the C library's message for errno, which strace prints:
+// Go's table holds the same words with a lower-case first letter.
+func strerror(errno unix.Errno) string {
+	s := errno.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = strings.ToUpper(s[:1]) + s[1:]
 	}
-	return "data: " + strconv.Quote(string(p[:max])) + fmt.Sprintf(" … (%d more bytes)", len(p)-max)
+	return s
 }

@@ -1,7 +1,6 @@
 package sock
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -58,11 +57,11 @@ type Socket struct {
 // Socket is socket(2): a new TCP socket of family f.
 func (c Caller) Socket(f Family) (*Socket, error) {
 	start := time.Now()
-	ev := Event{Call: "socket", FD: -1, Args: f.String() + ", SOCK_STREAM"}
+	ev := Event{Call: "socket", FD: -1, Domain: f, Type: unix.SOCK_STREAM, Protocol: unix.IPPROTO_TCP}
 	// ForkLock keeps a concurrent fork/exec from inheriting the descriptor
 	// between socket(2) and FD_CLOEXEC (macOS has no SOCK_CLOEXEC).
 	syscall.ForkLock.RLock()
-	fd, err := unix.Socket(int(f), unix.SOCK_STREAM, 0)
+	fd, err := unix.Socket(int(f), unix.SOCK_STREAM, unix.IPPROTO_TCP)
 	if err == nil {
 		unix.CloseOnExec(fd)
 	}
@@ -72,7 +71,7 @@ func (c Caller) Socket(f Family) (*Socket, error) {
 		c.emit(ev, start)
 		return nil, &Error{Call: "socket", Addr: f.String(), Err: err}
 	}
-	ev.N, ev.Result = fd, strconv.Itoa(fd)
+	ev.Ret = fd
 	c.emit(ev, start)
 	return c.adopt(fd, f), nil
 }
@@ -212,8 +211,7 @@ func (s *Socket) Bind(ap netip.AddrPort) error {
 	}
 	start := time.Now()
 	err = unix.Bind(s.fd, sa)
-	s.caller.emit(Event{Call: "bind", FD: s.fd, Args: ap.String(), Result: "0", Err: err, Addr: ap,
-		Detail: DescribeSockaddr(ap, HostEndian())}, start)
+	s.caller.emit(Event{Call: "bind", FD: s.fd, Addr: ap, Err: err}, start)
 	if err != nil {
 		return fail("bind", ap, err)
 	}
@@ -233,7 +231,7 @@ func (s *Socket) Listen(backlog int) error {
 	defer s.leave()
 	start := time.Now()
 	err := unix.Listen(s.fd, backlog)
-	s.caller.emit(Event{Call: "listen", FD: s.fd, Args: strconv.Itoa(backlog), Result: "0", Err: err}, start)
+	s.caller.emit(Event{Call: "listen", FD: s.fd, Backlog: backlog, Err: err}, start)
 	if err != nil {
 		return fail("listen", s.peerOrLocal(), err)
 	}
@@ -273,8 +271,7 @@ func (s *Socket) Accept() (*Socket, netip.AddrPort, error) {
 		return nil, netip.AddrPort{}, fail("accept", s.peerOrLocal(), err)
 	}
 	peer := addrPort(sa)
-	ev.N, ev.Addr = nfd, peer
-	ev.Result = fmt.Sprintf("%d from %v", nfd, peer)
+	ev.Ret, ev.Addr = nfd, peer
 	s.caller.emit(ev, start)
 	c := s.caller.adopt(nfd, s.family)
 	c.peer = peer
@@ -297,8 +294,7 @@ func (s *Socket) Connect(ap netip.AddrPort) error {
 	}
 	start := time.Now()
 	err = s.connect(sa)
-	s.caller.emit(Event{Call: "connect", FD: s.fd, Args: ap.String(), Result: "0", Err: err, Addr: ap,
-		Detail: DescribeSockaddr(ap, HostEndian())}, start)
+	s.caller.emit(Event{Call: "connect", FD: s.fd, Addr: ap, Err: err}, start)
 	if err != nil {
 		return fail("connect", ap, err)
 	}
@@ -352,7 +348,7 @@ func (s *Socket) name(call string, get func(int) (unix.Sockaddr, error)) (netip.
 	var ap netip.AddrPort
 	if err == nil {
 		ap = addrPort(sa)
-		ev.Addr, ev.Result = ap, ap.String()
+		ev.Addr = ap
 	}
 	s.caller.emit(ev, start)
 	if err != nil {
@@ -382,19 +378,20 @@ func (s *Socket) Read(p []byte) (int, error) {
 			break
 		}
 	}
-	ev := Event{Call: "read", FD: s.fd, Addr: s.peerOrLocal()}
+	ev := Event{Call: "read", FD: s.fd, Count: len(p)}
 	switch {
 	case err != nil:
 		ev.Err = err
 		s.caller.emit(ev, start)
 		return 0, fail("read", s.peerOrLocal(), err)
 	case n == 0:
-		ev.Result = "0 (EOF)"
 		s.caller.emit(ev, start)
 		return 0, io.EOF
 	}
-	ev.N, ev.Result = n, strconv.Itoa(n)
-	ev.Detail = []string{preview(p[:n])}
+	ev.Ret = n
+	if s.caller.Trace != nil {
+		ev.Data = keep(p[:n])
+	}
 	s.caller.emit(ev, start)
 	return n, nil
 }
@@ -424,17 +421,15 @@ func (s *Socket) Write(p []byte) (int, error) {
 				continue
 			}
 		}
-		ev := Event{Call: "write", FD: s.fd, Args: fmt.Sprintf("%d bytes", len(rest)), Addr: s.peerOrLocal()}
+		ev := Event{Call: "write", FD: s.fd, Count: len(rest), Err: err}
+		if s.caller.Trace != nil {
+			ev.Data = keep(rest)
+		}
 		if err != nil {
-			ev.Err = err
 			s.caller.emit(ev, start)
 			return done, fail("write", s.peerOrLocal(), err)
 		}
-		ev.N, ev.Result = n, strconv.Itoa(n)
-		ev.Detail = []string{preview(rest[:n])}
-		if n < len(rest) {
-			ev.Detail = append(ev.Detail, fmt.Sprintf("short write: the kernel took %d of %d bytes; write again with the rest", n, len(rest)))
-		}
+		ev.Ret = n
 		s.caller.emit(ev, start)
 		start = time.Now()
 		done += n
@@ -474,7 +469,7 @@ func (s *Socket) Shutdown(how How) error {
 	defer s.leave()
 	start := time.Now()
 	err := unix.Shutdown(s.fd, int(how))
-	s.caller.emit(Event{Call: "shutdown", FD: s.fd, Args: how.String(), Result: "0", Err: err}, start)
+	s.caller.emit(Event{Call: "shutdown", FD: s.fd, How: how, Err: err}, start)
 	if err != nil {
 		return fail("shutdown", s.peerOrLocal(), err)
 	}
@@ -502,7 +497,7 @@ func (s *Socket) Close() error {
 	s.mu.Unlock()
 	start := time.Now()
 	err := unix.Close(s.fd)
-	s.caller.emit(Event{Call: "close", FD: s.fd, Result: "0", Err: err}, start)
+	s.caller.emit(Event{Call: "close", FD: s.fd, Err: err}, start)
 	if err != nil {
 		return fail("close", s.peerOrLocal(), err)
 	}

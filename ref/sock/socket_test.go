@@ -1,19 +1,24 @@
 package sock
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpscope/tcpscope/internal/golden"
 )
 
 // recorder collects events from several goroutines.
@@ -59,33 +64,88 @@ func listen(t *testing.T, c Caller, addr netip.AddrPort) (*Socket, netip.AddrPor
 	return ln, local
 }
 
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestEventString: each call in strace's notation, checked against lines
+// strace 6.1 printed for the same calls made by a Python program (the
+// sockaddrs, setsockopt's [1], 4, the octal escapes), and kept as a golden
+// file for review.
 func TestEventString(t *testing.T) {
+	v4 := netip.MustParseAddrPort("127.0.0.1:8080")
+	v6 := netip.MustParseAddrPort("[::1]:8080")
+	hello := []byte("hello, world\n")
+	long := []byte("hello, world\n\x00\x01\x1b\x7f\xff\"\\\t\r 0123456789012345678901234567890123456789")
 	tests := []struct {
 		e    Event
-		want string
+		want string // "" : only in the golden file
 	}{
-		{Event{Who: "client", Call: "socket", FD: -1, Args: "AF_INET, SOCK_STREAM", Result: "5"}, "client socket(AF_INET, SOCK_STREAM) = 5"},
-		{Event{Who: "client", Call: "connect", FD: 5, Args: "127.0.0.1:7000", Result: "0"}, "client connect(5, 127.0.0.1:7000) = 0"},
-		{Event{Who: "server", Call: "accept", FD: 3, Result: "6 from 127.0.0.1:51234"}, "server accept(3) = 6 from 127.0.0.1:51234"},
-		{Event{Who: "client", Call: "write", FD: 5, Args: "12 bytes", Result: "12"}, "client write(5, 12 bytes) = 12"},
-		{Event{Who: "server", Call: "read", FD: 6, Result: "12"}, "server read(6) = 12"},
-		{Event{Who: "server", Call: "close", FD: 6, Result: "0"}, "server close(6) = 0"},
-		{Event{Who: "client", Call: "connect", FD: 5, Args: "127.0.0.1:7000", Err: unix.ECONNREFUSED}, "client connect(5, 127.0.0.1:7000) = -1 ECONNREFUSED (connection refused)"},
-		{Event{Who: "server", Call: "accept", FD: 3, Err: net.ErrClosed}, "server accept(3) = -1 (interrupted: the socket was closed)"},
-		{Event{Who: "client", Call: "read", FD: 5, Err: os.ErrDeadlineExceeded}, "client read(5) = -1 (timed out)"},
-		{Event{Call: "getaddrinfo", FD: -1, Args: `"nosuch.invalid"`, Err: &net.DNSError{IsNotFound: true}}, `getaddrinfo("nosuch.invalid") = EAI_NONAME (unknown host)`},
+		{Event{Who: "client", Call: "socket", FD: -1, Domain: IPv4, Type: unix.SOCK_STREAM, Protocol: unix.IPPROTO_TCP, Ret: 5},
+			"client socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) = 5"},
+		{Event{Who: "server", Call: "setsockopt", FD: 3, Level: unix.SOL_SOCKET, Option: unix.SO_REUSEADDR, Value: 1},
+			"server setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0"},
+		{Event{Who: "server", Call: "bind", FD: 3, Addr: netip.MustParseAddrPort("127.0.0.1:0")},
+			`server bind(3, {sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr("127.0.0.1")}, 16) = 0`},
+		{Event{Who: "server", Call: "bind", FD: 6, Addr: v6},
+			`server bind(6, {sa_family=AF_INET6, sin6_port=htons(8080), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0`},
+		{Event{Who: "server", Call: "listen", FD: 3, Backlog: 128}, "server listen(3, 128) = 0"},
+		{Event{Who: "server", Call: "getsockname", FD: 3, Addr: netip.MustParseAddrPort("127.0.0.1:41939")},
+			`server getsockname(3, {sa_family=AF_INET, sin_port=htons(41939), sin_addr=inet_addr("127.0.0.1")}, [16]) = 0`},
+		{Event{Who: "client", Call: "connect", FD: 5, Addr: v4},
+			`client connect(5, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0`},
+		{Event{Who: "server", Call: "accept", FD: 3, Ret: 6, Addr: netip.MustParseAddrPort("127.0.0.1:51234")},
+			`server accept(3, {sa_family=AF_INET, sin_port=htons(51234), sin_addr=inet_addr("127.0.0.1")}, [16]) = 6`},
+		{Event{Who: "client", Call: "write", FD: 5, Count: 13, Ret: 13, Data: hello}, `client write(5, "hello, world\n", 13) = 13`},
+		{Event{Who: "client", Call: "write", FD: 4, Count: len(long), Ret: len(long), Data: long},
+			`client write(4, "hello, world\n\0\1\33\177\377\"\\\t\r 012345678"..., 63) = 63`},
+		{Event{Who: "server", Call: "write", FD: 5, Count: 8, Ret: 8, Data: []byte("\x01234\n\x0012")},
+			`server write(5, "\001234\n\00012", 8) = 8`},
+		{Event{Who: "server", Call: "read", FD: 6, Count: 4096, Ret: 13, Data: hello}, `server read(6, "hello, world\n", 4096) = 13`},
+		{Event{Who: "server", Call: "read", FD: 6, Count: 4096}, `server read(6, "", 4096) = 0`},
+		{Event{Who: "client", Call: "shutdown", FD: 4, How: ShutWR}, "client shutdown(4, SHUT_WR) = 0"},
+		{Event{Who: "client", Call: "setsockopt", FD: 4, Level: unix.SOL_SOCKET, Option: unix.SO_LINGER, Linger: &Linger{Onoff: 1}},
+			"client setsockopt(4, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}, 8) = 0"},
+		{Event{Who: "client", Call: "getsockopt", FD: 4, Level: unix.SOL_SOCKET, Option: unix.SO_RCVBUF, Value: 131072},
+			"client getsockopt(4, SOL_SOCKET, SO_RCVBUF, [131072], [4]) = 0"},
+		{Event{Who: "client", Call: "setsockopt", FD: 4, Level: unix.IPPROTO_TCP, Option: unix.TCP_NODELAY, Value: 1},
+			"client setsockopt(4, IPPROTO_TCP, TCP_NODELAY, [1], 4) = 0"},
+		{Event{Who: "server", Call: "close", FD: 6}, "server close(6) = 0"},
+		{Event{Who: "client", Call: "connect", FD: 5, Addr: v4, Err: unix.ECONNREFUSED},
+			`client connect(5, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = -1 ECONNREFUSED (Connection refused)`},
+		{Event{Who: "server", Call: "accept", FD: 3, Err: net.ErrClosed}, "server accept(3, 0x…, [0x…]) = -1 (interrupted: the socket was closed)"},
+		{Event{Who: "client", Call: "read", FD: 5, Count: 10, Err: os.ErrDeadlineExceeded}, "client read(5, 0x…, 10) = -1 (timed out)"},
+		{Event{Who: "client", Call: "read", FD: 5, Count: 10, Err: unix.ECONNRESET}, "client read(5, 0x…, 10) = -1 ECONNRESET (Connection reset by peer)"},
+		{Event{Call: "getaddrinfo", FD: -1, Host: "localhost", Ret: 0, Addrs: []netip.Addr{netip.IPv6Loopback(), netip.MustParseAddr("127.0.0.1")}},
+			`getaddrinfo("localhost") = ::1, 127.0.0.1`},
+		{Event{Call: "getaddrinfo", FD: -1, Host: "nosuch.invalid", Err: &net.DNSError{IsNotFound: true}}, `getaddrinfo("nosuch.invalid") = EAI_NONAME (unknown host)`},
 	}
+	var all bytes.Buffer
 	for _, tt := range tests {
-		if got := tt.e.String(); got != tt.want {
+		got := tt.e.String()
+		if tt.want != "" && got != tt.want {
 			t.Errorf("got  %s\nwant %s", got, tt.want)
 		}
+		all.WriteString(got + "\n")
 	}
-	e := Event{Call: "bind", FD: 3, Args: "127.0.0.1:7000", Result: "0", Took: 5 * time.Millisecond, Detail: []string{"a", "b"}}
-	if got, want := e.Format(true), "bind(3, 127.0.0.1:7000) = 0   [blocked 5ms]\n        a\n        b"; got != want {
+	golden.Check(t, "testdata/calls.golden", all.Bytes(), *update)
+
+	// -s: a shorter strsize cuts sooner; a longer one shows all.
+	w := Event{Call: "write", FD: 5, Count: 13, Ret: 13, Data: hello}
+	if got := string(w.AppendCall(nil, 5)); got != `write(5, "hello"..., 13) = 13` {
+		t.Errorf("strsize 5: %s", got)
+	}
+	// Data kept shorter than what was moved still says the string goes on.
+	w.Ret, w.Count = 10000, 10000
+	if got := string(w.AppendCall(nil, 100)); got != `write(5, "hello, world\n"..., 10000) = 10000` {
+		t.Errorf("short Data: %s", got)
+	}
+	e := Event{Call: "bind", FD: 3, Addr: netip.MustParseAddrPort("127.0.0.1:8080"), Took: 5 * time.Millisecond}
+	want := `bind(3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16) = 0   [blocked 5ms]` +
+		"\n        " + strings.Join(DescribeSockaddr(e.Addr, HostEndian()), "\n        ")
+	if got := e.Format(true); got != want {
 		t.Errorf("verbose:\n got %q\nwant %q", got, want)
 	}
-	if got := e.Format(false); got != "bind(3, 127.0.0.1:7000) = 0" {
-		t.Errorf("plain: %q", got)
+	if !strings.Contains(e.Format(true), "1f 90") {
+		t.Errorf("verbose bind does not show port 8080's bytes 1f 90:\n%s", e.Format(true))
 	}
 }
 
@@ -138,20 +198,22 @@ func TestTraceSequence(t *testing.T) {
 			if addr.Addr().Is6() {
 				fam = "AF_INET6"
 			}
+			sa := func(ap netip.AddrPort) string { return string(AppendSockaddr(nil, ap)) }
+			n := SockaddrLen(addr)
 			lfd, cfd, afd := ln.FD(), c.FD(), conn.FD()
 			want := []string{
-				fmt.Sprintf("server socket(%s, SOCK_STREAM) = %d", fam, lfd),
-				fmt.Sprintf("server setsockopt(%d, SOL_SOCKET, SO_REUSEADDR, 1) = 0", lfd),
-				fmt.Sprintf("server bind(%d, %v) = 0", lfd, addr),
+				fmt.Sprintf("server socket(%s, SOCK_STREAM, IPPROTO_TCP) = %d", fam, lfd),
+				fmt.Sprintf("server setsockopt(%d, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0", lfd),
+				fmt.Sprintf("server bind(%d, %s, %d) = 0", lfd, sa(addr), n),
 				fmt.Sprintf("server listen(%d, 128) = 0", lfd),
-				fmt.Sprintf("server getsockname(%d) = %v", lfd, local),
+				fmt.Sprintf("server getsockname(%d, %s, [%d]) = 0", lfd, sa(local), n),
 				fmt.Sprintf(`client getaddrinfo(%q) = %v`, local.Addr().String(), local.Addr()),
-				fmt.Sprintf("client socket(%s, SOCK_STREAM) = %d", fam, cfd),
-				fmt.Sprintf("client connect(%d, %v) = 0", cfd, local),
-				fmt.Sprintf("server accept(%d) = %d from %v", lfd, afd, cname),
-				fmt.Sprintf("client getsockname(%d) = %v", cfd, cname),
-				fmt.Sprintf("server getpeername(%d) = %v", afd, cname),
-				fmt.Sprintf("client write(%d, 12 bytes) = 12", cfd),
+				fmt.Sprintf("client socket(%s, SOCK_STREAM, IPPROTO_TCP) = %d", fam, cfd),
+				fmt.Sprintf("client connect(%d, %s, %d) = 0", cfd, sa(local), n),
+				fmt.Sprintf("server accept(%d, %s, [%d]) = %d", lfd, sa(cname), n, afd),
+				fmt.Sprintf("client getsockname(%d, %s, [%d]) = 0", cfd, sa(cname), n),
+				fmt.Sprintf("server getpeername(%d, %s, [%d]) = 0", afd, sa(cname), n),
+				fmt.Sprintf(`client write(%d, "hello, world", 12) = 12`, cfd),
 				fmt.Sprintf("client shutdown(%d, SHUT_WR) = 0", cfd),
 			}
 			// The server's reads may come as one or several; then EOF.
@@ -165,21 +227,26 @@ func TestTraceSequence(t *testing.T) {
 				}
 			}
 			rest := lines[len(want):]
-			n := 0
+			var carried []byte
 			i := 0
-			for ; i < len(rest) && strings.HasPrefix(rest[i], fmt.Sprintf("server read(%d) = ", afd)) && !strings.HasSuffix(rest[i], "(EOF)"); i++ {
-				var k int
-				fmt.Sscanf(strings.TrimPrefix(rest[i], fmt.Sprintf("server read(%d) = ", afd)), "%d", &k)
-				n += k
+			for ; i < len(rest) && strings.HasPrefix(rest[i], fmt.Sprintf("server read(%d, ", afd)) && !strings.HasSuffix(rest[i], " = 0"); i++ {
 			}
-			if n != 12 {
-				t.Errorf("server reads add up to %d bytes, want 12:\n%s", n, rec.lines())
+			for _, e := range rec.all() {
+				if e.Call == "read" && e.FD == afd {
+					carried = append(carried, e.Data[:e.Ret]...)
+				}
+			}
+			if string(carried) != "hello, world" {
+				t.Errorf("server reads carry %q, want %q:\n%s", carried, "hello, world", rec.lines())
 			}
 			tail := []string{
-				fmt.Sprintf("server read(%d) = 0 (EOF)", afd),
+				fmt.Sprintf(`server read(%d, "", N) = 0`, afd),
 				fmt.Sprintf("server close(%d) = 0", afd),
 				fmt.Sprintf("client close(%d) = 0", cfd),
 				fmt.Sprintf("server close(%d) = 0", lfd),
+			}
+			if i < len(rest) { // io.ReadAll's buffer size varies: the count is N
+				rest[i] = regexp.MustCompile(`, \d+\) = 0$`).ReplaceAllString(rest[i], ", N) = 0")
 			}
 			if strings.Join(rest[i:], "\n") != strings.Join(tail, "\n") {
 				t.Errorf("trace ends\n%s\nwant\n%s", strings.Join(rest[i:], "\n"), strings.Join(tail, "\n"))
@@ -188,11 +255,11 @@ func TestTraceSequence(t *testing.T) {
 				if e.Call == "connect" && e.Addr != local {
 					t.Errorf("connect event Addr = %v, want %v", e.Addr, local)
 				}
-				if e.Call == "write" && e.N != 12 {
-					t.Errorf("write event N = %d", e.N)
+				if e.Call == "write" && (e.Ret != 12 || e.Count != 12 || string(e.Data) != "hello, world") {
+					t.Errorf("write event: Ret %d, Count %d, Data %q", e.Ret, e.Count, e.Data)
 				}
-				if (e.Call == "bind" || e.Call == "connect") && len(e.Detail) != 4 {
-					t.Errorf("%s event has no byte-order detail: %q", e.Call, e.Detail)
+				if (e.Call == "bind" || e.Call == "connect") && len(e.Details(HostEndian())) != 4 {
+					t.Errorf("%s event has no byte-order detail: %q", e.Call, e.Details(HostEndian()))
 				}
 			}
 		})
@@ -226,7 +293,7 @@ func TestCloseInterruptsAccept(t *testing.T) {
 	if err := ln.Close(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("second close: %v", err)
 	}
-	if !strings.Contains(rec.lines(), "accept("+fmt.Sprint(ln.FD())+") = -1 (interrupted") {
+	if !strings.Contains(rec.lines(), "accept("+fmt.Sprint(ln.FD())+", 0x…, [0x…]) = -1 (interrupted") {
 		t.Errorf("trace does not show the interrupted accept:\n%s", rec.lines())
 	}
 }
@@ -342,7 +409,7 @@ func TestLingerReset(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}
-	if !strings.Contains(rec.lines(), fmt.Sprintf("client read(%d) = -1 ECONNRESET (connection reset by peer)", c.FD())) {
+	if !strings.Contains(rec.lines(), fmt.Sprintf("client read(%d, 0x…, 10) = -1 ECONNRESET (Connection reset by peer)", c.FD())) {
 		t.Errorf("trace:\n%s", rec.lines())
 	}
 }
@@ -396,7 +463,7 @@ func TestShortWrites(t *testing.T) {
 	for _, e := range rec.all() {
 		if e.Call == "write" {
 			writes++
-			sum += e.N
+			sum += e.Ret
 		}
 	}
 	if writes < 2 || sum != size {
@@ -420,7 +487,7 @@ func TestRcvBuf(t *testing.T) {
 	if err != nil || n < 4096 {
 		t.Fatalf("RcvBuf = %d, %v", n, err)
 	}
-	want := fmt.Sprintf("getsockopt(%d, SOL_SOCKET, SO_RCVBUF) = %d", s.FD(), n)
+	want := fmt.Sprintf("getsockopt(%d, SOL_SOCKET, SO_RCVBUF, [%d], [4]) = 0", s.FD(), n)
 	if !strings.Contains(rec.lines(), want) {
 		t.Errorf("trace lacks %q:\n%s", want, rec.lines())
 	}

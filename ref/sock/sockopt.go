@@ -1,26 +1,22 @@
 package sock
 
 import (
-	"fmt"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // setsockopt runs one traced setsockopt(2) with an int value.
-func (s *Socket) setInt(level, opt int, levelName, optName string, v int) error {
+func (s *Socket) setInt(level, opt int, v int) error {
 	if err := s.enter(); err != nil {
-		return fail("setsockopt "+optName, s.peerOrLocal(), err)
+		return fail("setsockopt "+OptionName(level, opt), s.peerOrLocal(), err)
 	}
 	defer s.leave()
 	start := time.Now()
 	err := unix.SetsockoptInt(s.fd, level, opt, v)
-	s.caller.emit(Event{Call: "setsockopt", FD: s.fd,
-		Args:   fmt.Sprintf("%s, %s, %d", levelName, optName, v),
-		Result: "0", Err: err}, start)
+	s.caller.emit(Event{Call: "setsockopt", FD: s.fd, Level: level, Option: opt, Value: v, Err: err}, start)
 	if err != nil {
-		return fail("setsockopt "+optName, s.peerOrLocal(), err)
+		return fail("setsockopt "+OptionName(level, opt), s.peerOrLocal(), err)
 	}
 	return nil
 }
@@ -36,7 +32,7 @@ func boolInt(on bool) int {
 // port again while connections of the previous run sit in TIME_WAIT. It
 // does not let two servers listen on the same port.
 func (s *Socket) SetReuseAddr(on bool) error {
-	return s.setInt(unix.SOL_SOCKET, unix.SO_REUSEADDR, "SOL_SOCKET", "SO_REUSEADDR", boolInt(on))
+	return s.setInt(unix.SOL_SOCKET, unix.SO_REUSEADDR, boolInt(on))
 }
 
 // SetRcvBuf sets SO_RCVBUF, the receive buffer, which bounds the window the
@@ -45,19 +41,19 @@ func (s *Socket) SetReuseAddr(on bool) error {
 // to accepted ones. Linux doubles the value asked for (bookkeeping room);
 // RcvBuf shows what the kernel made of it.
 func (s *Socket) SetRcvBuf(n int) error {
-	return s.setInt(unix.SOL_SOCKET, unix.SO_RCVBUF, "SOL_SOCKET", "SO_RCVBUF", n)
+	return s.setInt(unix.SOL_SOCKET, unix.SO_RCVBUF, n)
 }
 
 // SetSndBuf sets SO_SNDBUF, the send buffer: how much written data the
 // kernel keeps before write blocks.
 func (s *Socket) SetSndBuf(n int) error {
-	return s.setInt(unix.SOL_SOCKET, unix.SO_SNDBUF, "SOL_SOCKET", "SO_SNDBUF", n)
+	return s.setInt(unix.SOL_SOCKET, unix.SO_SNDBUF, n)
 }
 
 // SetNoDelay sets TCP_NODELAY, which turns off Nagle's algorithm: small
 // writes go out at once instead of waiting for the previous segment's ACK.
 func (s *Socket) SetNoDelay(on bool) error {
-	return s.setInt(unix.IPPROTO_TCP, unix.TCP_NODELAY, "IPPROTO_TCP", "TCP_NODELAY", boolInt(on))
+	return s.setInt(unix.IPPROTO_TCP, unix.TCP_NODELAY, boolInt(on))
 }
 
 // SetLingerReset sets SO_LINGER to {l_onoff=1, l_linger=0}: the next Close
@@ -71,9 +67,8 @@ func (s *Socket) SetLingerReset() error {
 	defer s.leave()
 	start := time.Now()
 	err := unix.SetsockoptLinger(s.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-	s.caller.emit(Event{Call: "setsockopt", FD: s.fd,
-		Args:   "SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=0}",
-		Result: "0", Err: err}, start)
+	s.caller.emit(Event{Call: "setsockopt", FD: s.fd, Level: unix.SOL_SOCKET, Option: unix.SO_LINGER,
+		Linger: &Linger{Onoff: 1, Linger: 0}, Err: err}, start)
 	if err != nil {
 		return fail("setsockopt SO_LINGER", s.peerOrLocal(), err)
 	}
@@ -89,8 +84,7 @@ func (s *Socket) RcvBuf() (int, error) {
 	defer s.leave()
 	start := time.Now()
 	v, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_RCVBUF)
-	s.caller.emit(Event{Call: "getsockopt", FD: s.fd, Args: "SOL_SOCKET, SO_RCVBUF",
-		Result: strconv.Itoa(v), N: v, Err: err}, start)
+	s.caller.emit(Event{Call: "getsockopt", FD: s.fd, Level: unix.SOL_SOCKET, Option: unix.SO_RCVBUF, Value: v, Err: err}, start)
 	if err != nil {
 		return 0, fail("getsockopt SO_RCVBUF", s.peerOrLocal(), err)
 	}
