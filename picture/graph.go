@@ -66,29 +66,19 @@ func Graph(w io.Writer, s *session.Session, o GraphOptions) error {
 		dir = DataDir(s)
 	}
 	t0 := s.Segments[0].Time
-	tEnd := activeEnd(s, dir)
-	span := tEnd.Sub(t0).Seconds()
-	if span <= 0 {
-		span = 1e-3
-	}
-	// Vertical range: the data and the acknowledgements; the window line
-	// may run above and is clipped (it would flatten the data otherwise).
-	var yMax float64 = 1
-	for _, g := range s.Segments {
-		if g.Time.After(tEnd) {
-			break
-		}
-		if g.Dir == dir && g.Len > 0 {
-			yMax = math.Max(yMax, float64(g.Seq)+float64(g.Len))
-		}
-		if g.Dir != dir && g.Flags&analysis.ACK != 0 {
-			yMax = math.Max(yMax, float64(g.Ack))
-		}
-	}
-	yMax *= 1.08
+	rg := dataRange(s, dir)
+	tFrom, tEnd := rg.from, rg.to
 	plotW := float64(gW - padL - padR)
-	x := func(t time.Time) float64 { return padL + t.Sub(t0).Seconds()/span*plotW }
-	y := func(v float64) float64 { return seqTop + seqH - v/yMax*seqH }
+	// Times on the axis stay "since the first segment", whatever part of
+	// the connection the axis shows.
+	tLo, tHi := tFrom.Sub(t0).Seconds(), tEnd.Sub(t0).Seconds()
+	x := func(t time.Time) float64 { return padL + (t.Sub(t0).Seconds()-tLo)/(tHi-tLo)*plotW }
+	yLo, yHi := rg.yLo, rg.yHi
+	y := func(v float64) float64 { return seqTop + seqH - (v-yLo)/(yHi-yLo)*seqH }
+	// The window edge is drawn inside the panel: where it runs above the
+	// scale (a 64 KiB window over a 44-byte exchange) it is held at the
+	// top edge and labelled, rather than flattening the data or vanishing.
+	yWin := func(v float64) float64 { return math.Max(y(v), seqTop+2) }
 
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
@@ -99,21 +89,36 @@ func Graph(w io.Writer, s *session.Session, o GraphOptions) error {
 	title := o.Title
 	if title == "" {
 		title = fmt.Sprintf("stream %d, data %s → %s", s.Stream, s.Ends[dir], s.Ends[1-dir])
-		if last := s.Segments[len(s.Segments)-1].Time; last.After(tEnd) {
-			title += fmt.Sprintf(" (then idle %.1f s)", last.Sub(tEnd).Seconds())
+		// Say what the scaled axes leave out.
+		var left []string
+		if before := tFrom.Sub(t0); before >= time.Millisecond && before > (tEnd.Sub(tFrom)) {
+			left = append(left, fmt.Sprintf("data from %s s", trimFloat(math.Round(before.Seconds()*1e3)/1e3)))
+		}
+		if last := s.Segments[len(s.Segments)-1].Time; last.Sub(tEnd) >= time.Millisecond {
+			left = append(left, fmt.Sprintf("then idle %s s", trimFloat(math.Round(last.Sub(tEnd).Seconds()*1e3)/1e3)))
+		}
+		if len(left) > 0 {
+			title += " (" + strings.Join(left, ", ") + ")"
 		}
 	}
 	fmt.Fprintf(&b, `<text x="%d" y="44" font-size="%d" font-weight="bold">%s</text>
 `, padL, fontTitle, esc(title))
 
 	// Axes and grid of the sequence panel.
-	axes(&b, seqTop, seqH, plotW, span, yMax, "relative sequence number (bytes)", formatBytes)
+	axes(&b, seqTop, seqH, plotW, tLo, tHi, yLo, yHi, "relative sequence number (bytes)", formatBytes)
 
 	// SACK bands: from the ACK that reported them to the next ACK.
 	b.WriteString(`<g clip-path="url(#seqclip)">` + "\n")
 	var acks []session.Segment
 	for _, g := range s.Segments {
 		if g.Dir != dir && g.Flags&analysis.ACK != 0 && !g.Time.After(tEnd) {
+			if g.Time.Before(tFrom) {
+				// Only the last ACK before the range: where the lines start.
+				if len(acks) > 0 {
+					acks = acks[:0]
+				}
+				g.Time = tFrom
+			}
 			acks = append(acks, g)
 		}
 	}
@@ -146,21 +151,25 @@ func Graph(w io.Writer, s *session.Session, o GraphOptions) error {
 			if i > 0 {
 				prev := acks[i-1]
 				fmt.Fprintf(&ack, "L%.1f %.1f ", ax, y(float64(prev.Ack)))
-				fmt.Fprintf(&win, "L%.1f %.1f ", ax, y(float64(prev.Ack)+float64(prev.Win)))
+				fmt.Fprintf(&win, "L%.1f %.1f ", ax, yWin(float64(prev.Ack)+float64(prev.Win)))
 			}
 			fmt.Fprintf(&ack, "%s%.1f %.1f ", cmd, ax, y(float64(a.Ack)))
-			fmt.Fprintf(&win, "%s%.1f %.1f ", cmd, ax, y(float64(a.Ack)+float64(a.Win)))
+			fmt.Fprintf(&win, "%s%.1f %.1f ", cmd, ax, yWin(float64(a.Ack)+float64(a.Win)))
 		}
 		last := acks[len(acks)-1]
 		fmt.Fprintf(&ack, "L%.1f %.1f", x(tEnd), y(float64(last.Ack)))
-		fmt.Fprintf(&win, "L%.1f %.1f", x(tEnd), y(float64(last.Ack)+float64(last.Win)))
+		fmt.Fprintf(&win, "L%.1f %.1f", x(tEnd), yWin(float64(last.Ack)+float64(last.Win)))
 		fmt.Fprintf(&b, `<path d="%s" fill="none" stroke="%s" stroke-width="3"/>
 <path d="%s" fill="none" stroke="%s" stroke-width="3" stroke-dasharray="10 6"/>
 `, win.String(), colWin, ack.String(), colAck)
+		if rg.winAbove > 0 {
+			fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="end" fill="%s">window edge above the scale (up to %s) ↑</text>
+`, padL+plotW-10, seqTop+28, colWin, formatBytes(rg.winAbove))
+		}
 	}
 	// Data segments as I-beams.
 	for _, g := range s.Segments {
-		if g.Dir != dir || g.Len == 0 || g.Time.After(tEnd) {
+		if g.Dir != dir || g.Len == 0 || g.Time.After(tEnd) || g.Time.Before(tFrom) {
 			continue
 		}
 		col := colData
@@ -181,7 +190,7 @@ func Graph(w io.Writer, s *session.Session, o GraphOptions) error {
 	var rtts []session.Segment
 	var rMax float64
 	for _, g := range s.Segments {
-		if g.Dir != dir && g.HasAckRTT && !g.Time.After(tEnd) {
+		if g.Dir != dir && g.HasAckRTT && !g.Time.After(tEnd) && !g.Time.Before(tFrom) {
 			rtts = append(rtts, g)
 			rMax = math.Max(rMax, ms(g.AckRTT))
 		}
@@ -190,7 +199,7 @@ func Graph(w io.Writer, s *session.Session, o GraphOptions) error {
 		rMax = 1
 	}
 	rMax *= 1.15
-	axes(&b, rttTop, rttH, plotW, span, rMax, "RTT (ms)", func(v float64) string { return trimFloat(v) })
+	axes(&b, rttTop, rttH, plotW, tLo, tHi, 0, rMax, "RTT (ms)", func(v float64) string { return trimFloat(v) })
 	ry := func(v float64) float64 { return rttTop + rttH - v/rMax*rttH }
 	if len(rtts) == 0 {
 		fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="middle" fill="#666">no ACK in this direction acknowledged new data: no RTT samples</text>
@@ -218,51 +227,108 @@ func Graph(w io.Writer, s *session.Session, o GraphOptions) error {
 	return err
 }
 
-// activeEnd is the time of the last event worth drawing in direction dir:
-// data sent, or an ACK that moved forward or reported SACK blocks. A
-// connection often idles long before its FIN or RST (a keep-alive timeout
-// of a minute after a transfer of a second); drawing that idle time would
-// squeeze the transfer into a sliver at the left edge.
-func activeEnd(s *session.Session, dir int) time.Time {
-	end := s.Segments[len(s.Segments)-1].Time
-	last := s.Segments[0].Time
-	var ack uint32
+// span is the part of a connection the graph shows: the times and the
+// sequence numbers of its data.
+type span struct {
+	from, to time.Time
+	yLo, yHi float64
+	// winAbove > 0: the window edge runs above yHi, up to this value; the
+	// graph holds it at the top edge instead of squeezing the data.
+	winAbove float64
+}
+
+// dataRange scales the axes to the data of direction dir: from the first
+// data segment to the ACK of the last byte (or the last data segment or
+// SACK report, if later), and from the lowest to the highest sequence
+// number sent or acknowledged. A connection often waits before its data
+// (a retransmitted SYN, a server busy with another client) and after it (a
+// keep-alive minute before the FIN, a FIN retransmitted for seconds); drawn
+// whole, a 1 ms exchange would be a dot at one edge. The window edge is
+// taken into the vertical range when it stays within twice the data's
+// range; above that it is held at the top (winAbove says so). A direction
+// without data gets the whole connection.
+func dataRange(s *session.Session, dir int) span {
+	var r span
+	first, last := s.Segments[0].Time, s.Segments[len(s.Segments)-1].Time
+	var lo, hi float64
 	seen := false
 	for _, g := range s.Segments {
-		switch {
-		case g.Dir == dir && g.Len > 0:
-			last = g.Time
-		case g.Dir != dir && g.Flags&analysis.ACK != 0:
-			if !seen || int32(g.Ack-ack) > 0 || len(g.SACK) > 0 {
-				last = g.Time
+		if g.Dir != dir || g.Len == 0 {
+			continue
+		}
+		a, b := float64(g.Seq), float64(g.Seq)+float64(g.Len)
+		if !seen {
+			r.from, lo, hi, seen = g.Time, a, b, true
+		}
+		lo, hi = math.Min(lo, a), math.Max(hi, b)
+		r.to = g.Time
+	}
+	if !seen {
+		r.from, r.to, lo, hi = first, last, 0, 1
+		for _, g := range s.Segments {
+			if g.Dir != dir && g.Flags&analysis.ACK != 0 {
+				hi = math.Max(hi, float64(g.Ack))
 			}
-			ack, seen = g.Ack, true
+		}
+	} else {
+		// The ACKs that report on this data: up to the one that
+		// acknowledges its last byte (a FIN's ACK is one further).
+		for _, g := range s.Segments {
+			if g.Dir == dir || g.Flags&analysis.ACK == 0 || g.Time.Before(r.from) {
+				continue
+			}
+			ack := float64(g.Ack)
+			if ack <= hi || len(g.SACK) > 0 {
+				if g.Time.After(r.to) {
+					r.to = g.Time
+				}
+			}
+			if ack >= hi {
+				break
+			}
 		}
 	}
-	if last.Equal(s.Segments[0].Time) {
-		return end
+	// Room on both sides, so the first and last bars are not on the frame.
+	pad := r.to.Sub(r.from) / 20
+	if pad < 20*time.Microsecond {
+		pad = 20 * time.Microsecond
 	}
-	// A little room after the last event.
-	if pad := last.Sub(s.Segments[0].Time) / 20; last.Add(pad).Before(end) {
-		return last.Add(pad)
+	r.from, r.to = r.from.Add(-pad), r.to.Add(pad)
+	// The window edge, where the receiver allowed the sender to go.
+	var winMax float64
+	for _, g := range s.Segments {
+		if g.Dir != dir && g.Flags&analysis.ACK != 0 && !g.Time.Before(r.from) && !g.Time.After(r.to) {
+			winMax = math.Max(winMax, float64(g.Ack)+float64(g.Win))
+		}
 	}
-	return end
+	if winMax > hi && winMax-lo <= 2*(hi-lo) {
+		hi = winMax
+	} else if winMax > hi {
+		r.winAbove = winMax
+	}
+	ypad := (hi - lo) * 0.06
+	if ypad < 1 {
+		ypad = 1
+	}
+	r.yLo, r.yHi = math.Max(0, lo-ypad), hi+ypad
+	return r
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// axes draws a panel's frame, horizontal grid lines with labels and time
-// ticks along the bottom.
-func axes(b *strings.Builder, top, h int, plotW, span, vMax float64, label string, format func(float64) string) {
+// axes draws a panel's frame, horizontal grid lines with labels for values
+// vLo..vHi and time ticks for tLo..tHi (seconds since the first segment)
+// along the bottom.
+func axes(b *strings.Builder, top, h int, plotW, tLo, tHi, vLo, vHi float64, label string, format func(float64) string) {
 	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.0f" height="%d" fill="none" stroke="#333" stroke-width="2"/>
 `, padL, top, plotW, h)
-	for _, v := range ticks(vMax, 5) {
-		yy := float64(top+h) - v/vMax*float64(h)
+	for _, v := range ticks(vLo, vHi, 5) {
+		yy := float64(top+h) - (v-vLo)/(vHi-vLo)*float64(h)
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>
 `, padL, yy, padL+plotW, yy, padL-10, yy, format(v))
 	}
-	for _, t := range ticks(span, 8) {
-		xx := padL + t/span*plotW
+	for _, t := range ticks(tLo, tHi, 8) {
+		xx := padL + (t-tLo)/(tHi-tLo)*plotW
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333" stroke-width="2"/><text x="%.1f" y="%d" text-anchor="middle">%s</text>
 `, xx, top+h, xx, top+h+8, xx, top+h+32, trimFloat(t))
 	}
@@ -283,12 +349,12 @@ func legend(b *strings.Builder) {
 	}
 }
 
-// ticks returns round values from 0 up to max, about n of them.
-func ticks(max float64, n int) []float64 {
-	if max <= 0 {
-		return []float64{0}
+// ticks returns round values from lo up to hi, about n of them.
+func ticks(lo, hi float64, n int) []float64 {
+	if hi <= lo {
+		return []float64{lo}
 	}
-	raw := max / float64(n)
+	raw := (hi - lo) / float64(n)
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := mag
 	for _, m := range []float64{1, 2, 5, 10} {
@@ -298,7 +364,7 @@ func ticks(max float64, n int) []float64 {
 		}
 	}
 	var out []float64
-	for v := 0.0; v <= max+step/1e6; v += step {
+	for v := math.Ceil(lo/step-1e-9) * step; v <= hi+step/1e6; v += step {
 		out = append(out, v)
 	}
 	return out

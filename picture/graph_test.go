@@ -6,12 +6,19 @@ import (
 	"image"
 	"image/png"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/session"
 )
 
 // TestGraphIsValidSVG parses the SVG of a lossy session with encoding/xml
@@ -159,4 +166,78 @@ func tail(s string) string {
 		lines = lines[len(lines)-5:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestGraphScalesToData: a 1 ms exchange that starts 1.3 s into its
+// connection (a SYN sent again after a loss) and is followed by a FIN
+// retransmitted for a second spreads over the width of the plot, not a dot
+// at one edge; the window edge (a 64 KiB window over 300 bytes) is drawn
+// inside the panel, held at its top, and labelled.
+func TestGraphScalesToData(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms float64) time.Time { return t0.Add(time.Duration(ms * float64(time.Millisecond))) }
+	const syn, ack, fin = analysis.SYN, analysis.ACK, analysis.FIN
+	segs := []session.Segment{
+		{Frame: 1, Time: at(0), Dir: 0, Flags: syn},
+		{Frame: 2, Time: at(1000), Dir: 0, Flags: syn},
+		{Frame: 3, Time: at(1300), Dir: 1, Flags: syn | ack, Ack: 1, Win: 65535},
+		{Frame: 4, Time: at(1300.05), Dir: 0, Flags: ack, Seq: 1, Ack: 1, Win: 65535},
+		{Frame: 5, Time: at(1300.1), Dir: 0, Flags: ack, Seq: 1, Ack: 1, Len: 100, Win: 65535},
+		{Frame: 6, Time: at(1300.2), Dir: 1, Flags: ack, Seq: 1, Ack: 101, Win: 65535, HasAckRTT: true, AckRTT: 100 * time.Microsecond},
+		{Frame: 7, Time: at(1300.5), Dir: 0, Flags: ack, Seq: 101, Ack: 1, Len: 100, Win: 65535},
+		{Frame: 8, Time: at(1300.6), Dir: 0, Flags: ack, Seq: 201, Ack: 1, Len: 100, Win: 65535},
+		{Frame: 9, Time: at(1301), Dir: 1, Flags: ack, Seq: 1, Ack: 301, Win: 65535, HasAckRTT: true, AckRTT: 400 * time.Microsecond},
+		{Frame: 10, Time: at(1301.1), Dir: 0, Flags: fin | ack, Seq: 301, Ack: 1, Win: 65535},
+		{Frame: 11, Time: at(1500), Dir: 0, Flags: fin | ack, Seq: 301, Ack: 1, Win: 65535},
+		{Frame: 12, Time: at(2300), Dir: 1, Flags: fin | ack, Seq: 1, Ack: 302, Win: 65535},
+	}
+	s := &session.Session{Stream: 0, Start: t0, Segments: segs,
+		Ends: [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:80")}}
+	var buf bytes.Buffer
+	if err := Graph(&buf, s, GraphOptions{Dir: 0}); err != nil {
+		t.Fatal(err)
+	}
+	svg := buf.String()
+	// The data bars: "<path d="Mx y0 Vy1 ..." with a title naming the frame.
+	bar := regexp.MustCompile(`<path d="M([0-9.]+) ([0-9.]+) V([0-9.]+) [^"]*" stroke="` + colData + `"`)
+	var xs, ys []float64
+	for _, m := range bar.FindAllStringSubmatch(svg, -1) {
+		for i, v := range m[1:] {
+			f, _ := strconv.ParseFloat(v, 64)
+			if i == 0 {
+				xs = append(xs, f)
+			} else {
+				ys = append(ys, f)
+			}
+		}
+	}
+	if len(xs) != 3 {
+		t.Fatalf("%d data bars, want 3:\n%s", len(xs), svg)
+	}
+	plotW := float64(gW - padL - padR)
+	if spread := xs[2] - xs[0]; spread < plotW/3 {
+		t.Errorf("the three data bars span %.0f of %.0f units: the exchange is squeezed (x %v)", spread, plotW, xs)
+	}
+	if spread := slices.Max(ys) - slices.Min(ys); spread < seqH/2 {
+		t.Errorf("the data spans %.0f of %d units vertically (y %v)", spread, seqH, ys)
+	}
+	// The window edge: a yellow path whose every point is inside the panel.
+	win := regexp.MustCompile(`<path d="([^"]*)" fill="none" stroke="` + colWin + `"`).FindStringSubmatch(svg)
+	if win == nil {
+		t.Fatal("no window edge drawn")
+	}
+	pts := regexp.MustCompile(`[ML]([0-9.-]+) ([0-9.-]+)`).FindAllStringSubmatch(win[1], -1)
+	for _, p := range pts {
+		xx, _ := strconv.ParseFloat(p[1], 64)
+		yy, _ := strconv.ParseFloat(p[2], 64)
+		if xx < padL || xx > padL+plotW || yy < seqTop || yy > seqTop+seqH {
+			t.Errorf("window edge point (%.1f, %.1f) is outside the panel [%d..%.0f]×[%d..%d]", xx, yy, padL, padL+plotW, seqTop, seqTop+seqH)
+		}
+	}
+	if !strings.Contains(svg, "window edge above the scale") {
+		t.Error("the held window edge is not labelled")
+	}
+	if !strings.Contains(svg, "data from 1.3 s") {
+		t.Errorf("the title does not say where the data starts")
+	}
 }

@@ -79,8 +79,13 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = t.paintFrom(b, at, th.flags)
 	seq, ack := p.TCP.Seq(), p.TCP.Ack()
 	win := uint32(p.TCP.Window())
-	if r != nil && !t.Absolute {
-		seq, ack, win = r.Seq, r.Ack, r.Win
+	if r != nil {
+		// -S (Absolute) is about sequence numbers only, as tcpdump's -S:
+		// the window stays scaled (the bytes the receiver can take).
+		win = r.Win
+		if !t.Absolute {
+			seq, ack = r.Seq, r.Ack
+		}
 	}
 	b = strconv.AppendUint(append(b, "  seq "...), uint64(seq), 10)
 	if p.TCP.Has(decode.FlagACK) {
