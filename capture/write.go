@@ -14,6 +14,7 @@ import (
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/safefile"
 )
 
 // bufSize is the write buffer: one write(2) per 64 KiB, not per frame.
@@ -77,11 +78,13 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Create creates path for frames of link type lt.
-func Create(path string, lt frame.LinkType, snaplen int) (*Writer, error) {
-	f, err := os.Create(path)
+// Create creates path for frames of link type lt, by safefile's rules:
+// never through a symlink, an existing regular file only with force
+// (replaced, not truncated), a device such as /dev/null as it is.
+func Create(path string, lt frame.LinkType, snaplen int, force bool) (*Writer, error) {
+	f, err := safefile.Create(path, force)
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %v", path, unwrapPath(err))
+		return nil, err
 	}
 	w, err := NewWriter(f, path, lt, snaplen)
 	if err != nil {

@@ -43,6 +43,7 @@ type Options struct {
 	Step       bool      // wait for Enter before each event
 	Keys       io.Reader // where Step reads Enter from
 	Output     string    // capture file to write; "" = a new file in the temp directory
+	Force      bool      // replace an existing Output (never a symlink: see internal/safefile)
 }
 
 // event is one line of the timeline: a socket call, or nothing (segments
@@ -135,7 +136,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (string, erro
 	if path == "" {
 		path = filepath.Join(os.TempDir(), fmt.Sprintf("tcpscope-demo-%s-%s.pcapng", o.Scenario, time.Now().Format("20060102-150405")))
 	}
-	w, err := capture.Create(path, h.LinkType(), capture.DefaultSnaplen)
+	w, err := capture.Create(path, h.LinkType(), capture.DefaultSnaplen, o.Force)
 	if err != nil {
 		return "", err
 	}

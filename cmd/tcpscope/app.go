@@ -311,3 +311,20 @@ func useColor(c *cli.Context, e *env) (bool, error) {
 	}
 	return false, usageError("--color must be auto, always or never, not %q", c.String("color"))
 }
+
+// forceFlag is shared by every command that writes a file. Without it an
+// existing file is refused; with it a regular file is replaced (a new file
+// renamed over it). A symlink is refused either way: see internal/safefile.
+func forceFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "force", Usage: "replace an existing output file (a symlink is still refused)"}
+}
+
+// unwrapPathErr drops *os.PathError's "op /path:" prefix where the message
+// names the file itself.
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

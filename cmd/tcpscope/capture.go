@@ -46,6 +46,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (default: the loopback interface, lo or lo0)"},
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "also write the frames to `FILE` (.pcapng for pcapng, else pcap with ns timestamps)"},
+			forceFlag(),
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` TCP segments"},
 			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, DefaultText: "256, or 262144 with -w", Usage: "keep at most `BYTES` of each frame: without -w only the headers (all that capture shows; the analysis uses the lengths on the wire), so hundreds of times more packets fit the kernel's buffer"},
 			&cli.IntFlag{Name: "buffer-size", Aliases: []string{"B"}, Value: capture.DefaultBufferSize >> 20, Usage: "kernel capture buffer in `MiB` (as tcpdump -B, which is in KiB); raise it if packets are dropped by the kernel"},
@@ -97,7 +98,7 @@ Examples:
 			defer h.Close()
 			tee := &capture.Tee{Src: h}
 			if p := c.String("write"); p != "" {
-				w, err := capture.Create(p, h.LinkType(), snaplen)
+				w, err := capture.Create(p, h.LinkType(), snaplen, c.Bool("force"))
 				if err != nil {
 					return runtimeError(err)
 				}

@@ -47,6 +47,7 @@ Examples:
 			&cli.BoolFlag{Name: "step", Usage: "wait for Enter before each event"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field with its wire bytes and ntohs/ntohl value"},
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the capture to `FILE` (.pcapng or .pcap)"},
+			forceFlag(),
 			&cli.BoolFlag{Name: "check-privileges", Usage: "only check that the demo can capture here; exit 0 if so", Hidden: true},
 			colorFlag(),
 		},
@@ -77,7 +78,7 @@ Examples:
 			path, err := demo.Run(c.Context, demo.Options{
 				Scenario: scenario, LossPct: c.Int("loss"), SlowReader: c.Bool("slow-reader"), Reset: c.Bool("reset"),
 				IPv6: c.Bool("ipv6"), JSON: c.Bool("json"), Color: col, Step: c.Bool("step"), Keys: e.stdin, Explain: c.Bool("explain"),
-				Output: c.String("write"),
+				Output: c.String("write"), Force: c.Bool("force"),
 			}, e.stdout, e.stderr)
 			if path != "" {
 				fmt.Fprintf(e.stderr, "tcpscope: capture written to %s (open it with: tcpscope replay %s)\n", path, path)

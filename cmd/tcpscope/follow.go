@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tcpscope/tcpscope/internal/safefile"
 	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/session"
 )
@@ -43,7 +43,8 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "the connection `N` to follow (see 'tcpscope stats'); required"},
 			&cli.BoolFlag{Name: "raw", Usage: "hex dump (offset, 16 bytes in hex, the same as text) instead of text"},
-			&cli.StringFlag{Name: "out", Usage: "write each direction's bytes to its own file in `DIR`, named src.port-dst.port as tcpflow does"},
+			&cli.StringFlag{Name: "out", Usage: "write each direction's bytes to its own file in `DIR` (created 0700 if missing), named src.port-dst.port as tcpflow does"},
+			forceFlag(),
 			&cli.BoolFlag{Name: "no-http", Usage: "show HTTP messages as plain bytes"},
 			colorFlag(),
 		},
@@ -64,7 +65,7 @@ Examples:
 				return err
 			}
 			if dir := c.String("out"); dir != "" {
-				return writeFlows(e, s, dir)
+				return writeFlows(e, s, dir, c.Bool("force"))
 			}
 			th := render.NewTheme(col)
 			if c.Bool("raw") {
@@ -304,15 +305,31 @@ func flowName(src, dst netip.AddrPort) string {
 // writeFlows writes each direction to DIR/src.port-dst.port. Missing and
 // uncaptured bytes are written as zeros, as tcpflow leaves holes, so file
 // offsets stay stream offsets; stderr says how many there were.
-func writeFlows(e *env, s *session.Session, dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+//
+// The names are predictable from the capture, so the files are created by
+// internal/safefile's rules: never through a symlink, never over an
+// existing file unless force, and relative to DIR's descriptor so that a
+// component swapped for a symlink cannot redirect them.
+func writeFlows(e *env, s *session.Session, dir string, force bool) error {
+	od, err := safefile.OpenDir(dir)
+	if err != nil {
 		return runtimeError(err)
 	}
+	defer od.Close()
 	for d := 0; d < 2; d++ {
 		b := s.Follow.Bytes(d)
-		name := filepath.Join(dir, flowName(s.Ends[d], s.Ends[1-d]))
-		if err := os.WriteFile(name, b, 0o644); err != nil {
+		base := flowName(s.Ends[d], s.Ends[1-d])
+		name := filepath.Join(dir, base)
+		f, err := od.Create(base, force)
+		if err != nil {
 			return runtimeError(err)
+		}
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return runtimeError(fmt.Errorf("%s: %v", name, unwrapPathErr(err)))
 		}
 		holes := 0
 		for _, c := range s.Follow.Chunks() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tcpscope/tcpscope/internal/safefile"
 	"github.com/tcpscope/tcpscope/picture"
 )
 
@@ -39,6 +40,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "the connection `N` to draw (see 'tcpscope stats'); required"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the SVG to `FILE` (- for stdout); required"},
+			forceFlag(),
 			&cli.StringFlag{Name: "dir", Value: "auto", Usage: "whose data to draw: auto (the side that sent more), client or server"},
 		},
 		Action: func(c *cli.Context) error {
@@ -71,7 +73,7 @@ Examples:
 			var w io.Writer = e.stdout
 			var f *os.File
 			if out != "-" {
-				if f, err = os.Create(out); err != nil {
+				if f, err = safefile.Create(out, c.Bool("force")); err != nil {
 					return runtimeError(err)
 				}
 				defer f.Close()
