@@ -31,7 +31,7 @@ func TestProgressBar(t *testing.T) {
 		"replay --color never " + path,
 		"stats " + path,
 		"follow --stream 0 " + path,
-		"graph --stream 0 -o " + out + ".svg " + path,
+		"graph --stream 0 --force -o " + out + ".svg " + path, // run twice: --force
 	} {
 		name := strings.Fields(args)[0]
 		t.Run(name, func(t *testing.T) {
