@@ -94,6 +94,20 @@ func Create(path string, lt frame.LinkType, snaplen int, force bool) (*Writer, e
 	return w, nil
 }
 
+// NewStreamWriter writes a pcap capture to w, a stream such as standard
+// output: nothing can be cut back there, so a failed write leaves what was
+// written (a reader such as Wireshark stops at the last whole record).
+func NewStreamWriter(w io.Writer, lt frame.LinkType, snaplen int) (*Writer, error) {
+	return NewWriter(streamFile{w}, "-", lt, snaplen)
+}
+
+// streamFile is a File that cannot be truncated or closed by the Writer:
+// standard output belongs to the process.
+type streamFile struct{ io.Writer }
+
+func (streamFile) Truncate(int64) error { return nil }
+func (streamFile) Close() error         { return nil }
+
 // NewWriter writes a capture to f, which starts empty; name labels errors
 // and, by its extension, chooses pcapng (.pcapng) or pcap.
 func NewWriter(f File, name string, lt frame.LinkType, snaplen int) (*Writer, error) {

@@ -33,7 +33,11 @@ type Text struct {
 	// purpose (tcpscope capture without -w), so a cut payload is expected
 	// and not marked "snaplen: …" on every line.
 	HeadersOnly bool
-	buf         []byte
+	// Time is the time column's format (tcpdump's -t … -ttttt); the zero
+	// value is the time since Start.
+	Time TimeFormat
+	prev time.Time // the previous line's frame time, for TimeDelta
+	buf  []byte
 }
 
 // paintFrom colours b[from:] with c when colour is on.
@@ -156,7 +160,11 @@ func (t *Text) appendHead(b []byte, m frame.Meta) []byte {
 	b = t.paintFrom(b, at, t.Theme.dim)
 	b = append(b, ' ')
 	at = len(b)
-	b = appendRelTime(b, m.Time, t.Start)
+	if t.Time == TimeNone {
+		return append(b, ' ')
+	}
+	b = appendTime(b, t.Time, m.Time, t.Start, t.prev)
+	t.prev = m.Time
 	b = t.paintFrom(b, at, t.Theme.dim)
 	return append(b, "  "...)
 }
@@ -170,8 +178,8 @@ func (t *Text) flush(b []byte) error {
 
 // Problem prints a frame that could not be decoded, with the reason.
 func (t *Text) Problem(m frame.Meta, err error) error {
-	_, werr := fmt.Fprintf(t.W, "%s %s  %s\n", t.Theme.Dim(pad("#"+strconv.Itoa(m.Number), 6)),
-		t.Theme.Dim(RelTime(m.Time, t.Start)), t.Theme.Warn("frame "+strconv.Itoa(m.Number)+": "+err.Error()))
+	head := strings.TrimRight(string(t.appendHead(nil, m)), " ")
+	_, werr := fmt.Fprintf(t.W, "%s  %s\n", head, t.Theme.Warn("frame "+strconv.Itoa(m.Number)+": "+err.Error()))
 	return werr
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -43,21 +44,22 @@ Examples:
    sudo tcpscope capture -i eth0 -c 20 -w first20.pcapng
    sudo tcpscope capture --run 'curl -s http://127.0.0.1:8000/' tcp port 8000
    tcpscope capture --list-interfaces`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "interface", Aliases: []string{"i"}, Usage: "capture on `IFACE` (default: the loopback interface, lo or lo0)"},
-			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "also write the frames to `FILE` (.pcapng for pcapng, else pcap with ns timestamps)"},
+			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "also write the frames to `FILE` (.pcapng for pcapng, else pcap with ns timestamps); - writes pcap to stdout (| wireshark -k -i -) and the lines to stderr"},
 			forceFlag(),
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` TCP segments"},
 			&cli.IntFlag{Name: "snaplen", Aliases: []string{"s"}, DefaultText: "256, or 262144 with -w", Usage: "keep at most `BYTES` of each frame: without -w only the headers (all that capture shows; the analysis uses the lengths on the wire), so hundreds of times more packets fit the kernel's buffer"},
-			&cli.IntFlag{Name: "buffer-size", Aliases: []string{"B"}, Value: capture.DefaultBufferSize >> 20, Usage: "kernel capture buffer in `MiB` (as tcpdump -B, which is in KiB); raise it if packets are dropped by the kernel"},
+			&cli.IntFlag{Name: "buffer-size", Aliases: []string{"B"}, Value: capture.DefaultBufferSize >> 10, Usage: "kernel capture buffer in `KiB`, as tcpdump -B; raise it if packets are dropped by the kernel"},
 			&cli.BoolFlag{Name: "immediate-mode", Usage: "show each packet the moment it arrives (the default when output is a terminal; to a file or pipe packets come in blocks, up to 100 ms late, so a fast transfer loses none)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (docs/packet-json.md)"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers"},
 			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections, forgetting finished ones first, then the least recently used (bounds memory on long captures and SYN floods; -1 = no limit)"},
 			&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces you can capture on, and exit"},
 			&cli.StringFlag{Name: "run", Usage: "run `CMD` (with sh -c) once capture has started; stop when it exits"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "with -w -: no annotated lines on stderr, only the capture on stdout"},
 			colorFlag(),
-		},
+		}, tcpdumpFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.Bool("list-interfaces") {
 				ifs, err := capture.Interfaces()
@@ -71,6 +73,9 @@ Examples:
 			}
 			if c.Int("count") < 0 {
 				return usageError("-c %d: the count must be a positive number of segments", c.Int("count"))
+			}
+			if kib := c.Int("buffer-size"); kib < 0 || kib > 1<<21 {
+				return usageError("-B %d: the buffer is in KiB, as tcpdump's: between 1 and %d (2 GiB)", kib, 1<<21)
 			}
 			col, err := useColor(c, e)
 			if err != nil {
@@ -86,7 +91,7 @@ Examples:
 			}
 			h, err := capture.Open(capture.Options{
 				Interface: c.String("interface"), Snaplen: snaplen, Filter: strings.Join(c.Args().Slice(), " "),
-				Immediate: e.stdoutTTY || c.Bool("immediate-mode"), BufferSize: c.Int("buffer-size") << 20,
+				Immediate: e.stdoutTTY || c.Bool("immediate-mode"), BufferSize: c.Int("buffer-size") << 10,
 			})
 			var fe *capture.FilterError
 			if errors.As(err, &fe) {
@@ -97,7 +102,20 @@ Examples:
 			}
 			defer h.Close()
 			tee := &capture.Tee{Src: h}
-			if p := c.String("write"); p != "" {
+			stdout := e.stdout
+			if p := c.String("write"); p == "-" {
+				// pcap on stdout, for "| wireshark -k -i -"; the annotated
+				// lines move to stderr (none with -q).
+				w, err := capture.NewStreamWriter(e.stdout, h.LinkType(), snaplen)
+				if err != nil {
+					return runtimeError(err)
+				}
+				tee.W = w
+				stdout = e.stderr
+				if c.Bool("quiet") {
+					stdout = io.Discard
+				}
+			} else if p != "" {
 				w, err := capture.Create(p, h.LinkType(), snaplen, c.Bool("force"))
 				if err != nil {
 					return runtimeError(err)
@@ -122,7 +140,13 @@ Examples:
 			}
 			fmt.Fprintf(e.stderr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
 			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY, HeadersOnly: headersOnly}
-			showErr := showSegments(ctx, h.Interface(), tee, o, e.stdout, e.stderr)
+			if err := applyTcpdumpFlags(c, &o); err != nil {
+				return err
+			}
+			if c.Bool("quiet") && c.String("write") != "-" {
+				return usageError("-q (no lines) is for -w -, where stdout carries the capture itself")
+			}
+			showErr := showSegments(ctx, h.Interface(), tee, o, stdout, e.stderr)
 			if st, err := h.Stats(); err == nil {
 				fmt.Fprintf(e.stderr, "tcpscope: %d packets received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", st.Received, st.Dropped, st.IfDropped)
 			}

@@ -52,7 +52,7 @@ Examples:
    tcpscope replay capture.pcapng --json | jq .note
    tcpscope replay -S --stream 2 capture.pcap.gz
    tcpdump -i lo -w - port 8080 | tcpscope replay -`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (docs/packet-json.md): one object per segment"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers, not relative ones (as tcpdump -S)"},
 			&cli.IntFlag{Name: "count", Aliases: []string{"c"}, Usage: "stop after `N` segments"},
@@ -63,10 +63,15 @@ Examples:
 			&cli.Float64Flag{Name: "speed", Usage: "play back at the captured pace times `FACTOR` (1 = real time, 2 = twice as fast; 0 = at once)"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field: offset, wire bytes, ntohs/ntohl value, meaning (as tcpscope decode)"},
 			&cli.BoolFlag{Name: "step", Usage: "show one segment per key: Enter/space next, b back, x header fields (ntohs/ntohl view) on/off, q quit (needs a terminal)"},
+			&cli.StringFlag{Name: "r", Usage: "read the capture from `FILE` (as tcpdump -r); the arguments are then all filter"},
 			colorFlag(),
-		},
+		}, tcpdumpFlags()...),
 		Action: func(c *cli.Context) error {
-			if c.NArg() < 1 {
+			path, expr := c.String("r"), c.Args().Slice()
+			if path == "" && len(expr) > 0 {
+				path, expr = expr[0], expr[1:]
+			}
+			if path == "" {
 				return usageError("replay needs a capture file (or - for stdin); see 'tcpscope replay --help'")
 			}
 			col, err := useColor(c, e)
@@ -82,7 +87,9 @@ Examples:
 			}
 			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"),
 				Stream: c.Int("stream"), FromFrame: from, ToFrame: to, Summary: !c.Bool("no-summary"), MaxStreams: maxStreams(c), Explain: c.Bool("explain")}
-			path := c.Args().First()
+			if err := applyTcpdumpFlags(c, &o); err != nil {
+				return err
+			}
 			speed := c.Float64("speed")
 			if speed < 0 {
 				return usageError("--speed %v: the factor must be 0 (as fast as possible) or more", speed)
@@ -91,7 +98,7 @@ Examples:
 				o.Pace = replay.NewPacer(speed)
 			}
 			var flt *bpf.Filter
-			if expr := c.Args().Slice()[1:]; len(expr) > 0 {
+			if len(expr) > 0 {
 				flt = bpf.New(expr...)
 				defer flt.Close()
 				o.Filter = flt.Match

@@ -82,7 +82,7 @@ func TestSendErrors(t *testing.T) {
 		{[]string{"send", "send.go", "--to", closed}, exitError, "tcpscope: send.go: not a pcap or pcapng file"},
 		{[]string{"send", echoSession, "--to", closed, "--stream", "4"}, exitError, "no stream 4: the capture has 1 stream"},
 		{[]string{"send", "../../pcaps/zeek-tcp-syn-then-stuff-then-rst.pcap", "--stream", "0", "--to", closed}, exitError, "the client sent no data"},
-		{[]string{"send", echoSession}, exitUsage, `"to"`},
+		{[]string{"send", echoSession}, exitUsage, `send needs --to HOST:PORT`},
 		{[]string{"send", echoSession, "--to", "nowhere"}, exitUsage, `--to "nowhere": want HOST:PORT`},
 	} {
 		var out, errb bytes.Buffer

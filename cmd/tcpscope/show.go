@@ -56,6 +56,12 @@ type showOptions struct {
 	// terminal); otherwise output is written in 64 KiB blocks, as tcpdump
 	// does without -l.
 	LineBuffered bool
+	// tcpdump's habits: the time column's format (-t … -ttttt), the
+	// payload under each line in hex and ASCII (-X) or ASCII (-A), the IP
+	// header fields (-v), the link-layer header (-e). Text mode only.
+	Time              render.TimeFormat
+	HexASCII, ASCII   bool
+	Verbose, LinkHead bool
 }
 
 // showSegments runs the pipeline over src and prints every TCP segment.
@@ -87,7 +93,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}()
 	}
 	evictionSaid := false
-	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute, HeadersOnly: o.HeadersOnly}
+	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute, HeadersOnly: o.HeadersOnly, Time: o.Time}
 	js := &render.JSON{W: stdout}
 	shown := 0
 	var srcErr error
@@ -174,6 +180,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			werr = js.Segment(m, p, r)
 		} else {
 			werr = text.Segment(m, p, r)
+			if werr == nil {
+				werr = tcpdumpExtras(text.W, o, it)
+			}
 			if werr == nil && o.Explain {
 				// The field-by-field header view under the line (in step
 				// mode it becomes part of the page a key press shows).
@@ -260,4 +269,26 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}
 	}
 	return srcErr
+}
+
+// tcpdumpExtras writes what tcpdump's -e, -v, -X and -A add under a line.
+func tcpdumpExtras(w io.Writer, o showOptions, it *pipeline.Item) error {
+	p := &it.Packet
+	if o.LinkHead {
+		if err := render.LinkLine(w, it.Frame.Meta, it.Frame.Data, p.Link); err != nil {
+			return err
+		}
+	}
+	if o.Verbose {
+		if err := render.VerboseLine(w, p); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.HexASCII:
+		return render.HexASCII(w, p.Payload)
+	case o.ASCII:
+		return render.ASCII(w, p.Payload)
+	}
+	return nil
 }

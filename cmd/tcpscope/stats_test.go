@@ -200,7 +200,7 @@ func TestSessionCommandUsage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"follow", httpPcap}, 2, "follow needs --stream N"},
-		{[]string{"follow", httpPcap, "--stream", "5"}, 2, "no such stream 5: the capture holds 1 TCP stream(s)"},
+		{[]string{"follow", httpPcap, "--stream", "5"}, 2, "no such stream 5: the capture holds 1 TCP stream,"},
 		{[]string{"ladder", httpPcap}, 2, "ladder needs --stream N"},
 		{[]string{"graph", httpPcap, "--stream", "0"}, 2, "graph needs -o FILE.svg"},
 		{[]string{"graph", httpPcap, "--stream", "0", "-o", "-", "--dir", "up"}, 2, "--dir must be"},
