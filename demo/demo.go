@@ -37,7 +37,8 @@ type Options struct {
 	SlowReader bool   // the server waits before reading: zero window, probes, window update
 	Reset      bool   // the client ends with an abortive close: RST
 	IPv6       bool   // use [::1] instead of 127.0.0.1
-	JSON       bool   // segments as JSON lines on stdout, socket calls on stderr
+	JSON       bool   // segments and socket calls as JSON lines on stdout, everything else on stderr
+	StrSize    int    // bytes of a read's or write's data shown (strace's -s); 0: 32
 	Color      bool
 	Explain    bool      // show every header field under each segment (tcpscope decode's view)
 	Step       bool      // wait for Enter before each event
@@ -202,12 +203,13 @@ func printTimeline(ctx context.Context, path string, events []sock.Event, o Opti
 	th := render.NewTheme(o.Color)
 	an := analysis.New(analysis.Options{})
 	pl := pipeline.New(f, an)
-	text := &render.Text{W: stdout, Theme: th}
-	js := &render.JSON{W: stdout}
-	callW := stdout
-	if o.JSON {
-		callW = stderr
+	strsize := o.StrSize
+	if strsize <= 0 {
+		strsize = sock.DefaultStrSize
 	}
+	text := &render.Text{W: stdout, Theme: th, StrSize: strsize}
+	js := &render.JSON{W: stdout, StrSize: strsize}
+	notes := newCallNotes()
 	var keys *bufio.Reader
 	if o.Step && o.Keys != nil {
 		keys = bufio.NewReader(o.Keys)
@@ -221,15 +223,18 @@ func printTimeline(ctx context.Context, path string, events []sock.Event, o Opti
 	if len(events) > 0 {
 		start = events[0].Time
 	}
-	printCall := func(e sock.Event) {
+	text.Start, js.Start = start, start
+	printCall := func(e sock.Event) error {
 		pause()
-		line := e.String()
-		if e.Who == "server" {
-			line = th.Server(line)
-		} else {
-			line = th.Client(line)
+		note := notes.note(e)
+		if o.JSON {
+			return js.Call(e, placeAt(e), note, strsize)
 		}
-		fmt.Fprintf(callW, "%s %s  %s\n", th.Dim(padRight("", 6)), th.Dim(render.RelTime(placeAt(e), start)), line)
+		var details []string
+		if o.Explain {
+			details = e.Details(sock.HostEndian())
+		}
+		return text.Call(e, placeAt(e), note, details)
 	}
 	next := 0
 	var it pipeline.Item
@@ -249,12 +254,15 @@ func printTimeline(ctx context.Context, path string, events []sock.Event, o Opti
 			text.Start, js.Start, first = start, start, false
 		}
 		for next < len(events) && !placeAt(events[next]).After(m.Time) {
-			printCall(events[next])
+			if err := printCall(events[next]); err != nil {
+				return err
+			}
 			next++
 		}
 		if it.Packet.TCP == nil {
 			continue
 		}
+		notes.segment(m.Number, &it.Packet)
 		pause()
 		var r *analysis.Result
 		if it.Analyzed {
@@ -273,7 +281,9 @@ func printTimeline(ctx context.Context, path string, events []sock.Event, o Opti
 		}
 	}
 	for ; next < len(events); next++ {
-		printCall(events[next])
+		if err := printCall(events[next]); err != nil {
+			return err
+		}
 	}
 	sw := stdout
 	if o.JSON {
@@ -294,11 +304,4 @@ func placeAt(e sock.Event) time.Time {
 		return e.Time
 	}
 	return e.Time.Add(-e.Took)
-}
-
-func padRight(s string, n int) string {
-	for len(s) < n {
-		s += " "
-	}
-	return s
 }

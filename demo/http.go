@@ -47,7 +47,7 @@ func httpScenario(host netip.Addr, trace sock.Tracer, logw, out io.Writer, o Opt
 	}
 	run := func(ctx context.Context, addr netip.AddrPort) error {
 		defer os.RemoveAll(dir)
-		_, err := httpref.Fetch(ctx, httpref.ClientConfig{URL: fmt.Sprintf("http://%s/", addr), Trace: trace, Out: out})
+		_, err := httpref.Fetch(ctx, httpref.ClientConfig{URL: fmt.Sprintf("http://%s/index.html", addr), Trace: trace, Out: out})
 		return err
 	}
 	return s, run, nil

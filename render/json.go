@@ -17,7 +17,10 @@ import (
 type JSON struct {
 	W     io.Writer
 	Start time.Time // time 0 for rel_time (the first frame)
-	buf   []byte
+	// StrSize, when > 0, ends a data segment's note with its bytes or its
+	// HTTP start line, as Text.StrSize does.
+	StrSize int
+	buf     []byte
 
 	// The "time" key's date and clock up to the second, as RFC 3339, for
 	// the second daySec: consecutive frames mostly share it, and
@@ -212,7 +215,13 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		}
 		if !r.Note.IsZero() {
 			b = append(b, `,"note":`...)
-			b = appendQuoted(b, func(b []byte) []byte { return r.Note.AppendTo(b) })
+			b = appendQuoted(b, func(b []byte) []byte {
+				b = r.Note.AppendTo(b)
+				if j.StrSize > 0 {
+					b = AppendPayloadNote(b, p.Payload, p.PayloadLen, j.StrSize)
+				}
+				return b
+			})
 		}
 		if s := r.Severity.String(); s != "" {
 			b = append(b, `,"severity":"`...)

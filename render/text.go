@@ -37,7 +37,14 @@ type Text struct {
 	// value is the time since Start.
 	Time TimeFormat
 	prev time.Time // the previous line's frame time, for TimeDelta
-	buf  []byte
+	// StrSize, when > 0, names the bytes a data segment carried at the end
+	// of its note, quoted as strace quotes a write's buffer and cut after
+	// StrSize bytes (strace's -s): the same text as the write that sent
+	// them. A payload that starts with an HTTP request or status line is
+	// named by that line instead ("HTTP request: GET /index.html HTTP/1.1").
+	// Call lines cut their buffers at StrSize too (0: strace's 32).
+	StrSize int
+	buf     []byte
 }
 
 // paintFrom colours b[from:] with c when colour is on.
@@ -147,6 +154,9 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = append(b, "  "...)
 		at = len(b)
 		b = r.Note.AppendTo(append(b, "▸ "...))
+		if t.StrSize > 0 {
+			b = AppendPayloadNote(b, p.Payload, p.PayloadLen, t.StrSize)
+		}
 		b = t.paintFrom(b, at, th.severity(r.Severity))
 	}
 	return t.flush(append(b, '\n'))

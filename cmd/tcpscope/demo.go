@@ -43,7 +43,8 @@ Examples:
 			&cli.BoolFlag{Name: "slow-reader", Usage: "the server waits before reading: zero window, window probes, window update"},
 			&cli.BoolFlag{Name: "reset", Usage: "the client ends with an abortive close (SO_LINGER 0): RST instead of FIN"},
 			&cli.BoolFlag{Name: "ipv6", Usage: "talk over ::1 instead of 127.0.0.1"},
-			&cli.BoolFlag{Name: "json", Usage: "segments as JSON lines on stdout; socket calls and summary on stderr"},
+			&cli.BoolFlag{Name: "json", Usage: "segments and socket calls as JSON lines on stdout (docs/packet-json.md); everything else on stderr"},
+			&cli.IntFlag{Name: "strsize", Value: 32, Usage: "show at most `N` bytes of the data of a read or write and of a segment (as strace -s)"},
 			&cli.BoolFlag{Name: "step", Usage: "wait for Enter before each event"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field with its wire bytes and ntohs/ntohl value"},
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the capture to `FILE` (.pcapng or .pcap)"},
@@ -65,6 +66,9 @@ Examples:
 			if l := c.Int("loss"); l < 0 || l > 90 {
 				return usageError("--loss must be between 0 and 90 percent")
 			}
+			if c.Int("strsize") < 1 {
+				return usageError("--strsize must be at least 1")
+			}
 			if !demo.Inside() {
 				return reexecDemo(c, e)
 			}
@@ -78,7 +82,7 @@ Examples:
 			path, err := demo.Run(c.Context, demo.Options{
 				Scenario: scenario, LossPct: c.Int("loss"), SlowReader: c.Bool("slow-reader"), Reset: c.Bool("reset"),
 				IPv6: c.Bool("ipv6"), JSON: c.Bool("json"), Color: col, Step: c.Bool("step"), Keys: e.stdin, Explain: c.Bool("explain"),
-				Output: c.String("write"), Force: c.Bool("force"),
+				Output: c.String("write"), Force: c.Bool("force"), StrSize: c.Int("strsize"),
 			}, e.stdout, e.stderr)
 			if path != "" {
 				fmt.Fprintf(e.stderr, "tcpscope: capture written to %s (open it with: tcpscope replay %s)\n", path, path)
