@@ -88,11 +88,11 @@ func TestDemoJSONCalls(t *testing.T) {
 	for _, args := range [][]string{{"--json"}, {"http", "--json", "--ipv6"}} {
 		out, errOut := demoOut(t, args...)
 		type line struct {
-			Call  string  `json:"call"`
-			Side  string  `json:"side"`
-			FD    *int    `json:"fd"`
-			Ret   *int    `json:"ret"`
-			Frame int     `json:"frame"`
+			Call  string `json:"call"`
+			Side  string `json:"side"`
+			FD    *int   `json:"fd"`
+			Ret   *int   `json:"ret"`
+			Frame int    `json:"frame"`
 			Flags []string
 			Note  string
 			Time  string   `json:"time"`
