@@ -48,6 +48,7 @@ type Writer struct {
 	ends                 []recordEnd
 	err                  error // first write error; the Writer is dead after it
 	closed               bool
+	scratch              []byte // WriteCommented's block, reused
 }
 
 // recordEnd is where a record ends in the file, and how many frames the

@@ -63,6 +63,8 @@ Examples:
 			&cli.Float64Flag{Name: "speed", Usage: "play back at the captured pace times `FACTOR` (1 = real time, 2 = twice as fast; 0 = at once)"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field: offset, wire bytes, ntohs/ntohl value, meaning (as tcpscope decode)"},
 			&cli.BoolFlag{Name: "step", Usage: "show one segment per key: Enter/space next, b back, x header fields (ntohs/ntohl view) on/off, q quit (needs a terminal)"},
+			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "save the frames shown (after the filter, --stream, --frames, -c) to `OUT`, records byte-identical: .pcapng with each frame's note as a packet comment (Wireshark shows it), else pcap; - for pcap on stdout (the lines then go to stderr)"},
+			forceFlag(),
 			&cli.StringFlag{Name: "r", Usage: "read the capture from `FILE` (as tcpdump -r); the arguments are then all filter"},
 			colorFlag(),
 		}, tcpdumpFlags()...),
@@ -90,6 +92,16 @@ Examples:
 			if err := applyTcpdumpFlags(c, &o); err != nil {
 				return err
 			}
+			lines := e.stdout // where the segment lines go
+			if w := c.String("write"); w != "" {
+				o.Save = &saver{path: w, force: c.Bool("force"), out: e.stdout}
+				if w == "-" {
+					if c.Bool("step") {
+						return usageError("-w - writes the capture to stdout, which --step needs for its pages")
+					}
+					lines = e.stderr
+				}
+			}
 			speed := c.Float64("speed")
 			if speed < 0 {
 				return usageError("--speed %v: the factor must be 0 (as fast as possible) or more", speed)
@@ -103,7 +115,7 @@ Examples:
 				defer flt.Close()
 				o.Filter = flt.Match
 			}
-			stdout, stderr := e.stdout, e.stderr
+			stdout, stderr := lines, e.stderr
 			if c.Bool("step") {
 				if speed > 0 {
 					return usageError("--step and --speed cannot be combined: --step waits for a key instead")
@@ -156,7 +168,14 @@ Examples:
 				f = rf
 			}
 			o.File = path != "-" // a pipe delivers frames as they come: no read-ahead batches
-			if err := showSegments(c.Context, path, f, o, stdout, stderr); err != nil {
+			err = showSegments(c.Context, path, f, o, stdout, stderr)
+			if o.Save != nil {
+				// Closed whatever happened: what was shown is saved whole.
+				if cerr := o.Save.close(e.stderr); cerr != nil && err == nil {
+					err = cerr
+				}
+			}
+			if err != nil {
 				var ee *bpf.ExprError
 				if errors.As(err, &ee) {
 					return usageError("%v", ee)

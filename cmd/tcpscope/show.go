@@ -9,6 +9,7 @@ import (
 	"io"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/capture"
 	"github.com/tcpscope/tcpscope/explain"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/pipeline"
@@ -62,6 +63,9 @@ type showOptions struct {
 	Time              render.TimeFormat
 	HexASCII, ASCII   bool
 	Verbose, LinkHead bool
+	// Save, when set, receives every frame shown (replay -w): the frame's
+	// record as read, with its note as a pcapng packet comment.
+	Save *saver
 }
 
 // showSegments runs the pipeline over src and prints every TCP segment.
@@ -192,6 +196,11 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if werr != nil {
 			return werr // stdout closed (e.g. piped into head): stop quietly
 		}
+		if o.Save != nil {
+			if err := o.Save.write(it.Frame, r); err != nil {
+				return err
+			}
+		}
 		if o.Step != nil {
 			stream := -1
 			if r != nil {
@@ -289,6 +298,55 @@ func tcpdumpExtras(w io.Writer, o showOptions, it *pipeline.Item) error {
 		return render.HexASCII(w, p.Payload)
 	case o.ASCII:
 		return render.ASCII(w, p.Payload)
+	}
+	return nil
+}
+
+// saver writes the frames replay shows to -w FILE, created on the first
+// frame (its link type is the file's).
+type saver struct {
+	path  string
+	force bool
+	out   io.Writer // for "-": standard output
+	w     *capture.Writer
+	link  frame.LinkType
+	note  []byte
+}
+
+func (s *saver) write(f frame.Frame, r *analysis.Result) error {
+	if s.w == nil {
+		var err error
+		if s.path == "-" {
+			s.w, err = capture.NewStreamWriter(s.out, f.Meta.Link, 0)
+		} else {
+			s.w, err = capture.Create(s.path, f.Meta.Link, 0, s.force)
+		}
+		if err != nil {
+			return err
+		}
+		s.link = f.Meta.Link
+	}
+	if f.Meta.Link != s.link {
+		return fmt.Errorf("frame %d: link type %s, but %s holds %s frames (one link type per output file)", f.Meta.Number, f.Meta.Link, s.path, s.link)
+	}
+	comment := ""
+	if r != nil {
+		s.note = r.Note.AppendTo(s.note[:0])
+		comment = string(s.note)
+	}
+	return s.w.WriteCommented(f, comment)
+}
+
+// close completes the file; it says how many frames went in.
+func (s *saver) close(stderr io.Writer) error {
+	if s.w == nil {
+		return nil
+	}
+	if err := s.w.Close(); err != nil {
+		return err
+	}
+	if s.path != "-" {
+		fmt.Fprintf(stderr, "tcpscope: wrote %s to %s\n", nOf(s.w.Count(), "frame"), s.path)
 	}
 	return nil
 }
