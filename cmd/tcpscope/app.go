@@ -63,7 +63,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(e)
-	err := app.RunContext(ctx, reorderArgs(app, args))
+	if len(args) == 0 || args[len(args)-1] != "--generate-bash-completion" {
+		// Completion needs the words as typed: urfave/cli looks for its
+		// flag at the very end.
+		args = reorderArgs(app, args)
+	}
+	err := app.RunContext(ctx, args)
 	if pipe != nil && pipe.broken.Load() {
 		return exitBrokenPipe
 	}
@@ -182,7 +187,10 @@ command stops quietly, like a program killed by SIGPIPE).`,
 			ladderCommand(e),
 			graphCommand(e),
 			versionCommand(e),
+			completionCommand(e),
+			manCommand(e),
 		},
+		EnableBashCompletion: true,
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return usageError("%v (see 'tcpscope --help')", err)
 		},
