@@ -1,13 +1,13 @@
 # make            build ./tcpscope
 # make install    install the binary, the man page and shell completions
 #                 under $(DESTDIR)$(PREFIX) (default /usr/local)
-# make examples   build the C examples in examples/c (if present)
+# make examples   build the C examples in examples/c
 # make bench      the per-stage Go benchmarks, then tcpscope against tcpdump,
 #                 tcptrace and tshark on a large real capture (made first if
 #                 missing; see scripts/bench-compare.sh). The same as ./dev bench.
 # make fuzz       every fuzz target for FUZZTIME each (default 1h)
 # make release    cross-built binaries with the version stamped (scripts/release.sh)
-.PHONY: bench build test install uninstall fuzz release
+.PHONY: bench build test install uninstall fuzz release examples
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -45,3 +45,6 @@ release:
 
 test:
 	./dev test
+
+examples:
+	$(MAKE) -C examples/c

@@ -63,7 +63,7 @@ func (c *callNotes) note(e sock.Event) string {
 	if e.Err != nil {
 		return c.failure(e)
 	}
-	switch e.Call {
+	switch e.Kind() {
 	case "getaddrinfo":
 		if _, err := netip.ParseAddr(e.Host); err == nil {
 			return "an address already: nothing to look up, no packet sent"

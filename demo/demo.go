@@ -299,8 +299,8 @@ func printTimeline(ctx context.Context, path string, events []sock.Event, o Opti
 // (accept, read) is placed when it returned, after the segments it waited
 // for. That is the order in which the lecture tells the story.
 func placeAt(e sock.Event) time.Time {
-	switch e.Call {
-	case "accept", "read", "recv", "getaddrinfo":
+	switch e.Kind() {
+	case "accept", "read", "getaddrinfo":
 		return e.Time
 	}
 	return e.Time.Add(-e.Took)

@@ -111,7 +111,7 @@ func appendCallArgs(b []byte, e sock.Event, strsize int) []byte {
 		}
 		return append(append(append(b, '"'), k...), `":`...)
 	}
-	switch e.Call {
+	switch e.Kind() {
 	case "socket":
 		b = appendJSONString(key(b, "domain"), e.Domain.String())
 		b = appendJSONString(key(b, "type"), sock.TypeName(e.Type))
@@ -137,7 +137,7 @@ func appendCallArgs(b []byte, e sock.Event, strsize int) []byte {
 		}
 	case "read", "write":
 		b = strconv.AppendInt(key(b, "count"), int64(e.Count), 10)
-		if e.Call == "write" || e.Err == nil {
+		if e.Kind() == "write" || e.Err == nil {
 			n := e.Ret
 			if e.Err != nil {
 				n = e.Count

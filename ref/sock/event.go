@@ -64,6 +64,17 @@ type Event struct {
 	// getaddrinfo: the name looked up and the addresses it gave, in order.
 	Host  string
 	Addrs []netip.Addr
+
+	// Filled for programs traced by package trace (the reference peers
+	// leave them zero): the process that made the call; the connection its
+	// descriptor belongs to, so that a server with several clients shows
+	// each call in its own stream; and how long the program waited before
+	// the call in poll/select/epoll or in non-blocking retries (EAGAIN)
+	// that the tracer folded into this one call. exit_group's status is in
+	// Value.
+	PID         int
+	Local, Peer netip.AddrPort
+	Blocked     time.Duration
 }
 
 // Linger is struct linger, SO_LINGER's value.
@@ -124,7 +135,7 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 		}
 		return b
 	}
-	switch e.Call {
+	switch e.Kind() {
 	case "socket":
 		b = append(arg(b), e.Domain.String()...)
 		b = append(append(arg(b), TypeName(e.Type)...), ", "...)
@@ -161,8 +172,11 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 			b = append(strconv.AppendInt(append(b, '['), int64(e.Value), 10), "], 4"...)
 		}
 	case "read", "write":
+		// recvfrom, sendto, recvmsg, sendmsg, readv and writev (traced
+		// programs) are shown in read's and write's form: the bytes and
+		// the count, without their flags and address arguments.
 		b = arg(b)
-		if e.Call == "read" && e.Err != nil {
+		if e.Kind() == "read" && e.Err != nil {
 			b = append(b, "0x…"...) // nothing was read into the buffer
 		} else {
 			data := e.Data[:min(len(e.Data), e.moved())]
@@ -178,6 +192,9 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 		b = append(arg(b), e.How.String()...)
 	case "getaddrinfo":
 		b = strconv.AppendQuote(b, e.Host)
+	case "exit_group":
+		// The process ends; the kernel closes its descriptors.
+		return append(strconv.AppendInt(b, int64(e.Value), 10), ") = ?"...)
 	}
 	b = append(b, ") = "...)
 	if e.Err != nil {
@@ -193,6 +210,23 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 		return b
 	}
 	return strconv.AppendInt(b, int64(e.Ret), 10)
+}
+
+// Kind is the call's family, which decides how it is shown and where it
+// goes on the timeline: "read" for read, recv, recvfrom, recvmsg and readv;
+// "write" for write, send, sendto, sendmsg and writev; "accept" for
+// accept4; otherwise Call itself. Traced programs make all of these; the
+// reference peers only the first of each.
+func (e Event) Kind() string {
+	switch e.Call {
+	case "recv", "recvfrom", "recvmsg", "readv":
+		return "read"
+	case "send", "sendto", "sendmsg", "writev":
+		return "write"
+	case "accept4":
+		return "accept"
+	}
+	return e.Call
 }
 
 // moved is how many bytes a read or write moved: Ret on success; a failed
@@ -224,7 +258,7 @@ func (e Event) Format(verbose bool) string {
 // sockaddr, its fields in host and network byte order (DescribeSockaddr);
 // for a short write, that the rest is written by the next call.
 func (e Event) Details(host Endian) []string {
-	switch e.Call {
+	switch e.Kind() {
 	case "bind", "connect", "accept", "getsockname", "getpeername":
 		if e.Addr.IsValid() {
 			return DescribeSockaddr(e.Addr, host)
