@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,12 +28,17 @@ func replayCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "replay",
 		Usage:     "show every TCP segment of a saved capture (pcap, pcapng, gzip; - for stdin)",
-		ArgsUsage: "FILE [FILTER EXPRESSION]",
+		ArgsUsage: "FILE... [FILTER EXPRESSION]",
 		Description: `Reads a capture file and prints one line per TCP segment: frame number,
 time since the first frame, source → destination, flags, sequence and
 acknowledgement numbers (relative to each side's initial sequence number,
 as Wireshark shows them; -S for the raw values), payload length, window
 (after window scaling) and options, then a note saying what the segment does.
+
+Several files (or a quoted glob, 'cap-*.pcap') are read as one timeline,
+merged by time stamp as mergecap does and numbered in that order: rotated
+captures (capture -C/-G, tcpdump -C/-G) replay as the session they were, and
+a connection that spans two files keeps its stream.
 
 A per-connection summary follows the segments (on stderr with --json).
 
@@ -70,8 +77,13 @@ Examples:
 		}, tcpdumpFlags()...),
 		Action: func(c *cli.Context) error {
 			path, expr := c.String("r"), c.Args().Slice()
+			var more []string // further files, merged by time stamp
 			if path == "" && len(expr) > 0 {
-				path, expr = expr[0], expr[1:]
+				var files []string
+				files, expr = captureFiles(expr)
+				if len(files) > 0 {
+					path, more = files[0], files[1:]
+				}
 			}
 			if path == "" {
 				return usageError("replay needs a capture file (or - for stdin); see 'tcpscope replay --help'")
@@ -127,6 +139,9 @@ Examples:
 				if !ok || !term.IsTerminal(int(in.Fd())) {
 					return usageError("--step needs a terminal on stdin to read keys from (stdin is not a terminal)")
 				}
+				if len(more) > 0 {
+					return usageError("--step pages one file; merge the files first (replay A B -w merged.pcapng)")
+				}
 				total, err := countFrames(path)
 				if err != nil {
 					return runtimeError(err)
@@ -150,7 +165,24 @@ Examples:
 				o.Step = st
 			}
 			var f frame.Source
-			if o.Step == nil && o.Pace == nil && e.stdoutFile {
+			if len(more) > 0 {
+				// Several files: one timeline, merged by time stamp.
+				if path == "-" || slices.Contains(more, "-") {
+					return usageError("- (stdin) cannot be merged with other files")
+				}
+				names := append([]string{path}, more...)
+				var srcs []frame.Source
+				for _, n := range names {
+					rf, err := replay.Open(n, e.stdin)
+					if err != nil {
+						return runtimeError(err)
+					}
+					defer rf.Close()
+					srcs = append(srcs, rf.Source)
+				}
+				f = replay.Merge(names, srcs)
+				path = strings.Join(names, "+")
+			} else if o.Step == nil && o.Pace == nil && e.stdoutFile {
 				// Replaying into a file: a progress bar on stderr when it
 				// is a terminal and the capture is large.
 				src, done, err := openCapture(e, path)
@@ -218,6 +250,37 @@ func parseRange(s string) (int, int, error) {
 		return 0, 0, usageError("--frames %q: the range is empty", s)
 	}
 	return from, to, nil
+}
+
+// captureFiles splits replay's arguments into the capture files that lead
+// them and the filter expression after: an argument is a file when it names
+// one, or is a glob pattern (quoted, so the shell left it) matching some;
+// "-" is stdin. The first other word starts the filter ("tcp port 80").
+func captureFiles(args []string) (files, expr []string) {
+	for i, a := range args {
+		switch {
+		case a == "-":
+			files = append(files, a)
+			continue
+		case strings.ContainsAny(a, "*?["):
+			if m, _ := filepath.Glob(a); len(m) > 0 {
+				files = append(files, m...)
+				continue
+			}
+		default:
+			if _, err := os.Stat(a); err == nil {
+				files = append(files, a)
+				continue
+			}
+		}
+		if i == 0 {
+			// Not a file: still the capture's name, so that a missing
+			// file is reported as missing rather than as a filter.
+			return []string{a}, args[1:]
+		}
+		return files, args[i:]
+	}
+	return files, nil
 }
 
 // countFrames reads the capture at path once to learn how many frames it
