@@ -389,7 +389,7 @@ finishedFwd:
 		// Spurious: everything in it was already acknowledged.
 		if seglen > 0 && rev.lastAck != 0 && seqLE(seq+seglen, rev.lastAck) {
 			f |= SpuriousRetransmission
-			x.origFrame, x.origTime = fwd.findOriginal(seq)
+			x.origFrame, x.origTime = fwd.segs.findOriginal(seq)
 			goto finishedRetrans
 		}
 		// Fast retransmission: at least 2 dup ACKs for exactly this data,
@@ -417,7 +417,7 @@ finishedFwd:
 				goto finishedRetrans
 			}
 			f |= Retransmission
-			x.origFrame, x.origTime = fwd.findOriginal(seq)
+			x.origFrame, x.origTime = fwd.segs.findOriginal(seq)
 			if x.origFrame == 0 {
 				x.origFrame, x.origTime = fwd.nextSeqFrame, fwd.nextSeqTime
 			}
@@ -430,11 +430,11 @@ finishedRetrans:
 	// when the segment is recorded; when the list is full it is lost too.
 	nextSeq := seq + seglen
 	if seglen > 0 || flags&(SYN|FIN) != 0 {
-		if len(fwd.segs) < a.maxUnacked {
+		if fwd.segs.len() < a.maxUnacked {
 			if flags&(SYN|FIN) != 0 {
 				nextSeq++
 			}
-			fwd.segs = append(fwd.segs, unacked{frame: s.Frame, seq: seq, nextSeq: nextSeq, t: now})
+			fwd.segs.add(mkUnacked(s.Frame, seq, nextSeq, now))
 		} else {
 			fwd.dropped = true
 			a.dropped++
@@ -456,25 +456,16 @@ finishedRetrans:
 	// Match the ACK against the other side's unacknowledged segments. An
 	// exact hit on a segment's end gives acks_frame and ack_rtt; Wireshark
 	// walks newest first and the last hit wins, which is the oldest hit, so
-	// walking oldest first we keep the first. A hit inside a segment trims
-	// it; every segment ending at or below the ACK is forgotten.
-	rev.matchAck(ack, now, r, x)
+	// the earliest added hit is kept. A hit inside a segment trims it; every
+	// segment ending at or below the ACK is forgotten.
+	rev.segs.matchAck(ack, now, r, x)
 	r.HasAckRTT = r.AcksFrame != 0 && r.AckRTT != 0
 
 	// Bytes in flight (the default, payload-based method): the span of this
 	// side's unacknowledged segments minus what the other side SACKed.
-	if seglen != 0 && len(fwd.segs) > 0 && fwd.validBIF {
+	if seglen != 0 && fwd.segs.len() > 0 && fwd.validBIF {
 		x.record = true
-		u := fwd.segs[len(fwd.segs)-1]
-		first, last := u.seq-fwd.baseSeq, u.nextSeq-fwd.baseSeq
-		for _, u := range fwd.segs {
-			if u.nextSeq-fwd.baseSeq > last {
-				last = u.nextSeq - fwd.baseSeq
-			}
-			if u.seq-fwd.baseSeq < first {
-				first = u.seq - fwd.baseSeq
-			}
-		}
+		first, last := fwd.segs.bounds(fwd.baseSeq)
 		inFlight := last - first
 		for _, b := range rev.sack {
 			inFlight -= b.Right - b.Left

@@ -16,13 +16,6 @@ const (
 // (MAX_TCP_SACK_RANGES); a TCP header has room for at most 4 anyway.
 const maxSACKRanges = 4
 
-// unacked is one segment that has not been acknowledged yet.
-type unacked struct {
-	frame        int
-	seq, nextSeq uint32 // raw; nextSeq counts SYN/FIN as one
-	t            time.Time
-}
-
 // flow is one direction of a connection: what its sender has done so far.
 // Field names follow Wireshark's tcp_flow_t / tcp_analyze_seq_info so the
 // code can be checked against packet-tcp.c.
@@ -44,7 +37,7 @@ type flow struct {
 	dupAckNum     int // dup ACKs in a row; -1 after an "ACKed unseen segment" report
 	lastNonDupAck int // frame of the last ACK that moved
 
-	segs    []unacked   // unacknowledged segments, oldest first
+	segs    unackedList // unacknowledged segments
 	dropped bool        // segments were refused or forgotten
 	sack    []SACKBlock // SACK blocks of this side's last segment
 
@@ -71,70 +64,6 @@ func (f *flow) init() {
 	f.winScale = wsUnknown
 	f.mss = -1
 	f.validBIF = true // cleared by a gap, set again by the other side's next ACK
-}
-
-// findOriginal finds the frame that first carried sequence number seq, for
-// the "retransmission of #N" note: the oldest unacknowledged segment that
-// covers it (Wireshark's RTO frame picks the oldest listed segment too).
-func (f *flow) findOriginal(seq uint32) (int, time.Time) {
-	for _, u := range f.segs {
-		if seqGE(seq, u.seq) && seqLT(seq, u.nextSeq) {
-			return u.frame, u.t
-		}
-	}
-	return 0, time.Time{}
-}
-
-// matchAck matches an ACK from the other side against f's unacknowledged
-// segments (see the caller in analyze for the rules): an exact hit on a
-// segment's end gives acks_frame and ack_rtt (the oldest hit wins), a hit
-// inside a segment trims it, and every segment ending at or below the ACK
-// is forgotten.
-//
-// A bulk transfer keeps thousands of segments listed and its ACKs remove
-// them from the front, so the leading run of removed segments is dropped by
-// re-slicing, and the rest is compacted in place only from the first
-// removal on: an ACK that removes nothing writes nothing.
-func (f *flow) matchAck(ack uint32, now time.Time, r *Result, x *facts) {
-	hit := func(u *unacked) {
-		if r.AcksFrame == 0 {
-			r.AcksFrame = u.frame
-			r.AckRTT = now.Sub(u.t)
-			x.ackedSeq = u.seq
-		}
-	}
-	segs := f.segs
-	i := 0
-	for ; i < len(segs); i++ {
-		u := &segs[i]
-		if ack == u.nextSeq {
-			hit(u)
-			continue
-		}
-		if seqGT(ack, u.seq) && seqLE(ack, u.nextSeq) || seqGT(u.nextSeq, ack) {
-			break // kept (perhaps trimmed): handled below
-		}
-	}
-	segs = segs[i:]
-	n := 0
-	for j := range segs {
-		u := &segs[j]
-		switch {
-		case ack == u.nextSeq:
-			hit(u)
-			continue
-		case seqGT(ack, u.seq) && seqLE(ack, u.nextSeq):
-			u.seq = ack
-		case seqGT(u.nextSeq, ack):
-		default:
-			continue
-		}
-		if n != j {
-			segs[n] = *u
-		}
-		n++
-	}
-	f.segs = segs[:n]
 }
 
 // facts are by-products of the analysis that only the note needs.
@@ -329,10 +258,10 @@ func (a *Analyzer) maybeRetire(c *conn) bool {
 		// A few segments still listed (typically a retransmitted FIN
 		// whose ACK is on its way) are kept, so that ACK still finds its
 		// frame as in Wireshark; a long list is what retirement frees.
-		if n := len(f.segs); n > retireKeep {
+		if n := f.segs.len(); n > retireKeep {
 			a.dropped += n
 			f.dropped = true
-			f.segs = nil
+			f.segs.clear()
 		}
 	}
 	return true

@@ -122,7 +122,7 @@ func (a *Analyzer) evictOverflow(keep *lruNode) {
 			a.bury(e.key, e.c)
 		}
 		for i := range e.c.flow {
-			a.dropped += len(e.c.flow[i].segs)
+			a.dropped += e.c.flow[i].segs.len()
 		}
 		e.c = nil
 		a.evicted++

@@ -129,9 +129,9 @@ func checkInvariants(t *testing.T, a *Analyzer, s Segment, r Result, limit int) 
 	}
 	for _, c := range a.conns() {
 		for i := range c.flow {
-			if len(c.flow[i].segs) > limit || len(c.flow[i].sack) > maxSACKRanges {
+			if c.flow[i].segs.len() > limit || len(c.flow[i].sack) > maxSACKRanges {
 				t.Fatalf("frame %d: stream %d keeps %d segments / %d SACK blocks", s.Frame, c.stream,
-					len(c.flow[i].segs), len(c.flow[i].sack))
+					c.flow[i].segs.len(), len(c.flow[i].sack))
 			}
 		}
 	}
@@ -155,7 +155,7 @@ func TestMemoryBound(t *testing.T) {
 		r = a.Add(seg(i+1, uint32(1000+i*10), 10, ACK))
 	}
 	conn := a.conns()[0]
-	if got := len(conn.flow[0].segs); got != DefaultMaxUnacked {
+	if got := conn.flow[0].segs.len(); got != DefaultMaxUnacked {
 		t.Fatalf("kept %d unacked segments, want the cap %d", got, DefaultMaxUnacked)
 	}
 	if a.DroppedSegments() != 500 || !r.StateDropped || !a.Summaries()[0].StateDropped {
@@ -163,8 +163,8 @@ func TestMemoryBound(t *testing.T) {
 			a.DroppedSegments(), r.StateDropped, a.Summaries()[0].StateDropped)
 	}
 	a.Add(seg(total+1, uint32(1000+total*10), 0, RST))
-	if conn.flow[0].segs != nil || a.DroppedSegments() != 500+DefaultMaxUnacked {
-		t.Fatalf("after RST: %d segments kept, %d dropped", len(conn.flow[0].segs), a.DroppedSegments())
+	if conn.flow[0].segs.len() != 0 || a.DroppedSegments() != 500+DefaultMaxUnacked {
+		t.Fatalf("after RST: %d segments kept, %d dropped", conn.flow[0].segs.len(), a.DroppedSegments())
 	}
 }
 

@@ -1,0 +1,85 @@
+package analysis_test
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tcpscope/tcpscope/analysis"
+)
+
+// costShape makes segment i of a one-way stream of 1-byte segments: the
+// shapes whose cost used to grow with the number of unacknowledged segments
+// (issue 20), and the acknowledged baseline.
+type costShape struct {
+	name string
+	seg  func(i int) analysis.Segment
+}
+
+var (
+	costCli = netip.MustParseAddrPort("10.0.0.1:40000")
+	costSrv = netip.MustParseAddrPort("10.0.0.2:80")
+	costT0  = time.Unix(1700000000, 0)
+)
+
+func costData(frame int, seq uint32) analysis.Segment {
+	return analysis.Segment{Frame: frame, Time: costT0.Add(time.Duration(frame) * time.Microsecond),
+		Src: costCli, Dst: costSrv, Seq: seq, Ack: 5001, Flags: analysis.ACK, Window: 65535, Len: 1,
+		MSS: -1, WScale: -1}
+}
+
+func costAck(frame int, ack uint32) analysis.Segment {
+	return analysis.Segment{Frame: frame, Time: costT0.Add(time.Duration(frame) * time.Microsecond),
+		Src: costSrv, Dst: costCli, Seq: 5001, Ack: ack, Flags: analysis.ACK, Window: 65535,
+		MSS: -1, WScale: -1}
+}
+
+var costShapes = []costShape{
+	// In order, never acknowledged (a capture that misses the ACKs).
+	{"unacked-inorder", func(i int) analysis.Segment { return costData(i+1, 1000+uint32(i)) }},
+	// Out of order, never acknowledged: each pair of data segments arrives
+	// swapped, then the receiver repeats its ACK of the first byte (which
+	// makes bytes in flight computable again after each "previous segment
+	// not captured").
+	{"unacked-reordered", func(i int) analysis.Segment {
+		g := uint32(i / 3)
+		switch i % 3 {
+		case 0:
+			return costData(i+1, 1000+2*g+1)
+		case 1:
+			return costData(i+1, 1000+2*g)
+		}
+		return costAck(i+1, 1000)
+	}},
+	// The baseline: every segment acknowledged by the next frame.
+	{"acked", func(i int) analysis.Segment {
+		if i%2 == 0 {
+			return costData(i+1, 1000+uint32(i/2))
+		}
+		return costAck(i+1, 1000+uint32(i/2)+1)
+	}},
+}
+
+// BenchmarkCostPerSegment reports the cost of one segment in streams of 10 k
+// and 1 M segments: if the cost per segment depended on how many segments
+// are outstanding, the 1 M figures would be higher. Each op is one segment;
+// a new analyzer starts every size segments.
+func BenchmarkCostPerSegment(b *testing.B) {
+	for _, sh := range costShapes {
+		for _, size := range []int{10_000, 1_000_000} {
+			b.Run(fmt.Sprintf("%s/%dk", sh.name, size/1000), func(b *testing.B) {
+				b.ReportAllocs()
+				a := analysis.New(analysis.Options{})
+				i := 0
+				for b.Loop() {
+					if i == size {
+						a, i = analysis.New(analysis.Options{}), 0
+					}
+					a.Add(sh.seg(i))
+					i++
+				}
+			})
+		}
+	}
+}
