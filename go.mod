@@ -3,6 +3,7 @@ module github.com/tcpscope/tcpscope
 go 1.26.0
 
 require (
+	github.com/ebitengine/purego v0.11.3
 	github.com/fatih/color v1.19.0
 	github.com/google/gopacket v1.1.19
 	github.com/mattn/go-isatty v0.0.24

@@ -1,11 +1,15 @@
+//go:build cgo
+
 // Package bpf selects saved frames with a tcpdump filter expression
 // ("tcp port 80 and tcp[13] & 2 != 0"), compiled by libpcap itself so that
 // tcpscope picks exactly the frames tcpdump would: reimplementing the filter
 // language would drift from it in the corners (VLAN offsets, IPv6
 // extension headers, the "any" device's cooked header).
 //
-// It lives apart from package replay because it needs cgo and libpcap;
-// reading captures does not.
+// It lives apart from package replay because it needs libpcap; reading
+// captures does not. With cgo (this file) libpcap is linked; without cgo
+// (nocgo.go) it is loaded at run time where it is installed, and the
+// compiled program runs in this package's own BPF interpreter (vm.go).
 package bpf
 
 /*
@@ -53,36 +57,11 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"unsafe"
 
 	"github.com/tcpscope/tcpscope/frame"
 )
-
-// snaplen is the capture length given to libpcap's compiler. It only bounds
-// what the filter may read; 262144 is tcpdump's default.
-const snaplen = 262144
-
-// dltRaw is DLT_RAW on Linux. pcap files store the portable LINKTYPE_RAW
-// (101), which libpcap's reader maps to DLT_RAW before compiling; a filter
-// compiled on a dead handle needs the same translation. Every other link
-// type tcpscope reads has the same number as LINKTYPE and DLT.
-const dltRaw = 12
-
-// ExprError is a filter expression that libpcap could not compile for the
-// capture's link type: a mistake in the command line, not in the file.
-type ExprError struct {
-	Expr string
-	Link frame.LinkType
-	Err  error
-}
-
-func (e *ExprError) Error() string {
-	return fmt.Sprintf("bad filter expression %q (for link type %s): %v", e.Expr, e.Link, e.Err)
-}
-
-func (e *ExprError) Unwrap() error { return e.Err }
 
 // Filter matches frames against one expression. A capture can mix link
 // types (pcapng with several interfaces), so a program is compiled for each
@@ -163,4 +142,14 @@ func (f *Filter) Match(fr frame.Frame) (bool, error) {
 	}
 	r := C.match(p, (*C.u_char)(unsafe.Pointer(&fr.Data[0])), C.bpf_u_int32(len(fr.Data)), C.bpf_u_int32(orig))
 	return r != 0, nil
+}
+
+// Program returns a copy of the compiled program for link, for this
+// package's interpreter (Run) or a kernel socket filter.
+func (f *Filter) Program(link frame.LinkType) ([]Insn, error) {
+	p, err := f.prog(link)
+	if err != nil {
+		return nil, err
+	}
+	return append([]Insn(nil), unsafe.Slice((*Insn)(unsafe.Pointer(p.bf_insns)), int(p.bf_len))...), nil
 }
