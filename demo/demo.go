@@ -52,6 +52,7 @@ type Options struct {
 type traceLog struct {
 	mu     sync.Mutex
 	events []sock.Event
+	lines  []progLine // the student's programs' output (programs.go)
 }
 
 func (t *traceLog) add(e sock.Event) {

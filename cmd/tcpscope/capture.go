@@ -14,6 +14,8 @@ import (
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
+	"github.com/tcpscope/tcpscope/ref/sock"
+	"github.com/tcpscope/tcpscope/render"
 )
 
 func captureCommand(e *env) *cli.Command {
@@ -57,6 +59,8 @@ Examples:
 			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections, forgetting finished ones first, then the least recently used (bounds memory on long captures and SYN floods; -1 = no limit)"},
 			&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces you can capture on, and exit"},
 			&cli.StringFlag{Name: "run", Usage: "run `CMD` (with sh -c) once capture has started; stop when it exits"},
+			&cli.BoolFlag{Name: "trace", Usage: "with --run: show CMD's socket calls (traced with ptrace, as strace does) among the segments they caused"},
+			&cli.BoolFlag{Name: "as-root", Usage: "with --run --trace as root: run CMD as root (otherwise: as the sudo user, or nobody)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "with -w -: no annotated lines on stderr, only the capture on stdout"},
 			colorFlag(),
 		}, tcpdumpFlags()...),
@@ -126,7 +130,24 @@ Examples:
 			defer cancel()
 			go func() { <-ctx.Done(); h.Stop() }()
 			var runErr error
-			if cmdline := c.String("run"); cmdline != "" {
+			var calls *liveCalls
+			var traced <-chan struct{}
+			var tracedErr *error
+			if c.Bool("trace") && c.String("run") == "" {
+				return usageError("--trace shows the calls of the --run command: give --run CMD")
+			}
+			if cmdline := c.String("run"); cmdline != "" && c.Bool("trace") {
+				calls = &liveCalls{json: c.Bool("json")}
+				traced, tracedErr, err = startTraced(ctx, cmdline, c.Bool("as-root"), calls, e.stderr, e.stderr)
+				if err != nil {
+					return runtimeError(err)
+				}
+				go func() {
+					<-traced
+					time.Sleep(200 * time.Millisecond) // let the last packets arrive
+					cancel()
+				}()
+			} else if cmdline != "" {
 				cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
 				cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stderr, e.stderr
 				if err := cmd.Start(); err != nil {
@@ -142,6 +163,12 @@ Examples:
 			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY, HeadersOnly: headersOnly}
 			if err := applyTcpdumpFlags(c, &o); err != nil {
 				return err
+			}
+			if calls != nil {
+				calls.text = &render.Text{W: stdout, Theme: render.NewTheme(col), StrSize: sock.DefaultStrSize}
+				calls.js = &render.JSON{W: stdout, StrSize: sock.DefaultStrSize}
+				o.Hook = calls.hook
+				o.BeforeSummary = func() { calls.until(time.Time{}) }
 			}
 			if c.Bool("quiet") && c.String("write") != "-" {
 				return usageError("-q (no lines) is for -w -, where stdout carries the capture itself")
@@ -165,6 +192,10 @@ Examples:
 					return runtimeError(re)
 				}
 				return runtimeError(showErr)
+			}
+			if traced != nil {
+				<-traced
+				runErr = *tracedErr
 			}
 			if runErr != nil {
 				return runtimeError(fmt.Errorf("--run %q: %v", c.String("run"), runErr))

@@ -39,6 +39,10 @@ type showOptions struct {
 	// Hook, when set, is called for every shown segment (the demo uses it
 	// to interleave socket calls).
 	Hook func(it *pipeline.Item)
+	// BeforeSummary, when set, is called once the segments are done, before
+	// the summary (capture --trace prints the calls made after the last
+	// segment there).
+	BeforeSummary func()
 	// Filter, when set, selects frames (a tcpdump expression). It sees
 	// every frame; the analyzer still sees all of them, so stream numbers
 	// and verdicts are those of the whole capture, as in Wireshark with a
@@ -247,6 +251,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	if eof && shown == 0 && (o.Filter != nil || o.FromFrame > 0 || o.ToFrame > 0 || o.Stream >= 0) {
 		// As tshark: nothing printed is not an error, but say why.
 		fmt.Fprintf(stderr, "tcpscope: %s: no TCP segment matched the selection\n", name)
+	}
+	if o.BeforeSummary != nil {
+		o.BeforeSummary()
 	}
 	if o.Summary {
 		w := stdout
