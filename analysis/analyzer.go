@@ -414,6 +414,9 @@ finishedFwd:
 			}
 			if since(now, fwd.nextSeqTime) < thres && fwd.nextSeq != end {
 				f |= OutOfOrder
+				// For the note only: whether these bytes were sent before
+				// (a quick resend) or are arriving late.
+				x.origFrame, x.origTime = fwd.findOriginal(seq)
 				goto finishedRetrans
 			}
 			f |= Retransmission

@@ -92,8 +92,9 @@ type conn struct {
 	client      int  // index into ends of the client; -1 while unknown
 	clientSet   bool // client chosen from a SYN or SYN-ACK, not guessed
 	synAckSeen  bool
-	established bool // the third handshake packet was seen
-	retired     bool // segment lists freed after FIN/FIN or RST
+	established bool      // the third handshake packet was seen
+	life        Lifecycle // by ends index; Summaries puts the client first
+	retired     bool      // segment lists freed after FIN/FIN or RST
 }
 
 // flows returns the flow sent by src and the reverse flow.
@@ -130,6 +131,8 @@ func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result, x *facts) {
 	if !syn && fwd.winScale >= 0 {
 		r.Win <<= uint(fwd.winScale)
 	}
+
+	c.life.Observe(side, flags, s.Time, s.Frame)
 
 	// Handshake: remember the latest SYN; the first plain ACK after it
 	// gives the initial RTT (in either direction, as Wireshark does).

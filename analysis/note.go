@@ -53,7 +53,9 @@ type Note struct {
 	fwdFinFrame, revFinFrame int
 	establishes              bool // the third packet of the handshake
 	irtt                     time.Duration
-	peerZeroWindow           bool // the receiver's last advertised window was 0
+	syns                     uint16        // SYNs the connection has seen so far
+	sinceFirstSYN            time.Duration // on the handshake's third packet
+	peerZeroWindow           bool          // the receiver's last advertised window was 0
 }
 
 // note captures what the annotation of one segment needs. It reads the
@@ -72,7 +74,7 @@ func note(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts, reused *conn)
 		origFrame: x.origFrame, dupAcks: x.dupAcks, expected: x.expected,
 		ackedSeq: x.ackedSeq, prevAck: x.prevAck, prevAckSet: x.prevAckSet,
 		fwdSawSYN: fwd.sawSYN, revSawSYN: rev.sawSYN, fwdFinFrame: fwd.finFrame, revFinFrame: rev.finFrame,
-		irtt: c.irtt, peerZeroWindow: rev.window == 0,
+		irtt: c.irtt, syns: c.life.SYNs, peerZeroWindow: rev.window == 0,
 	}
 	if reused != nil {
 		n.reused, n.reusedStream = true, reused.stream
@@ -83,6 +85,9 @@ func note(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts, reused *conn)
 	if s.Flags&(SYN|RST) == 0 && s.Flags&ACK != 0 && !c.established && c.synAckSeen && c.hasIRTT && r.AcksFrame != 0 {
 		c.established = true
 		n.establishes = true
+		if c.life.FirstSYN != 0 {
+			n.sinceFirstSYN = time.Duration(s.Time.UnixNano() - c.life.FirstSYN)
+		}
 	}
 	return n
 }
@@ -130,28 +135,51 @@ func (n *Note) AppendTo(b []byte) []byte {
 		b = strconv.AppendInt(b, int64(n.dupAcks), 10)
 		b = append(b, " duplicate ACKs"...)
 	case n.flags&SpuriousRetransmission != 0:
-		b = append(sep(b), "spurious retransmission: bytes "...)
-		b = appendByteRange(b, rel, n.segLen)
-		b = append(b, " were already acknowledged"...)
+		b = append(sep(b), "spurious retransmission: "...)
+		b = n.appendResent(b, rel)
+		if n.segLen > 1 || n.segFlags&(SYN|FIN) != 0 && n.segLen > 0 {
+			b = append(b, " were already acknowledged"...)
+		} else {
+			b = append(b, " was already acknowledged"...)
+		}
 	case n.flags&Retransmission != 0 && n.origFrame != 0:
 		b = append(sep(b), "retransmission of #"...)
 		b = strconv.AppendInt(b, int64(n.origFrame), 10)
-		b = append(b, " (bytes "...)
-		b = appendByteRange(b, rel, n.segLen)
-		b = append(b, ") after "...)
+		b = append(b, ": "...)
+		b = n.appendResent(b, rel)
+		b = append(b, " sent again after "...)
 		b = appendHuman(b, n.origAfter)
-		b = append(b, " without an ACK"...)
+		if n.segFlags&(SYN|ACK) == SYN {
+			b = append(b, " without a SYN-ACK"...)
+		} else {
+			b = append(b, " without an ACK"...)
+		}
 	case n.flags&Retransmission != 0:
-		b = append(sep(b), "retransmission (bytes "...)
-		b = appendByteRange(b, rel, n.segLen)
-		b = append(b, ')')
+		b = append(sep(b), "retransmission: "...)
+		b = n.appendResent(b, rel)
+		b = append(b, " sent again"...)
+	case n.flags&OutOfOrder != 0 && n.origFrame != 0:
+		// Wireshark calls a resend that comes within one round trip of
+		// the newest data "out-of-order"; in fact these bytes were sent
+		// before, in origFrame.
+		b = append(sep(b), "out-of-order (Wireshark's word): "...)
+		b = n.appendResent(b, rel)
+		b = append(b, " of #"...)
+		b = strconv.AppendInt(b, int64(n.origFrame), 10)
+		b = append(b, " sent again "...)
+		b = appendHuman(b, n.origAfter)
+		b = append(b, " later, within one round trip"...)
 	case n.flags&OutOfOrder != 0:
 		b = append(sep(b), "out of order: older data arriving after newer data"...)
 	}
 	if n.flags&LostSegment != 0 {
 		b = append(sep(b), "previous segment not captured: "...)
-		b = strconv.AppendUint(b, uint64(n.seq-n.expected), 10)
-		b = append(b, " bytes before this one are missing"...)
+		if missing := n.seq - n.expected; missing == 1 {
+			b = append(b, "1 byte before this one is missing"...)
+		} else {
+			b = strconv.AppendUint(b, uint64(missing), 10)
+			b = append(b, " bytes before this one are missing"...)
+		}
 	}
 	if n.flags&AckLostSegment != 0 {
 		b = append(sep(b), "acknowledges data the capture never saw"...)
@@ -180,8 +208,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 		b = append(sep(b), "window update: "...)
 		b = append(b, n.who...)
 		b = append(b, " can now receive "...)
-		b = strconv.AppendUint(b, uint64(n.win), 10)
-		b = append(b, " bytes"...)
+		b = appendCount(b, int(n.win), " byte", " bytes")
 	}
 	if n.flags&KeepAlive != 0 && n.peerZeroWindow {
 		// Linux probes a zero window with an empty segment one byte below
@@ -233,7 +260,16 @@ func (n *Note) AppendTo(b []byte) []byte {
 		b = append(b, " closes its side (FIN "...)
 		b = append(b, step, '/', '4', ')')
 	}
-	if n.establishes {
+	if n.establishes && n.syns > 1 && n.sinceFirstSYN > n.irtt {
+		// The SYN was resent: the client waited from its first SYN.
+		b = append(sep(b), "handshake 3/3: connection established "...)
+		b = appendHuman(b, n.sinceFirstSYN)
+		b = append(b, " after the first SYN (SYN sent "...)
+		b = strconv.AppendInt(b, int64(n.syns), 10)
+		b = append(b, " times; "...)
+		b = appendHuman(b, n.irtt)
+		b = append(b, " after the last)"...)
+	} else if n.establishes {
 		b = append(sep(b), "handshake 3/3: connection established in "...)
 		b = appendHuman(b, n.irtt)
 	} else if flags&ACK != 0 && n.revFinFrame != 0 && n.acksFrame == n.revFinFrame {
@@ -251,8 +287,8 @@ func (n *Note) AppendTo(b []byte) []byte {
 			acked = n.ack - n.prevAck
 		}
 		b = append(sep(b), "acks "...)
-		b = strconv.AppendUint(b, uint64(acked), 10)
-		b = append(b, " bytes sent in #"...)
+		b = appendCount(b, int(acked), " byte", " bytes")
+		b = append(b, " sent in #"...)
 		b = strconv.AppendInt(b, int64(n.acksFrame), 10)
 		if n.hasAckRTT {
 			b = append(b, " (rtt "...)
@@ -261,9 +297,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 		}
 	}
 	if n.segLen > 0 && n.flags&(anyRetransmission|ZeroWindowProbe|KeepAlive) == 0 {
-		b = sep(b)
-		b = strconv.AppendInt(b, int64(n.segLen), 10)
-		b = append(b, " bytes of data"...)
+		b = appendCount(sep(b), n.segLen, " byte of data", " bytes of data")
 	}
 	if len(b) == start {
 		if flags&ACK != 0 {
@@ -287,10 +321,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 func (c *conn) role(ep netip.AddrPort) string {
 	client := c.client
 	if !c.clientSet {
-		client = 0
-		if c.ends[1].Port() > c.ends[0].Port() {
-			client = 1
-		}
+		client = GuessClient(c.ends[0], c.ends[1])
 	}
 	if c.side(ep) == client {
 		return "client"
@@ -315,11 +346,45 @@ func (n *Note) appendSYNOptions(b []byte) []byte {
 		b = append(b, ", SACK ok"...)
 	}
 	if n.segLen > 0 {
-		b = append(b, ", "...)
-		b = strconv.AppendInt(b, int64(n.segLen), 10)
-		b = append(b, " bytes of data"...)
+		b = appendCount(append(b, ", "...), n.segLen, " byte of data", " bytes of data")
 	}
 	return b
+}
+
+// appendResent names what a resent segment carried: "the SYN", "the
+// SYN-ACK", "the FIN", "bytes 0–99", "bytes 0–99 and the FIN", "byte 5".
+func (n *Note) appendResent(b []byte, rel uint32) []byte {
+	switch {
+	case n.segFlags&SYN != 0 && n.segFlags&ACK != 0 && n.segLen == 0:
+		return append(b, "the SYN-ACK"...)
+	case n.segFlags&SYN != 0 && n.segLen == 0:
+		return append(b, "the SYN"...)
+	case n.segFlags&FIN != 0 && n.segLen == 0:
+		return append(b, "the FIN"...)
+	}
+	if n.segFlags&SYN != 0 {
+		rel++ // the SYN takes sequence number 0; its data starts at 1
+	}
+	if n.segLen == 1 {
+		b = append(b, "byte "...)
+	} else {
+		b = append(b, "bytes "...)
+	}
+	b = appendByteRange(b, rel, n.segLen)
+	if n.segFlags&FIN != 0 {
+		b = append(b, " and the FIN"...)
+	}
+	return b
+}
+
+// appendCount writes "1 byte" or "N bytes" (one and many are the two
+// suffixes).
+func appendCount(b []byte, n int, one, many string) []byte {
+	b = strconv.AppendInt(b, int64(n), 10)
+	if n == 1 {
+		return append(b, one...)
+	}
+	return append(b, many...)
 }
 
 // appendByteRange writes relative bytes [from, from+n) as "from–to".

@@ -109,7 +109,7 @@ func TestRules(t *testing.T) {
 		{"timeout retransmission", join(handshake(), []step{
 			{at: 10 * ms, flags: ack, seq: 1001, ack: 5001, len: 100, wscale: -1, acksFrame: -1},
 			{at: 310 * ms, flags: ack, seq: 1001, ack: 5001, len: 100, wscale: -1, acksFrame: -1,
-				want: analysis.Retransmission, note: "retransmission of #4 (bytes 1–100) after 300 ms without an ACK"},
+				want: analysis.Retransmission, note: "retransmission of #4: bytes 1–100 sent again after 300 ms without an ACK"},
 		})},
 		{"spurious retransmission", join(handshake(), []step{
 			{at: 10 * ms, flags: ack, seq: 1001, ack: 5001, len: 100, wscale: -1, acksFrame: -1},

@@ -12,11 +12,12 @@ type Ending uint8
 const (
 	StillOpen           Ending = iota // no FIN or RST seen yet
 	HandshakeIncomplete               // a SYN was seen but never completed, and no FIN/RST
-	ClosedByClient                    // only the client sent a FIN
-	ClosedByServer                    // only the server sent a FIN
+	ClosedByClient                    // only the client sent a FIN: half-closed
+	ClosedByServer                    // only the server sent a FIN: half-closed
 	ClosedByBoth                      // both sides sent a FIN
 	ResetByClient                     // the client sent a RST
 	ResetByServer                     // the server sent a RST
+	Refused                           // the SYN was answered by RST: no handshake
 )
 
 // String returns a short phrase for the ending, e.g. "reset by server".
@@ -25,15 +26,17 @@ func (e Ending) String() string {
 	case HandshakeIncomplete:
 		return "handshake incomplete"
 	case ClosedByClient:
-		return "closed by client (FIN)"
+		return "half-closed by client (FIN)"
 	case ClosedByServer:
-		return "closed by server (FIN)"
+		return "half-closed by server (FIN)"
 	case ClosedByBoth:
 		return "closed by both (FIN)"
 	case ResetByClient:
 		return "reset by client"
 	case ResetByServer:
 		return "reset by server"
+	case Refused:
+		return "refused: the SYN was answered by RST"
 	}
 	return "still open"
 }
@@ -52,8 +55,16 @@ type Summary struct {
 	ClientPackets, ServerPackets int // segments sent by each side
 	ClientBytes, ServerBytes     int // TCP payload bytes sent by each side
 
-	HandshakeRTT    time.Duration // SYN to the third handshake packet
+	HandshakeRTT    time.Duration // Wireshark's initial RTT: the latest SYN to the third handshake packet
 	HasHandshakeRTT bool
+
+	// Handshake is the time from the first SYN to the third handshake
+	// packet, SYN retransmissions included (Lifecycle.Handshake); SYNs
+	// counts the SYNs sent. HasHandshake is false when no handshake
+	// completed (a SYN answered by RST, for one).
+	Handshake    time.Duration
+	HasHandshake bool
+	SYNs         int
 
 	Retransmissions int // all kinds: timeout, fast, spurious
 	DupAcks         int
@@ -75,10 +86,7 @@ func (a *Analyzer) Summaries() []Summary {
 	for _, c := range kept {
 		cl := c.client
 		if !c.clientSet {
-			cl = 0
-			if c.ends[1].Port() > c.ends[0].Port() {
-				cl = 1
-			}
+			cl = GuessClient(c.ends[0], c.ends[1])
 		}
 		cf, sf := &c.flow[cl], &c.flow[1-cl]
 		s := Summary{
@@ -92,20 +100,13 @@ func (a *Analyzer) Summaries() []Summary {
 			ZeroWindows:     cf.zeroWindows + sf.zeroWindows,
 			StateDropped:    cf.dropped || sf.dropped,
 		}
-		switch {
-		case cf.rstFrame != 0 && (sf.rstFrame == 0 || cf.rstFrame < sf.rstFrame):
-			s.Ending = ResetByClient
-		case sf.rstFrame != 0:
-			s.Ending = ResetByServer
-		case cf.finFrame != 0 && sf.finFrame != 0:
-			s.Ending = ClosedByBoth
-		case cf.finFrame != 0:
-			s.Ending = ClosedByClient
-		case sf.finFrame != 0:
-			s.Ending = ClosedByServer
-		case c.sawSYN && !c.hasIRTT:
-			s.Ending = HandshakeIncomplete
+		life := c.life
+		if cl == 1 {
+			life.Swap()
 		}
+		s.Handshake, s.HasHandshake = life.Handshake()
+		s.SYNs = int(life.SYNs)
+		s.Ending = life.Ending()
 		out = append(out, s)
 	}
 	return out

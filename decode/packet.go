@@ -189,9 +189,13 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Decode
 			p.Payload = p.Payload[:p.PayloadLen]
 		}
 	}
+	// Truncated is decided again here, from the IP packet: a frame cut
+	// only in its link-layer padding (a 60-byte Ethernet frame of a 40-byte
+	// packet, captured as 54 bytes) holds the whole packet, and nothing is
+	// missing.
+	p.Truncated = len(seg) < segLen || err != nil
 	switch {
-	case len(seg) < segLen || err != nil:
-		p.Truncated = true
+	case p.Truncated:
 	case o.SkipChecksums:
 		// Left ChecksumUnverified on purpose (DecodeOptions).
 	case p.IPVersion == 4:

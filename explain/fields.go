@@ -280,7 +280,7 @@ func (b *builder) ipv4(base string, p *decode.Packet) {
 	if val(tl) == 0 {
 		tl.Meaning = "0: a TSO/GSO super-packet handed to the NIC before segmentation; its length comes from the frame"
 		if b.e.OrigLen > o {
-			tl.Meaning += fmt.Sprintf(": %d bytes", b.e.OrigLen-o)
+			tl.Meaning += ": " + nBytes(b.e.OrigLen-o)
 		}
 	} else {
 		tl.Meaning = fmt.Sprintf("%d-byte datagram: %d header + %d TCP segment", val(tl), hl, int(val(tl))-hl)
@@ -545,7 +545,7 @@ func (b *builder) tcp(base string, o int, h []byte, p *decode.Packet) {
 	win := n(spec{key: "tcp.window", name: "Window", rel: 14, size: 2})
 	win.Meaning = fmt.Sprintf("the sender can take %d more bytes, before window scaling", val(win))
 	if syn {
-		win.Meaning = fmt.Sprintf("the sender can take %d bytes; never scaled in a SYN", val(win))
+		win.Meaning = fmt.Sprintf("the sender can take %s; never scaled in a SYN", nBytes(int(val(win))))
 	} else if p.Options.HasWScale {
 		win.Meaning += " (× 2^scale negotiated in the handshake)"
 	}
@@ -557,7 +557,7 @@ func (b *builder) tcp(base string, o int, h []byte, p *decode.Packet) {
 	}
 	ur := n(spec{key: "tcp.urgent", name: "Urgent Pointer", rel: 18, size: 2})
 	if flags&decode.FlagURG != 0 {
-		ur.Meaning = fmt.Sprintf("URG set: urgent data ends %d bytes after the sequence number", val(ur))
+		ur.Meaning = fmt.Sprintf("URG set: urgent data ends %s after the sequence number", nBytes(int(val(ur))))
 	} else if !ur.Missing {
 		ur.Meaning = "URG clear: ignored"
 	}
@@ -668,7 +668,7 @@ func (b *builder) options(ly *Layer, o int, t decode.TCP) {
 			f.Key, f.Name, f.Meaning = "tcp.opt.nop", "No-Operation", "kind 1: padding, so the next option starts on a convenient boundary"
 		case decode.OptMSS:
 			x := part("tcp.opt.mss", "MSS", 2, 2)
-			x.Meaning = fmt.Sprintf("the largest segment payload the sender can receive: %d bytes", val(x))
+			x.Meaning = fmt.Sprintf("the largest segment payload the sender can receive: %s", nBytes(int(val(x))))
 			f.Key, f.Name, f.Meaning = "tcp.opt.mss.option", "Maximum Segment Size", fmt.Sprintf("kind 2, length 4: MSS %d", val(x))
 			parts = append(parts, x)
 		case decode.OptWScale:
@@ -693,7 +693,7 @@ func (b *builder) options(ly *Layer, o int, t decode.TCP) {
 				l := part("tcp.opt.sack.left", fmt.Sprintf("Block %d Left Edge", i+1), 2+8*i, 4)
 				l.Meaning = "first byte of a block that arrived"
 				r := part("tcp.opt.sack.right", fmt.Sprintf("Block %d Right Edge", i+1), 6+8*i, 4)
-				r.Meaning = fmt.Sprintf("one past its last byte: %d bytes", uint32(val(r)-val(l)))
+				r.Meaning = fmt.Sprintf("one past its last byte: %s", nBytes(int(uint32(val(r)-val(l)))))
 				parts = append(parts, l, r)
 			}
 		case decode.OptTimestamp:
@@ -917,4 +917,12 @@ func portMeaning(f Field) string {
 // the capture ending inside the option, rather than a malformed option.
 func cutBySnaplen(t decode.TCP, msg string) bool {
 	return len(t) < t.HeaderLen() && (strings.Contains(msg, "runs past") || strings.Contains(msg, "length byte missing"))
+}
+
+// nBytes writes "1 byte" or "N bytes".
+func nBytes(n int) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -25,18 +25,22 @@ func Summary(w io.Writer, th Theme, sums []analysis.Summary, dropped int) {
 		fmt.Fprintf(w, "  stream %d: client %s → server %s%s\n", s.Stream, th.Client(s.Client.String()), th.Server(s.Server.String()), guess)
 		var parts []string
 		parts = append(parts, "duration "+human(s.Last.Sub(s.First)))
-		if s.HasHandshakeRTT {
-			parts = append(parts, "handshake "+human(s.HandshakeRTT))
+		if s.HasHandshake {
+			hs := "handshake " + human(s.Handshake)
+			if s.SYNs > 1 {
+				hs += fmt.Sprintf(" (SYN sent %d times)", s.SYNs)
+			}
+			parts = append(parts, hs)
 		}
-		parts = append(parts, fmt.Sprintf("client sent %d segments / %d bytes, server %d / %d", s.ClientPackets, s.ClientBytes, s.ServerPackets, s.ServerBytes))
+		parts = append(parts, fmt.Sprintf("client sent %s / %s, server %d / %d", count(s.ClientPackets, "segment"), count(s.ClientBytes, "byte"), s.ServerPackets, s.ServerBytes))
 		fmt.Fprintf(w, "    %s\n", strings.Join(parts, ", "))
-		trouble := fmt.Sprintf("%d retransmissions, %d duplicate ACKs, %d zero windows", s.Retransmissions, s.DupAcks, s.ZeroWindows)
+		trouble := fmt.Sprintf("%s, %s, %s", count(s.Retransmissions, "retransmission"), count(s.DupAcks, "duplicate ACK"), count(s.ZeroWindows, "zero window"))
 		if s.Retransmissions+s.DupAcks+s.ZeroWindows > 0 {
 			trouble = th.Note(trouble)
 		}
 		end := s.Ending.String()
 		switch s.Ending {
-		case analysis.ResetByClient, analysis.ResetByServer, analysis.HandshakeIncomplete:
+		case analysis.ResetByClient, analysis.ResetByServer, analysis.HandshakeIncomplete, analysis.Refused:
 			end = th.Warn(end)
 		}
 		fmt.Fprintf(w, "    %s; %s\n", trouble, end)
@@ -45,7 +49,7 @@ func Summary(w io.Writer, th Theme, sums []analysis.Summary, dropped int) {
 		}
 	}
 	if dropped > 0 {
-		fmt.Fprintln(w, th.Warn(fmt.Sprintf("note: state for %d unacknowledged segments was dropped to bound memory; some ACK timings may be missing", dropped)))
+		fmt.Fprintln(w, th.Warn(fmt.Sprintf("note: state for %s was dropped to bound memory; some ACK timings may be missing", count(dropped, "unacknowledged segment"))))
 	}
 }
 
@@ -56,13 +60,11 @@ func plural(n int) string {
 	return "s"
 }
 
-// human prints a duration with a unit a student reads at a glance.
-func human(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%d µs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-	}
-	return fmt.Sprintf("%.3f s", d.Seconds())
+// count writes "1 segment", "2 segments".
+func count(n int, word string) string {
+	return fmt.Sprintf("%d %s%s", n, word, plural(n))
 }
+
+// human prints a duration as every note and summary does (and stats):
+// analysis.FormatDuration.
+func human(d time.Duration) string { return analysis.FormatDuration(d) }

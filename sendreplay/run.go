@@ -289,7 +289,11 @@ func (r *Result) Report(w io.Writer) error {
 	var b strings.Builder
 	switch r.Verdict {
 	case Identical:
-		fmt.Fprintf(&b, "identical (%d bytes)\n", len(r.Got))
+		if len(r.Got) == 1 {
+			fmt.Fprintf(&b, "identical (1 byte)\n")
+		} else {
+			fmt.Fprintf(&b, "identical (%d bytes)\n", len(r.Got))
+		}
 	case Differs:
 		fmt.Fprintf(&b, "differs at byte %d (counting from 0): captured %s, received %s\n",
 			r.Offset, byteName(r.Want[r.Offset]), byteName(r.Got[r.Offset]))

@@ -19,7 +19,8 @@ import (
 type Conn struct {
 	Stream int
 	// Client and Server: the SYN's sender is the client. Without a SYN or
-	// SYN-ACK in the capture the first sender is taken for the client and
+	// SYN-ACK in the capture the end with the higher port is taken for the
+	// client (analysis.GuessClient, as in the replay summary) and
 	// ClientGuessed is set (a teaching table should not pretend to know).
 	Client, Server netip.AddrPort
 	ClientGuessed  bool
@@ -29,45 +30,26 @@ type Conn struct {
 	Bytes   [2]int // frame bytes on the wire (what tshark's conversation table counts)
 	Payload [2]int // TCP payload bytes as sent (retransmissions counted again)
 
-	HandshakeRTT    time.Duration // SYN to the handshake's third packet
+	HandshakeRTT    time.Duration // Wireshark's initial RTT: the latest SYN to the handshake's third packet
 	HasHandshakeRTT bool
+	// Handshake: from the first SYN to the handshake's third packet, SYN
+	// retransmissions included; SYNs counts them (analysis.Lifecycle).
+	Handshake    time.Duration
+	HasHandshake bool
+	SYNs         int
 
 	Retransmissions int // every kind: timeout, fast, spurious
 	DupAcks         int
 	ZeroWindows     int
 
-	sawSYN     bool
-	fin, rst   [2]int // frame of each side's first FIN / RST; 0 = none
+	life       analysis.Lifecycle // side 0 is the client
 	clientSure bool
 }
 
 // Ending says how the connection finished, as far as the capture shows, in
-// words for the table ("reset by server", "closed by client", …). The
-// client is whoever sent the SYN.
-func (c *Conn) Ending() string {
-	who := [2]string{"client", "server"}
-	switch {
-	case c.rst[0] != 0 || c.rst[1] != 0:
-		d := 0
-		if c.rst[0] == 0 || c.rst[1] != 0 && c.rst[1] < c.rst[0] {
-			d = 1
-		}
-		return "reset by " + who[d]
-	case c.fin[0] != 0 && c.fin[1] != 0:
-		d := 0
-		if c.fin[1] < c.fin[0] {
-			d = 1
-		}
-		return "closed by " + who[d]
-	case c.fin[0] != 0:
-		return "half-closed by client"
-	case c.fin[1] != 0:
-		return "half-closed by server"
-	case c.sawSYN && !c.HasHandshakeRTT:
-		return "handshake incomplete"
-	}
-	return "still open"
-}
+// the words of the replay summary ("closed by both (FIN)", "reset by
+// server", …): both come from analysis.Lifecycle.
+func (c *Conn) Ending() string { return c.life.Ending().String() }
 
 // Duration is the time from the connection's first to its last segment.
 func (c *Conn) Duration() time.Duration { return c.Last.Sub(c.First) }
@@ -76,7 +58,7 @@ func (c *Conn) Duration() time.Duration { return c.Last.Sub(c.First) }
 // Feed it every pipeline item in capture order, and Close it when done.
 //
 // A long capture has hundreds of thousands of connections and the table
-// keeps one row for each until the end, so rows are small (about 140
+// keeps one row for each until the end, so rows are small (about 180
 // bytes, no pointers) and live in chunks of consecutive streams. At most
 // MaxChunks chunks stay in memory; the least recently used one is written
 // to an unlinked temporary file and read back when a late segment or the
@@ -123,16 +105,14 @@ type row struct {
 	Retrans uint32
 	DupAcks uint32
 	ZeroWin uint32
-	Fin     [2]uint32 // frame of each side's first FIN; 0 = none
-	Rst     [2]uint32 // frame of each side's first RST; 0 = none
+	Life    analysis.Lifecycle // how it began and ended; side 0 is the client
 }
 
 const (
 	rowUsed    = 1 << iota // a connection has this stream number
 	rowV4                  // the addresses are IPv4
-	rowGuessed             // no SYN or SYN-ACK yet: the client is the first sender
+	rowGuessed             // no SYN or SYN-ACK yet: the client is guessed (analysis.GuessClient)
 	rowSure                // the client was decided by a SYN or SYN-ACK
-	rowSawSYN              // a SYN without ACK was seen
 	rowHasRTT              // the handshake RTT is known
 )
 
@@ -268,6 +248,9 @@ func (t *Table) Add(it *pipeline.Item) {
 		c.Port = [2]uint16{src.Port(), dst.Port()}
 		c.First = m.Time.UnixNano()
 		t.count++
+		if analysis.GuessClient(src, dst) == 1 {
+			c.swap() // until a SYN says otherwise, the higher port is the client
+		}
 	}
 	flags := p.TCP.Flags()
 	// The SYN's sender (or the SYN-ACK's receiver) is the client; decide
@@ -281,9 +264,6 @@ func (t *Table) Add(it *pipeline.Item) {
 			c.swap() // what was counted so far was counted the wrong way round
 		}
 		c.Bits = c.Bits&^rowGuessed | rowSure
-	}
-	if flags&analysis.SYN != 0 && flags&analysis.ACK == 0 {
-		c.Bits |= rowSawSYN
 	}
 	d := 0
 	if src != c.end(0) {
@@ -310,12 +290,7 @@ func (t *Table) Add(it *pipeline.Item) {
 	if r.Flags.Has(analysis.ZeroWindow) {
 		c.ZeroWin++
 	}
-	if flags&analysis.FIN != 0 && c.Fin[d] == 0 {
-		c.Fin[d] = uint32(m.Number)
-	}
-	if flags&analysis.RST != 0 && c.Rst[d] == 0 {
-		c.Rst[d] = uint32(m.Number)
-	}
+	c.Life.Observe(d, flags, m.Time, m.Number)
 }
 
 // swap exchanges the client's and the server's roles and counts.
@@ -325,8 +300,7 @@ func (r *row) swap() {
 	r.Packets[0], r.Packets[1] = r.Packets[1], r.Packets[0]
 	r.Bytes[0], r.Bytes[1] = r.Bytes[1], r.Bytes[0]
 	r.Payload[0], r.Payload[1] = r.Payload[1], r.Payload[0]
-	r.Fin[0], r.Fin[1] = r.Fin[1], r.Fin[0]
-	r.Rst[0], r.Rst[1] = r.Rst[1], r.Rst[0]
+	r.Life.Swap()
 }
 
 // conn expands row i into a Conn.
@@ -336,14 +310,13 @@ func (r *row) conn(stream int) Conn {
 		First: time.Unix(0, r.First), Last: time.Unix(0, r.Last),
 		HandshakeRTT: time.Duration(r.RTT), HasHandshakeRTT: r.Bits&rowHasRTT != 0,
 		Retransmissions: int(r.Retrans), DupAcks: int(r.DupAcks), ZeroWindows: int(r.ZeroWin),
-		sawSYN: r.Bits&rowSawSYN != 0, clientSure: r.Bits&rowSure != 0,
+		life: r.Life, clientSure: r.Bits&rowSure != 0, SYNs: int(r.Life.SYNs),
 	}
+	c.Handshake, c.HasHandshake = r.Life.Handshake()
 	for d := 0; d < 2; d++ {
 		c.Packets[d] = int(r.Packets[d])
 		c.Bytes[d] = int(r.Bytes[d])
 		c.Payload[d] = int(r.Payload[d])
-		c.fin[d] = int(r.Fin[d])
-		c.rst[d] = int(r.Rst[d])
 	}
 	return c
 }

@@ -175,14 +175,14 @@ Examples:
 			}
 			showErr := showSegments(ctx, h.Interface(), tee, o, stdout, e.stderr)
 			if st, err := h.Stats(); err == nil {
-				fmt.Fprintf(e.stderr, "tcpscope: %d packets received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", st.Received, st.Dropped, st.IfDropped)
+				fmt.Fprintf(e.stderr, "tcpscope: %s received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", nOf(st.Received, "packet"), st.Dropped, st.IfDropped)
 			}
 			if tee.W != nil {
 				if err := tee.W.Close(); err != nil {
 					// The Writer cut the file back to its last whole frame.
-					return runtimeError(fmt.Errorf("%v (capture stopped; the file holds the first %d frames)", err, tee.W.Count()))
+					return runtimeError(fmt.Errorf("%v (capture stopped; the file holds the first %s)", err, nOf(tee.W.Count(), "frame")))
 				}
-				fmt.Fprintf(e.stderr, "tcpscope: wrote %d frames to %s\n", tee.W.Count(), tee.W.Name())
+				fmt.Fprintf(e.stderr, "tcpscope: wrote %s to %s\n", nOf(tee.W.Count(), "frame"), tee.W.Name())
 			}
 			if showErr != nil {
 				// A capture that broke off names its interface itself;

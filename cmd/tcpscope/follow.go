@@ -121,9 +121,9 @@ func dirHeader(s *session.Session, roles [2]string, th render.Theme, c session.C
 
 func gapText(c session.Chunk) string {
 	if c.Missing > 0 {
-		return fmt.Sprintf("[%d bytes missing]", c.Missing)
+		return "[" + nOf(c.Missing, "byte") + " missing]"
 	}
-	return fmt.Sprintf("[%d bytes not captured]", c.Uncaptured)
+	return "[" + nOf(c.Uncaptured, "byte") + " not captured]"
 }
 
 // printable keeps text readable and harmless on a terminal: control bytes
@@ -177,7 +177,7 @@ func followFooter(w io.Writer, s *session.Session, th render.Theme) error {
 		n[c.Dir] += len(c.Data)
 	}
 	roles := roleNames(s)
-	_, err := fmt.Fprintf(w, "%s\n", th.Dim(fmt.Sprintf("── %d bytes from the %s, %d bytes from the %s ──", n[0], roles[0], n[1], roles[1])))
+	_, err := fmt.Fprintf(w, "%s\n", th.Dim(fmt.Sprintf("── %s from the %s, %s from the %s ──", nOf(n[0], "byte"), roles[0], nOf(n[1], "byte"), roles[1])))
 	if wt := s.Follow.Waiting(); wt[0]+wt[1] > 0 {
 		_, err = fmt.Fprintf(w, "%s\n", th.Warn(fmt.Sprintf("%d bytes not shown: they follow a hole that nobody acknowledged, so their place in the stream is unknown", wt[0]+wt[1])))
 	}

@@ -65,12 +65,12 @@ Examples:
 			if !s.ClientBySYN {
 				who = "the client (no SYN captured: taken to be the first sender)"
 			}
-			fmt.Fprintf(e.stdout, "stream %d of %d: %s → %s; %s sent %d bytes in %s",
-				s.Stream, s.Streams, s.Client, s.Server, who, s.ClientBytes(), nOf(len(s.Chunks), "segment"))
+			fmt.Fprintf(e.stdout, "stream %d of %d: %s → %s; %s sent %s in %s",
+				s.Stream, s.Streams, s.Client, s.Server, who, nOf(s.ClientBytes(), "byte"), nOf(len(s.Chunks), "segment"))
 			if s.Retransmitted > 0 {
-				fmt.Fprintf(e.stdout, " (%d retransmitted bytes skipped)", s.Retransmitted)
+				fmt.Fprintf(e.stdout, " (%s skipped)", nOf(s.Retransmitted, "retransmitted byte"))
 			}
-			fmt.Fprintf(e.stdout, "; the server replied %d bytes", len(s.Reply))
+			fmt.Fprintf(e.stdout, "; the server replied %s", nOf(len(s.Reply), "byte"))
 			if s.ReplyGap {
 				fmt.Fprint(e.stdout, " (up to a gap in the capture)")
 			}
@@ -79,7 +79,7 @@ Examples:
 			if err != nil {
 				return runtimeError(err)
 			}
-			fmt.Fprintf(e.stdout, "sent %d bytes in %d writes to %s, received %d bytes\n", res.Sent, res.Writes, to, len(res.Got))
+			fmt.Fprintf(e.stdout, "sent %s in %s to %s, received %s\n", nOf(res.Sent, "byte"), nOf(res.Writes, "write"), to, nOf(len(res.Got), "byte"))
 			if err := res.Report(e.stdout); err != nil {
 				return runtimeError(err)
 			}

@@ -165,11 +165,13 @@ func clientText(c *session.Conn) string {
 
 func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
 
+// rttText is the handshake's duration, from the first SYN, in the words
+// of the replay summary (analysis.FormatDuration): "17 µs", "3.4 s".
 func rttText(c *session.Conn) string {
-	if !c.HasHandshakeRTT {
+	if !c.HasHandshake {
 		return "-"
 	}
-	return fmt.Sprintf("%.1fms", float64(c.HandshakeRTT)/float64(time.Millisecond))
+	return analysis.FormatDuration(c.Handshake)
 }
 
 // statsHeader is the text table's first row; "c→s" is what the client
@@ -254,7 +256,8 @@ type statsJSON struct {
 	Packets         sidesJSON `json:"packets"`
 	Bytes           sidesJSON `json:"bytes"`
 	Payload         sidesJSON `json:"payload"`
-	HandshakeRTT    *float64  `json:"handshake_rtt,omitempty"`
+	HandshakeRTT    *float64  `json:"handshake_rtt,omitempty"` // Wireshark's initial RTT (from the latest SYN)
+	Handshake       *float64  `json:"handshake,omitempty"`     // from the first SYN, as the summaries say
 	Retransmissions int       `json:"retransmissions"`
 	DupAcks         int       `json:"dup_acks"`
 	ZeroWindows     int       `json:"zero_windows"`
@@ -284,6 +287,10 @@ func writeStatsJSON(w io.Writer, tab *session.Table, first time.Time) error {
 		if c.HasHandshakeRTT {
 			v := c.HandshakeRTT.Seconds()
 			r.HandshakeRTT = &v
+		}
+		if c.HasHandshake {
+			v := c.Handshake.Seconds()
+			r.Handshake = &v
 		}
 		b, err := json.MarshalIndent(r, "    ", "  ")
 		if err != nil {
