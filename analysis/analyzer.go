@@ -416,7 +416,7 @@ finishedFwd:
 				f |= OutOfOrder
 				// For the note only: whether these bytes were sent before
 				// (a quick resend) or are arriving late.
-				x.origFrame, x.origTime = fwd.findOriginal(seq)
+				x.origFrame, x.origTime = fwd.segs.findOriginal(seq)
 				goto finishedRetrans
 			}
 			f |= Retransmission
