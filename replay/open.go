@@ -3,6 +3,7 @@ package replay
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/ctxio"
 )
 
 // File is an open capture file: a frame.Source plus the file to close.
@@ -30,15 +32,23 @@ func (f *File) Close() error {
 // Open opens a pcap or pcapng capture, gzip-compressed or not, from path, or
 // from stdin when path is "-". Errors name the file and say what is wrong.
 func Open(path string, stdin io.Reader) (*File, error) {
-	var rc io.ReadCloser
+	return OpenContext(context.Background(), path, stdin)
+}
+
+// OpenContext is Open for a command that a signal may stop: when ctx ends,
+// whatever the reading waits for (a FIFO's open, a silent pipe, gzip
+// inflating) returns ctx.Err() at once (see internal/ctxio).
+func OpenContext(ctx context.Context, path string, stdin io.Reader) (*File, error) {
+	var in io.Reader
+	var closeIn func() error
 	if path == "-" {
-		rc = io.NopCloser(stdin)
+		in, closeIn = stdin, func() error { return nil }
 	} else {
-		f, err := os.Open(path)
+		f, err := ctxio.Open(ctx, path)
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("%s: %v", path, pe.Err)
+				return nil, fmt.Errorf("%s: %w", path, pe.Err)
 			}
 			return nil, err
 		}
@@ -46,15 +56,21 @@ func Open(path string, stdin io.Reader) (*File, error) {
 			f.Close()
 			return nil, fmt.Errorf("%s: is a directory, not a capture file (give a file in it, e.g. %s)", path, filepath.Join(path, "*.pcap"))
 		}
-		rc = f
+		in, closeIn = f, f.Close
 	}
-	src, err := NewReader(rc)
+	r, release := ctxio.Reader(ctx, in)
+	rc := closerFunc(func() error { release(); return closeIn() })
+	src, err := NewReader(r)
 	if err != nil {
 		rc.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &File{Source: src, Name: path, closer: rc}, nil
 }
+
+type closerFunc func() error
+
+func (c closerFunc) Close() error { return c() }
 
 // NewReader detects the format from the first bytes of r (gzip, pcap in
 // either byte order and resolution, pcapng) and returns a frame source.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/urfave/cli/v2"
+
+	"github.com/tcpscope/tcpscope/internal/ctxio"
 )
 
 // Exit codes, as documented in --help.
@@ -41,6 +43,8 @@ type env struct {
 
 // run executes the command line args and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	var pipe *pipeOut
 	if f, ok := stdout.(*os.File); ok {
@@ -49,7 +53,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			e.stdoutFile = true
 		}
 		if !e.stdoutTTY {
-			pipe = &pipeOut{w: stdout}
+			// A pipe nobody reads blocks a write for ever: the signal
+			// must still stop it (internal/ctxio).
+			w, release := ctxio.Writer(ctx, f)
+			defer release()
+			pipe = &pipeOut{w: w}
 			e.stdout = pipe
 		}
 	}
@@ -60,8 +68,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sigpipe := make(chan os.Signal, 1)
 	signal.Notify(sigpipe, syscall.SIGPIPE)
 	defer signal.Stop(sigpipe)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	app := newApp(e)
 	if len(args) == 0 || args[len(args)-1] != "--generate-bash-completion" {
 		// Completion needs the words as typed: urfave/cli looks for its
@@ -150,7 +156,8 @@ Flags may come before or after file names, as with tcpdump.
 
 Exit codes: 0 success (also a capture stopped by Ctrl-C or SIGTERM), 1 runtime
 error (unreadable or corrupt file, capture failure, disk full), 2 bad command
-line, 3 send: replies differ, 130 replay stopped by Ctrl-C or SIGTERM, 141
+line, 3 send: replies differ, 130 replay, decode, stats, follow, ladder or graph stopped by Ctrl-C or
+SIGTERM (at once, even while waiting for input or for a full stdout), 141
 stdout closed by its reader (as in "tcpscope replay big.pcap | head -1"; the
 command stops quietly, like a program killed by SIGPIPE).`,
 		Reader:                 e.stdin,
@@ -335,4 +342,18 @@ func unwrapPathErr(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// stoppable wraps the Action of a command that reads a capture (replay,
+// decode, stats, follow, ladder, graph): a SIGINT or SIGTERM ends
+// it with exit 130 and no message, as replay does, instead of the
+// "context canceled" of whichever read or write it interrupted.
+func stoppable(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		err := action(c)
+		if c.Context.Err() != nil {
+			return cli.Exit("", exitInterrupted)
+		}
+		return err
+	}
 }

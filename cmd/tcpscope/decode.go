@@ -49,7 +49,7 @@ Examples:
 			&cli.IntFlag{Name: "payload-bytes", Value: explain.DefaultMaxPayload, Usage: "dump at most `N` payload bytes in the text view (-1: all)"},
 			colorFlag(),
 		},
-		Action: func(c *cli.Context) error {
+		Action: stoppable(func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageError("decode needs exactly one capture file (or - for stdin); see 'tcpscope decode --help'")
 			}
@@ -68,7 +68,7 @@ Examples:
 				return err
 			}
 			path := c.Args().First()
-			src, err := replay.Open(path, e.stdin)
+			src, err := replay.OpenContext(c.Context, path, e.stdin)
 			if err != nil {
 				return runtimeError(err)
 			}
@@ -91,7 +91,7 @@ Examples:
 				return runtimeError(err)
 			}
 			return nil
-		},
+		}),
 	}
 }
 

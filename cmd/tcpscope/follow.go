@@ -48,7 +48,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-http", Usage: "show HTTP messages as plain bytes"},
 			colorFlag(),
 		},
-		Action: func(c *cli.Context) error {
+		Action: stoppable(func(c *cli.Context) error {
 			path, err := oneFile(c, "follow")
 			if err != nil {
 				return err
@@ -75,14 +75,14 @@ Examples:
 				return writeFollowHTTP(e.stdout, s, th)
 			}
 			return writeFollowText(e.stdout, s, th)
-		},
+		}),
 	}
 }
 
 // loadStream reads the capture and gathers connection --stream, with a
 // progress bar on a terminal for large files.
 func loadStream(c *cli.Context, e *env, path string, follow bool) (*session.Session, error) {
-	src, done, err := openCapture(e, path)
+	src, done, err := openCapture(c.Context, e, path)
 	if err != nil {
 		return nil, runtimeError(err)
 	}

@@ -43,7 +43,7 @@ Examples:
 			forceFlag(),
 			&cli.StringFlag{Name: "dir", Value: "auto", Usage: "whose data to draw: auto (the side that sent more), client or server"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: stoppable(func(c *cli.Context) error {
 			path, err := oneFile(c, "graph")
 			if err != nil {
 				return err
@@ -93,6 +93,6 @@ Examples:
 				fmt.Fprintf(e.stderr, "tcpscope: wrote %s (%d segments of stream %d)\n", out, len(s.Segments), s.Stream)
 			}
 			return nil
-		},
+		}),
 	}
 }

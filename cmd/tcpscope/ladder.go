@@ -32,7 +32,7 @@ Examples:
 			&cli.IntFlag{Name: "width", Value: 56, Usage: "`COLUMNS` between the two endpoint lines"},
 			colorFlag(),
 		},
-		Action: func(c *cli.Context) error {
+		Action: stoppable(func(c *cli.Context) error {
 			path, err := oneFile(c, "ladder")
 			if err != nil {
 				return err
@@ -56,6 +56,6 @@ Examples:
 				return runtimeError(err)
 			}
 			return nil
-		},
+		}),
 	}
 }

@@ -75,7 +75,7 @@ Examples:
 			&cli.StringFlag{Name: "r", Usage: "read the capture from `FILE` (as tcpdump -r); the arguments are then all filter"},
 			colorFlag(),
 		}, tcpdumpFlags()...),
-		Action: func(c *cli.Context) error {
+		Action: stoppable(func(c *cli.Context) error {
 			path, expr := c.String("r"), c.Args().Slice()
 			var more []string // further files, merged by time stamp
 			if path == "" && len(expr) > 0 {
@@ -173,7 +173,7 @@ Examples:
 				names := append([]string{path}, more...)
 				var srcs []frame.Source
 				for _, n := range names {
-					rf, err := replay.Open(n, e.stdin)
+					rf, err := replay.OpenContext(c.Context, n, e.stdin)
 					if err != nil {
 						return runtimeError(err)
 					}
@@ -185,14 +185,14 @@ Examples:
 			} else if o.Step == nil && o.Pace == nil && e.stdoutFile {
 				// Replaying into a file: a progress bar on stderr when it
 				// is a terminal and the capture is large.
-				src, done, err := openCapture(e, path)
+				src, done, err := openCapture(c.Context, e, path)
 				if err != nil {
 					return runtimeError(err)
 				}
 				defer done()
 				f = src
 			} else {
-				rf, err := replay.Open(path, e.stdin)
+				rf, err := replay.OpenContext(c.Context, path, e.stdin)
 				if err != nil {
 					return runtimeError(err)
 				}
@@ -221,7 +221,7 @@ Examples:
 				return cli.Exit("", exitInterrupted)
 			}
 			return nil
-		},
+		}),
 	}
 }
 

@@ -52,7 +52,7 @@ Examples:
 				return usageError("--to %q: want HOST:PORT (%v)", to, err)
 			}
 			path := c.Args().First()
-			f, err := replay.Open(path, e.stdin)
+			f, err := replay.OpenContext(c.Context, path, e.stdin)
 			if err != nil {
 				return runtimeError(err)
 			}

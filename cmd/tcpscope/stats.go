@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/ctxio"
 	"github.com/tcpscope/tcpscope/pipeline"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/session"
@@ -47,12 +49,12 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object: connections and totals"},
 		},
-		Action: func(c *cli.Context) error {
+		Action: stoppable(func(c *cli.Context) error {
 			path, err := oneFile(c, "stats")
 			if err != nil {
 				return err
 			}
-			src, done, err := openCapture(e, path)
+			src, done, err := openCapture(c.Context, e, path)
 			if err != nil {
 				return runtimeError(err)
 			}
@@ -91,7 +93,7 @@ Examples:
 				return runtimeError(err)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -111,7 +113,7 @@ const progressMin = 32 << 20
 // while stderr is a terminal draws a progress bar there (never into a pipe
 // or a log). The returned function finishes the bar and closes the file;
 // calling it twice is harmless.
-func openCapture(e *env, path string) (frame.Source, func(), error) {
+func openCapture(ctx context.Context, e *env, path string) (frame.Source, func(), error) {
 	f, ok := e.stderr.(*os.File)
 	tty := ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 	var size int64
@@ -121,7 +123,7 @@ func openCapture(e *env, path string) (frame.Source, func(), error) {
 		}
 	}
 	if size < progressMin {
-		rf, err := replay.Open(path, e.stdin)
+		rf, err := replay.OpenContext(ctx, path, e.stdin)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -140,8 +142,10 @@ func openCapture(e *env, path string) (frame.Source, func(), error) {
 	bar := progressbar.NewOptions64(size, progressbar.OptionSetWriter(e.stderr), progressbar.OptionShowBytes(true),
 		progressbar.OptionSetDescription("reading "+path), progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
 	pr := progressbar.NewReader(file, bar)
-	src, err := replay.NewReader(&pr)
+	in, release := ctxio.Reader(ctx, &pr) // gzip inflating stops at a signal
+	src, err := replay.NewReader(in)
 	if err != nil {
+		release()
 		file.Close()
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -150,6 +154,7 @@ func openCapture(e *env, path string) (frame.Source, func(), error) {
 		if !closed {
 			closed = true
 			_ = bar.Finish()
+			release()
 			file.Close()
 		}
 	}, nil
