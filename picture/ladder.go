@@ -15,6 +15,7 @@ import (
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/session"
+	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
 // LadderOptions tunes the ladder diagram.
@@ -27,21 +28,28 @@ type LadderOptions struct {
 	Roles [2]string
 }
 
-// margin is the left column holding "#frame  time".
-const margin = 20
+// margin is the left column holding "#frame  time"; stateW the column
+// beside each endpoint's line holding its TCP state where it changes.
+const (
+	margin = 20
+	stateW = 13
+)
 
 // Ladder draws the sequence diagram: one column per endpoint, time running
 // down, and for every segment three rows: its flags and numbers, then an
 // arrow that leaves the sender's column and drops a row half-way, so it
 // slants down toward the receiver as on a lecture slide (the segment takes
-// time to cross). What the analyzer says about the segment (its note) is
-// printed to the right.
+// time to cross). Beside each endpoint's line, its TCP state (RFC 9293's
+// names, see tcpstate) where it changes: the sender's on the row the
+// segment leaves, the receiver's on the row it arrives. What the analyzer
+// says about the segment (its note) is printed to the right.
 func Ladder(w io.Writer, s *session.Session, o LadderOptions) error {
 	width := o.Width
 	if width == 0 {
 		width = 56
 	}
 	th := o.Theme
+	changes, first, joined := ladderStates(s)
 	var sb strings.Builder
 	// Header: endpoint names centred over their columns.
 	names := [2]string{s.Ends[0].String(), s.Ends[1].String()}
@@ -49,12 +57,13 @@ func Ladder(w io.Writer, s *session.Session, o LadderOptions) error {
 		names[0] = o.Roles[0] + " " + names[0]
 		names[1] = o.Roles[1] + " " + names[1]
 	}
-	left := margin - utf8.RuneCountInString(names[0])/2
+	lm := margin + stateW
+	left := lm - utf8.RuneCountInString(names[0])/2
 	if left < 0 {
 		left = 0
 	}
 	line := strings.Repeat(" ", left) + names[0]
-	right := margin + width + 1 - utf8.RuneCountInString(names[1])/2
+	right := lm + width + 1 - utf8.RuneCountInString(names[1])/2
 	if pad := right - utf8.RuneCountInString(line); pad > 1 {
 		line += strings.Repeat(" ", pad)
 	} else {
@@ -62,18 +71,61 @@ func Ladder(w io.Writer, s *session.Session, o LadderOptions) error {
 	}
 	line += names[1]
 	sb.WriteString(th.Bold(line) + "\n")
-	bars := strings.Repeat(" ", margin) + "|" + strings.Repeat(" ", width) + "|"
-	sb.WriteString(bars + "\n")
+	if joined {
+		sb.WriteString(strings.Repeat(" ", lm) + "(states inferred: the capture starts mid-connection)\n")
+	}
+	bars := strings.Repeat(" ", lm) + "|" + strings.Repeat(" ", width) + "|"
+	sb.WriteString(stateRow(strings.Repeat(" ", margin), first[0], first[1], width, th, "") + "\n")
 	if _, err := io.WriteString(w, sb.String()); err != nil {
 		return err
 	}
 	for i := range s.Segments {
-		if err := ladderSegment(w, s, &s.Segments[i], width, th); err != nil {
+		if err := ladderSegment(w, s, &s.Segments[i], changes[i], width, th); err != nil {
 			return err
 		}
 	}
 	_, err := io.WriteString(w, bars+"\n")
 	return err
+}
+
+// ladderStates runs the state machine over the session: the states each
+// segment moves each end to ([segment][end] → up to three names), each
+// end's state before the first segment, and whether those were guessed
+// (the capture starts mid-connection).
+func ladderStates(s *session.Session) ([][2][]string, [2]string, bool) {
+	var m tcpstate.Machine
+	out := make([][2][]string, len(s.Segments))
+	var first [2]string
+	var seen [2]bool
+	var buf []tcpstate.Change
+	for i := range s.Segments {
+		g := &s.Segments[i]
+		buf = m.Step(tcpstate.End(g.Dir), tcpstate.Seg{Flags: g.Flags, Seq: g.Seq, Ack: g.Ack, Len: g.Len}, buf[:0])
+		for _, c := range buf {
+			if !seen[c.End] {
+				seen[c.End], first[c.End] = true, c.From.String()
+			}
+			out[i][c.End] = append(out[i][c.End], c.To.String())
+		}
+	}
+	for e := range first {
+		if !seen[e] {
+			if st, _ := m.State(tcpstate.End(e)); st != tcpstate.Unknown {
+				first[e] = st.String()
+			}
+		}
+	}
+	return out, first, m.Joined()
+}
+
+// stateRow is a row with the endpoint lines, l and r beside them, and a
+// note after.
+func stateRow(when, l, r string, width int, th render.Theme, note string) string {
+	row := when + fmt.Sprintf("%*s ", stateW-1, l) + "|" + strings.Repeat(" ", width) + "|"
+	if r != "" || note != "" {
+		row += " " + fmt.Sprintf("%-*s", stateW-1, r)
+	}
+	return strings.TrimRight(row, " ") + note
 }
 
 // Label is the text written above a segment's arrow: flags, then the
@@ -130,7 +182,7 @@ func paint(th render.Theme, sev analysis.Severity, s string) string {
 	return s
 }
 
-func ladderSegment(w io.Writer, s *session.Session, g *session.Segment, width int, th render.Theme) error {
+func ladderSegment(w io.Writer, s *session.Session, g *session.Segment, ch [2][]string, width int, th render.Theme) error {
 	label := Label(g)
 	if n := utf8.RuneCountInString(label); n > width-2 {
 		label = string([]rune(label)[:width-3]) + "…"
@@ -151,6 +203,20 @@ func ladderSegment(w io.Writer, s *session.Session, g *session.Segment, width in
 		row2 = strings.Repeat(" ", mid-1) + "." + strings.Repeat("-", width-mid)
 		row3 = "<" + strings.Repeat("-", mid-2) + "'" + strings.Repeat(" ", width-mid)
 	}
+	// The states by row: the sender's from the first row down, the
+	// receiver's up to the last row, where the arrow arrives.
+	var st [3][2]string
+	for e := 0; e < 2; e++ {
+		if e == g.Dir {
+			for k, n := range ch[e] {
+				st[min(k, 2)][e] = n
+			}
+		} else {
+			for k, n := range ch[e] {
+				st[max(0, 3-len(ch[e])+k)][e] = n
+			}
+		}
+	}
 	when := fmt.Sprintf("#%-5d %10.6f ", g.Frame, g.Time.Sub(s.Start).Seconds())
 	when = fmt.Sprintf("%-*s", margin, when)
 	blank := strings.Repeat(" ", margin)
@@ -158,9 +224,23 @@ func ladderSegment(w io.Writer, s *session.Session, g *session.Segment, width in
 	if g.Note != "" {
 		note = "  " + paint(th, g.Severity, g.Note)
 	}
-	out := when + "|" + th.Flags(row1) + "|" + note + "\n" +
-		blank + "|" + paint(th, g.Severity, row2) + "|\n" +
-		blank + "|" + paint(th, g.Severity, row3) + "|\n"
-	_, err := io.WriteString(w, out)
+	var out strings.Builder
+	for k, row := range []string{th.Flags(row1), paint(th, g.Severity, row2), paint(th, g.Severity, row3)} {
+		lead, n := blank, ""
+		if k == 0 {
+			lead, n = when, note
+		}
+		l, r := st[k][0], st[k][1]
+		line := lead + th.Bold(fmt.Sprintf("%*s", stateW-1, l)) + " |" + row + "|"
+		switch {
+		case n != "":
+			// Notes start in one column, past the state column.
+			line += " " + th.Bold(r) + strings.Repeat(" ", max(0, stateW-1-len(r))) + n
+		case r != "":
+			line += " " + th.Bold(r)
+		}
+		out.WriteString(line + "\n")
+	}
+	_, err := io.WriteString(w, out.String())
 	return err
 }

@@ -67,11 +67,11 @@ func TestLadderArrowsPointToReceiver(t *testing.T) {
 		head := []rune(lines[2+3*i+2])
 		switch g.Dir {
 		case 0:
-			if head[margin+40] != '>' {
+			if head[margin+stateW+40] != '>' {
 				t.Fatalf("segment #%d (left to right): %q has no '>' at the right column", g.Frame, string(head))
 			}
 		case 1:
-			if head[margin+1] != '<' {
+			if head[margin+stateW+1] != '<' {
 				t.Fatalf("segment #%d (right to left): %q has no '<' at the left column", g.Frame, string(head))
 			}
 		}

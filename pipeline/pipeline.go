@@ -14,6 +14,7 @@ import (
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/defrag"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
 // Item is one frame as it leaves the pipeline. Packet and the frame bytes
@@ -36,8 +37,13 @@ type Item struct {
 	// for callers of a parallel pipeline, whose analyzer is busy on
 	// another goroutine.
 	EvictedStreams int
+	// States lists the TCP state changes this segment caused (sender's
+	// first, then receiver's), when the pipeline follows states
+	// (Options.States). It reuses storage: valid until the next Next.
+	States []tcpstate.Change
 
-	sack [decode.MaxSACKBlocks]analysis.SACKBlock // Segment.SACK's storage
+	sack   [decode.MaxSACKBlocks]analysis.SACKBlock // Segment.SACK's storage
+	states [4]tcpstate.Change                       // States's storage
 }
 
 // Pipeline reads frames from a Source and analyzes their TCP segments.
@@ -51,6 +57,7 @@ type Pipeline struct {
 	dopts decode.DecodeOptions
 	own   Item // NextRef's item in a sequential pipeline
 	ahead bool // Options.AnalyzeAhead
+	st    *tcpstate.Tracker
 }
 
 // Options tunes a pipeline made by NewWith.
@@ -70,6 +77,10 @@ type Options struct {
 	// or Close has returned; Item.EvictedStreams carries the one count a
 	// caller needs on the way.
 	AnalyzeAhead bool
+	// States, when set, follows every connection's TCP state (RFC 9293's
+	// names) from the analysed segments and fills Item.States. It
+	// belongs to the pipeline like the Analyzer does.
+	States *tcpstate.Tracker
 }
 
 // New returns a pipeline over src feeding an. an may be nil to decode only.
@@ -80,7 +91,7 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 // NewWith returns a pipeline over src feeding an, tuned by o. With
 // o.Parallel, call Close when done (see NewParallel).
 func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
-	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, ahead: o.Parallel && o.AnalyzeAhead}
+	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, ahead: o.Parallel && o.AnalyzeAhead, st: o.States}
 	if o.Parallel {
 		p.startParallel()
 	}
@@ -122,6 +133,7 @@ func (p *Pipeline) NextRef() (*Item, error) {
 func (p *Pipeline) decode(f frame.Frame, it *Item) {
 	it.Frame = f
 	it.Analyzed, it.Reassembled, it.Result, it.EvictedStreams = false, false, analysis.Result{}, 0
+	it.States = nil
 	it.Segment = analysis.Segment{}
 	it.DecodeErr = decode.DecodeWith(f, &it.Packet, p.dopts)
 	pk := &it.Packet
@@ -160,6 +172,11 @@ func (p *Pipeline) analyze(it *Item) {
 	case it.Packet.TCP != nil && !it.Packet.TCPShort:
 		it.Result = p.an.Add(it.Segment)
 		it.Analyzed = true
+		if p.st != nil {
+			g := &it.Segment
+			it.States = p.st.Step(it.Result.Stream, g.Src, g.Dst,
+				tcpstate.Seg{Flags: g.Flags, Seq: g.Seq, Ack: g.Ack, Len: g.Len}, it.states[:0])
+		}
 	case it.Packet.TCP != nil:
 		// A short segment: a stream, as in Wireshark, but no analysis.
 		it.Result = p.an.Locate(it.Segment)

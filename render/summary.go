@@ -7,11 +7,19 @@ import (
 	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
 // Summary prints one block per connection after the segments: who talked to
 // whom, how much, how well, and how it ended.
 func Summary(w io.Writer, th Theme, sums []analysis.Summary, dropped int) {
+	SummaryWith(w, th, sums, dropped, nil)
+}
+
+// SummaryWith is Summary with each connection's TCP state at the end of
+// the capture, from st (nil: none), e.g. "states at the end: client
+// TIME-WAIT, server CLOSED".
+func SummaryWith(w io.Writer, th Theme, sums []analysis.Summary, dropped int, st *tcpstate.Tracker) {
 	if len(sums) == 0 {
 		return
 	}
@@ -44,6 +52,9 @@ func Summary(w io.Writer, th Theme, sums []analysis.Summary, dropped int) {
 			end = th.Warn(end)
 		}
 		fmt.Fprintf(w, "    %s; %s\n", trouble, end)
+		if line := StatesLine(st, s.Stream); line != "" {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
 		if s.StateDropped {
 			fmt.Fprintln(w, "    "+th.Warn("some unacknowledged-segment state was dropped to bound memory: ACK timings may be incomplete"))
 		}
@@ -51,6 +62,33 @@ func Summary(w io.Writer, th Theme, sums []analysis.Summary, dropped int) {
 	if dropped > 0 {
 		fmt.Fprintln(w, th.Warn(fmt.Sprintf("note: state for %s was dropped to bound memory; some ACK timings may be missing", count(dropped, "unacknowledged segment"))))
 	}
+}
+
+// StatesLine says in which TCP state each end of stream was left:
+// "states at the end: client TIME-WAIT, server CLOSED" (with "capture
+// started mid-connection: states inferred" when they rest on a guess).
+// It is "" when st does not follow the stream.
+func StatesLine(st *tcpstate.Tracker, stream int) string {
+	if st == nil {
+		return ""
+	}
+	m, _ := st.Machine(stream)
+	if m == nil {
+		return ""
+	}
+	c, _ := m.State(tcpstate.Client)
+	s, _ := m.State(tcpstate.Server)
+	if c == tcpstate.Unknown && s == tcpstate.Unknown {
+		return ""
+	}
+	line := "states at the end: client " + c.String() + ", server " + s.String()
+	if s == tcpstate.Unknown {
+		line = "states at the end: client " + c.String() + ", server never answered"
+	}
+	if m.Joined() {
+		line += " (inferred: the capture starts mid-connection)"
+	}
+	return line
 }
 
 func plural(n int) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
 // Text prints one line per TCP segment, in the spirit of tcpdump but with
@@ -44,7 +45,15 @@ type Text struct {
 	// named by that line instead ("HTTP request: GET /index.html HTTP/1.1").
 	// Call lines cut their buffers at StrSize too (0: strace's 32).
 	StrSize int
-	buf     []byte
+	// Width, when set, is the terminal's width in columns: segments take
+	// the compact layout (ports instead of addresses when the addresses do
+	// not fit, no options: --explain shows them) and a note that does not
+	// fit goes under the line, indented, wrapped at Width. 0 prints the
+	// full line whatever its length (pipes, files, --wide).
+	Width int
+	// ASCII spells → ▸ µ as -> > us (--ascii, or a locale without UTF-8).
+	ASCII bool
+	buf   []byte
 }
 
 // paintFrom colours b[from:] with c when colour is on.
@@ -58,7 +67,16 @@ func (t *Text) paintFrom(b []byte, from int, c *color.Color) []byte {
 
 // Segment prints one analyzed TCP segment. r may be nil (no analysis).
 func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error {
+	return t.SegmentWith(m, p, r, nil)
+}
+
+// SegmentWith is Segment with the TCP state changes the segment caused
+// (see tcpstate), written after the note: "client: SYN-SENT → ESTABLISHED".
+func (t *Text) SegmentWith(m frame.Meta, p *decode.Packet, r *analysis.Result, states []tcpstate.Change) error {
 	th := &t.Theme
+	if t.Width > 0 {
+		return t.compact(m, p, r, states)
+	}
 	b := t.appendHead(t.buf[:0], m)
 	if p.TCP == nil {
 		at := len(b)
@@ -76,18 +94,61 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = t.paintFrom(b, at, th.warn)
 		return t.flush(append(b, '\n'))
 	}
-	at := len(b)
-	b = p.SrcAddrPort().AppendTo(b)
-	b = t.paintFrom(b, at, th.addr)
-	b = append(b, " → "...)
-	at = len(b)
-	b = p.DstAddrPort().AppendTo(b)
-	b = t.paintFrom(b, at, th.addr)
+	b = t.appendAddrs(b, p, false)
+	b = t.appendNumbers(b, p, r)
 	b = append(b, "  "...)
+	at := len(b)
+	// SACK edges are in the other side's sequence space, the one the ACK
+	// number counts in: shown relative to it, as Wireshark does, whenever
+	// seq/ack are relative too.
+	var sackBase uint32
+	if r != nil && !t.Absolute && p.TCP.Has(decode.FlagACK) {
+		sackBase = p.TCP.Ack() - r.Ack
+	}
+	b = appendOptions(append(b, '<'), p, sackBase)
+	if len(b) == at+1 {
+		b = b[:at-2] // no options: no "  <>"
+	} else {
+		b = t.paintFrom(append(b, '>'), at, th.dim)
+	}
+	b = t.appendTail(b, m, p, r, states)
+	return t.flush(append(b, '\n'))
+}
+
+// appendAddrs appends "src → dst  " (ports only when short), coloured.
+func (t *Text) appendAddrs(b []byte, p *decode.Packet, short bool) []byte {
+	th := &t.Theme
+	at := len(b)
+	if short {
+		b = strconv.AppendUint(b, uint64(p.TCP.SrcPort()), 10)
+	} else {
+		b = p.SrcAddrPort().AppendTo(b)
+	}
+	b = t.paintFrom(b, at, th.addr)
+	b = append(b, t.arrow()...)
 	at = len(b)
+	if short {
+		b = strconv.AppendUint(b, uint64(p.TCP.DstPort()), 10)
+	} else {
+		b = p.DstAddrPort().AppendTo(b)
+	}
+	b = t.paintFrom(b, at, th.addr)
+	return append(b, "  "...)
+}
+
+func (t *Text) arrow() string {
+	if t.ASCII {
+		return " -> "
+	}
+	return " → "
+}
+
+// appendNumbers appends "[flags]  seq S ack A len L win W".
+func (t *Text) appendNumbers(b []byte, p *decode.Packet, r *analysis.Result) []byte {
+	at := len(b)
 	b = appendFlagNames(append(b, '['), p.TCP.Flags())
 	b = append(b, ']')
-	b = t.paintFrom(b, at, th.flags)
+	b = t.paintFrom(b, at, t.Theme.flags)
 	seq, ack := p.TCP.Seq(), p.TCP.Ack()
 	win := uint32(p.TCP.Window())
 	if r != nil {
@@ -103,22 +164,14 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = strconv.AppendUint(append(b, " ack "...), uint64(ack), 10)
 	}
 	b = strconv.AppendInt(append(b, " len "...), int64(p.PayloadLen), 10)
-	b = strconv.AppendUint(append(b, " win "...), uint64(win), 10)
-	b = append(b, "  "...)
-	at = len(b)
-	// SACK edges are in the other side's sequence space, the one the ACK
-	// number counts in: shown relative to it, as Wireshark does, whenever
-	// seq/ack are relative too.
-	var sackBase uint32
-	if r != nil && !t.Absolute && p.TCP.Has(decode.FlagACK) {
-		sackBase = p.TCP.Ack() - r.Ack
-	}
-	b = appendOptions(append(b, '<'), p, sackBase)
-	if len(b) == at+1 {
-		b = b[:at-2] // no options: no "  <>"
-	} else {
-		b = t.paintFrom(append(b, '>'), at, th.dim)
-	}
+	return strconv.AppendUint(append(b, " win "...), uint64(win), 10)
+}
+
+// appendTail appends the warnings, the note and the state changes, each
+// after two spaces.
+func (t *Text) appendTail(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result, states []tcpstate.Change) []byte {
+	th := &t.Theme
+	var at int
 	if p.Options.Malformed != "" {
 		b = append(b, "  "...)
 		at = len(b)
@@ -150,16 +203,109 @@ func (t *Text) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = append(b, " bytes captured"...)
 		b = t.paintFrom(b, at, th.warn)
 	}
-	if r != nil && !r.Note.IsZero() {
+	hasNote := r != nil && !r.Note.IsZero()
+	if hasNote || len(states) > 0 {
 		b = append(b, "  "...)
+		if t.ASCII {
+			b = append(b, "> "...)
+		} else {
+			b = append(b, "▸ "...)
+		}
+	}
+	if hasNote {
 		at = len(b)
-		b = r.Note.AppendTo(append(b, "▸ "...))
+		b = r.Note.AppendTo(b)
 		if t.StrSize > 0 {
 			b = AppendPayloadNote(b, p.Payload, p.PayloadLen, t.StrSize)
 		}
+		if t.ASCII {
+			b = append(b[:at], ASCIIGlyphs.Replace(string(b[at:]))...)
+		}
 		b = t.paintFrom(b, at, th.severity(r.Severity))
 	}
-	return t.flush(append(b, '\n'))
+	b = AppendStates(b, states, hasNote, t.ASCII, t.Theme)
+	return b
+}
+
+// AppendStates appends state changes, "; " between them (and before the
+// first when more is true), in bold; two changes of one end in a row are
+// written as one path: "client: FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT".
+func AppendStates(b []byte, states []tcpstate.Change, more, ascii bool, th Theme) []byte {
+	arrow := "→"
+	if ascii {
+		arrow = "->"
+	}
+	at := len(b)
+	for i, c := range states {
+		if i > 0 && states[i-1].End == c.End && states[i-1].To == c.From {
+			b = append(append(append(b, ' '), arrow...), ' ')
+			b = append(b, c.To.String()...)
+			continue
+		}
+		if i > 0 || more {
+			b = t0paint(b, at, th)
+			b = append(b, "; "...)
+		}
+		at = len(b)
+		b = c.AppendTo(b, arrow)
+	}
+	return t0paint(b, at, th)
+}
+
+// t0paint colours b[from:] bold when colour is on.
+func t0paint(b []byte, from int, th Theme) []byte {
+	if !th.Enabled || from >= len(b) {
+		return b
+	}
+	s := th.bold.Sprint(string(b[from:]))
+	return append(b[:from], s...)
+}
+
+// numbersRoom is the room the compact layout keeps for the flags and
+// numbers before it shows addresses rather than ports.
+const numbersRoom = 44
+
+// compact is SegmentWith for a terminal of t.Width columns.
+func (t *Text) compact(m frame.Meta, p *decode.Packet, r *analysis.Result, states []tcpstate.Change) error {
+	b := t.appendHead(t.buf[:0], m)
+	if p.TCP == nil {
+		b = append(b, "TCP header cut short by the snaplen ("...)
+		b = strconv.AppendInt(b, int64(len(p.TCPPartial)), 10)
+		b = append(b, " of 20 bytes captured)"...)
+		t.buf = Wrap(t.buf[:0], string(b), t.Width, 8)
+		return t.flush(t.buf)
+	}
+	head := len(b)
+	// Addresses when they leave room for the numbers of a typical segment
+	// ("[SYN,ACK]  seq 1 ack 1 len 0 win 65535" and more), so a terminal
+	// shows them on every line or on none; ports alone otherwise.
+	b = t.appendAddrs(b, p, false)
+	full := Width(string(b))+numbersRoom <= t.Width
+	b = t.appendNumbers(b, p, r)
+	if !full || Width(string(b)) > t.Width {
+		b = t.appendAddrs(b[:head], p, true)
+		b = t.appendNumbers(b, p, r)
+	}
+	line := len(b)
+	b = t.appendTail(b, m, p, r, states)
+	if Width(string(b)) <= t.Width {
+		return t.flush(append(b, '\n'))
+	}
+	// The note under the line, indented, wrapped. A line still too wide
+	// (raw sequence numbers on a narrow terminal) puts its numbers under
+	// the flags, whole.
+	first, tail := string(b[:line]), strings.TrimLeft(string(b[line:]), " ")
+	b = b[:0]
+	if i := strings.Index(first[head:], "  seq "); i >= 0 && Width(first) > t.Width {
+		b = Wrap(b, first[:head+i], t.Width, 8)
+		b = Wrap(b, "        "+first[head+i+2:], t.Width, 8)
+	} else {
+		b = Wrap(b, first, t.Width, 8)
+	}
+	if tail != "" {
+		b = Wrap(b, "        "+tail, t.Width, 10)
+	}
+	return t.flush(b)
 }
 
 // appendHead appends the frame number and relative time columns, dimmed.

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tcpscope/tcpscope/internal/ctxio"
+	"github.com/tcpscope/tcpscope/render"
 )
 
 // Exit codes, as documented in --help.
@@ -39,10 +40,23 @@ type env struct {
 	stdoutTTY bool
 	// stdoutFile: standard output is a regular file (replay > out.txt).
 	stdoutFile bool
+	// width is the terminal's width in columns when stdout is a terminal
+	// (0 otherwise): replay and demo fit their lines to it (see screen).
+	// stderrWidth is the same for stderr.
+	width, stderrWidth int
+	// asciiLocale: stdout is a terminal whose locale (LC_ALL, LC_CTYPE,
+	// LANG) is not UTF-8, so → ▸ µ are spelled in ASCII, as with --ascii.
+	asciiLocale bool
 }
 
 // run executes the command line args and returns the process exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runWith(args, stdin, stdout, stderr, nil)
+}
+
+// runWith is run with a hook that may change the environment found (tests
+// give a terminal's width to a buffer).
+func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer, adjust func(*env)) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
@@ -59,7 +73,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			defer release()
 			pipe = &pipeOut{w: w}
 			e.stdout = pipe
+		} else {
+			e.width = termWidth(f)
+			e.asciiLocale = !utf8Locale(os.Getenv)
 		}
+	}
+	if f, ok := stderr.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		e.stderrWidth = termWidth(f)
 	}
 	// SIGPIPE is caught rather than left to kill the process, so a write to
 	// a closed pipe fails with EPIPE: the command then stops as at the end
@@ -68,6 +88,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	sigpipe := make(chan os.Signal, 1)
 	signal.Notify(sigpipe, syscall.SIGPIPE)
 	defer signal.Stop(sigpipe)
+	if adjust != nil {
+		adjust(e)
+	}
 	app := newApp(e)
 	if len(args) == 0 || args[len(args)-1] != "--generate-bash-completion" {
 		// Completion needs the words as typed: urfave/cli looks for its
@@ -84,7 +107,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
 		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(stderr, "tcpscope: "+msg)
+			stderr.Write(render.Wrap(nil, "tcpscope: "+msg, e.stderrWidth, 4))
 		}
 		return ec.ExitCode()
 	}
@@ -95,10 +118,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if !strings.Contains(msg, "--help") {
 			msg += " (see 'tcpscope --help')"
 		}
-		fmt.Fprintln(stderr, "tcpscope: "+msg)
+		stderr.Write(render.Wrap(nil, "tcpscope: "+msg, e.stderrWidth, 4))
 		return exitUsage
 	}
-	fmt.Fprintln(stderr, "tcpscope: "+oneLine(err.Error()))
+	stderr.Write(render.Wrap(nil, "tcpscope: "+oneLine(err.Error()), e.stderrWidth, 4))
 	return exitError
 }
 

@@ -17,7 +17,9 @@ one vertical line per endpoint (the client on the left when the capture
 holds the SYN), time running down, and an arrow for every segment slanting
 down from its sender to its receiver. Above each arrow: the flags, the
 relative sequence number, the acknowledgement number (when ACK is set), the
-payload length (when there is data), the window and any SACK blocks. To the
+payload length (when there is data), the window and any SACK blocks. Beside
+each endpoint's line: its TCP state (RFC 9293's names) where it changes, the
+sender's where the arrow leaves, the receiver's where it arrives. To the
 right: what the segment does, in words. Retransmissions, duplicate ACKs and
 other trouble are coloured (yellow for notes, red for warnings).
 

@@ -33,14 +33,24 @@ func replayCommand(e *env) *cli.Command {
 time since the first frame, source → destination, flags, sequence and
 acknowledgement numbers (relative to each side's initial sequence number,
 as Wireshark shows them; -S for the raw values), payload length, window
-(after window scaling) and options, then a note saying what the segment does.
+(after window scaling) and options, then a note saying what the segment does
+and how it changes each end's TCP state, with the names of RFC 9293's state
+diagram ("client: SYN-SENT → ESTABLISHED"; "(inferred)" where the capture
+starts in the middle of a connection and the earlier states are a guess).
 
 Several files (or a quoted glob, 'cap-*.pcap') are read as one timeline,
 merged by time stamp as mergecap does and numbered in that order: rotated
 captures (capture -C/-G, tcpdump -C/-G) replay as the session they were, and
 a connection that spans two files keeps its stream.
 
-A per-connection summary follows the segments (on stderr with --json).
+On a terminal, lines fit its width: the options move to --explain, ports
+stand for the addresses when the addresses do not fit, and the note goes
+under the segment, indented. --wide prints the full line, as into a pipe or
+a file. --ascii (automatic when the locale is not UTF-8) spells → ▸ µ as
+-> > us.
+
+A per-connection summary follows the segments (on stderr with --json), with
+the state each end was left in.
 
 A filter expression after the file, in tcpdump's syntax (one argument or
 several), selects frames as tcpdump would; frames keep their numbers in the
@@ -74,6 +84,7 @@ Examples:
 			forceFlag(),
 			&cli.StringFlag{Name: "r", Usage: "read the capture from `FILE` (as tcpdump -r); the arguments are then all filter"},
 			colorFlag(),
+			screenFlags()[0], screenFlags()[1],
 		}, tcpdumpFlags()...),
 		Action: stoppable(func(c *cli.Context) error {
 			path, expr := c.String("r"), c.Args().Slice()
@@ -127,7 +138,9 @@ Examples:
 				defer flt.Close()
 				o.Filter = flt.Match
 			}
-			stdout, stderr := lines, e.stderr
+			width, ascii, stdout, stderr, flush := screen(c, e, lines)
+			defer flush()
+			o.Width, o.Glyphs = width, ascii
 			if c.Bool("step") {
 				if speed > 0 {
 					return usageError("--step and --speed cannot be combined: --step waits for a key instead")
@@ -160,7 +173,12 @@ Examples:
 				// Restored on every way out: q, Ctrl-C (a key in raw mode),
 				// SIGTERM (ctx), an error, a panic.
 				defer term.Restore(int(in.Fd()), old)
+				// Lines in raw mode end in CRLF; the stepper pages
+				// them itself, so only the compact layout applies.
 				stdout, stderr = replay.CRLF{W: e.stdout}, replay.CRLF{W: e.stderr}
+				if st.Cols > 0 && !c.Bool("wide") {
+					o.Width = st.Cols
+				}
 				st.Out, st.Status = stdout, stderr
 				o.Step = st
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/session"
+	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
 // showOptions selects what the segment printer shows.
@@ -70,6 +71,10 @@ type showOptions struct {
 	// Save, when set, receives every frame shown (replay -w): the frame's
 	// record as read, with its note as a pcapng packet comment.
 	Save *saver
+	// Width is the terminal's width for the compact layout (0: full lines),
+	// Glyphs spells → ▸ µ in ASCII (see render.Text.ASCII).
+	Width  int
+	Glyphs bool
 }
 
 // showSegments runs the pipeline over src and prints every TCP segment.
@@ -79,14 +84,20 @@ type showOptions struct {
 // is still printed and nil returned: the caller decides what that means.
 func showSegments(ctx context.Context, name string, src frame.Source, o showOptions, stdout, stderr io.Writer) (err error) {
 	an := analysis.New(analysis.Options{MaxStreams: o.MaxStreams})
+	var states *tcpstate.Tracker
+	if !o.JSON {
+		// Each end's TCP state, for the notes and the summary (the JSON
+		// lines keep to their contract).
+		states = &tcpstate.Tracker{Max: o.MaxStreams}
+	}
 	var pl *pipeline.Pipeline
 	if o.File {
 		// JSON lines cost more to render than the analysis, so the
 		// analysis goes ahead with the reading; text lines cost less.
-		pl = pipeline.NewWith(src, an, pipeline.Options{Parallel: true, AnalyzeAhead: o.JSON})
+		pl = pipeline.NewWith(src, an, pipeline.Options{Parallel: true, AnalyzeAhead: o.JSON, States: states})
 		defer pl.Close()
 	} else {
-		pl = pipeline.New(src, an)
+		pl = pipeline.NewWith(src, an, pipeline.Options{States: states})
 	}
 	// Output goes through a buffer (one write per 64 KiB, not per line)
 	// unless someone watches it line by line: pacing, stepping, the demo's
@@ -101,7 +112,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}()
 	}
 	evictionSaid := false
-	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute, HeadersOnly: o.HeadersOnly, Time: o.Time}
+	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute, HeadersOnly: o.HeadersOnly, Time: o.Time,
+		Width: o.Width, ASCII: o.Glyphs}
 	js := &render.JSON{W: stdout}
 	shown := 0
 	var srcErr error
@@ -187,7 +199,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if o.JSON {
 			werr = js.Segment(m, p, r)
 		} else {
-			werr = text.Segment(m, p, r)
+			werr = text.SegmentWith(m, p, r, it.States)
 			if werr == nil {
 				werr = tcpdumpExtras(text.W, o, it)
 			}
@@ -279,7 +291,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			}
 			sums = kept
 		}
-		render.Summary(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments())
+		render.SummaryWith(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments(), states)
 		if n := an.EvictedStreams(); n > 0 {
 			fmt.Fprintf(w, "note: %d connections were forgotten (finished ones first, then the least recently used, over --max-streams %d) and are not summarised; a later segment on one was analysed without its earlier state\n", n, an.MaxStreams())
 		}

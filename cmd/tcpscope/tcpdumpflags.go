@@ -15,7 +15,7 @@ func tcpdumpFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "nn", Hidden: true},
 		&cli.BoolFlag{Name: "t", Usage: "time column as tcpdump: -t none, -tt seconds since 1970, -ttt since the previous line, -tttt date and time, -ttttt since the first frame (the default)"},
 		&cli.BoolFlag{Name: "hex", Aliases: []string{"X"}, Usage: "under each segment, its payload in hex and ASCII (as tcpdump -X)"},
-		&cli.BoolFlag{Name: "ascii", Aliases: []string{"A"}, Usage: "under each segment, its payload in ASCII (as tcpdump -A)"},
+		&cli.BoolFlag{Name: "payload-ascii", Aliases: []string{"A"}, Usage: "under each segment, its payload in ASCII (as tcpdump -A; --ascii is about tcpscope's own arrows)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "under each segment, the IP header's TTL, ID, length and flags, the TCP checksum and options (as tcpdump -v; also -vv, -vvv)"},
 		&cli.BoolFlag{Name: "vv", Hidden: true},
 		&cli.BoolFlag{Name: "vvv", Hidden: true},
@@ -38,7 +38,7 @@ func applyTcpdumpFlags(c *cli.Context, o *showOptions) error {
 	}
 	o.Time = render.TimeFormatFromTs(ts)
 	o.HexASCII = c.Bool("hex")
-	o.ASCII = c.Bool("ascii")
+	o.ASCII = c.Bool("payload-ascii")
 	o.Verbose = c.Bool("verbose") || c.Bool("vv") || c.Bool("vvv")
 	o.LinkHead = c.Bool("link-header")
 	if o.HexASCII && o.ASCII {

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tcpscope/tcpscope/render"
+)
+
+// screenCaptures are replayed at terminal widths: handshakes, loss, IPv6,
+// a reset, a capture starting mid-connection, malformed options.
+var screenCaptures = []string{"tcpdump-print-flags.pcap", "zeek-tcp-retransmit-fast009.pcap", "lo-ipv6-loss.pcap",
+	"pcapplusplus-one_http_stream_rst.pcap", "zeek-tcp-missing-syn.pcap", "lo-zero-window.pcap", "zeek-tcp-truncated-header.pcap",
+	"pcapplusplus-tcp-malformed.pcap"}
+
+// maxWidth is the widest line of out in terminal columns.
+func maxWidth(out string) (int, string) {
+	w, widest := 0, ""
+	for _, l := range strings.Split(out, "\n") {
+		if n := render.Width(l); n > w {
+			w, widest = n, l
+		}
+	}
+	return w, widest
+}
+
+// TestReplayFitsWidth: on a terminal of 80 or 100 columns (the width
+// injected as run finds it on a terminal), every line of replay's output
+// fits, the note goes under the segment line, and nothing is lost: each
+// segment line still has its frame, direction, flags and numbers.
+func TestReplayFitsWidth(t *testing.T) {
+	for _, width := range []int{80, 100} {
+		for _, c := range screenCaptures {
+			path := filepath.Join("../../pcaps", c)
+			var out, errb bytes.Buffer
+			code := runWith([]string{"tcpscope", "replay", "--color", "never", path}, nil, &out, &errb, func(e *env) { e.width, e.stderrWidth = width, width })
+			if code != 0 {
+				t.Fatalf("%s at %d columns: exit %d: %s", c, width, code, errb.String())
+			}
+			if w, l := maxWidth(out.String()); w > width {
+				t.Errorf("%s at %d columns: a line of %d columns:\n%s", c, width, w, l)
+			}
+			var full bytes.Buffer
+			run([]string{"tcpscope", "replay", "--color", "never", path}, nil, &full, &errb)
+			// Frame, time, direction and flags on the segment's line; its
+			// numbers on it or, when they do not fit, right under it.
+			segs := regexp.MustCompile(`(?m)^#\d+ +\S+ +\S+ (→|->) \S+  \[[A-Z,a-z]+\](  |\n {8})seq \d+( ack \d+)? len \d+ win \d+`)
+			if got, want := len(segs.FindAllString(out.String(), -1)), len(regexp.MustCompile(`(?m)^#\d`).FindAllString(full.String(), -1)); got != want {
+				t.Errorf("%s at %d columns: %d complete segment lines, the full output has %d segments", c, width, got, want)
+			}
+			if strings.Contains(out.String(), "<mss") || strings.Contains(out.String(), "TS val") {
+				t.Errorf("%s at %d columns: options shown in the compact layout", c, width)
+			}
+			// --wide: the full lines, as into a pipe.
+			var wide bytes.Buffer
+			runWith([]string{"tcpscope", "replay", "--color", "never", "--wide", path}, nil, &wide, &errb, func(e *env) { e.width = width })
+			if wide.String() != full.String() {
+				t.Errorf("%s: --wide on a terminal differs from the output into a pipe", c)
+			}
+		}
+	}
+}
+
+// TestReplayASCII: --ascii, or a terminal whose locale is not UTF-8,
+// spells → ▸ µ in ASCII.
+func TestReplayASCII(t *testing.T) {
+	path := filepath.Join("../../pcaps", "tcpdump-print-flags.pcap")
+	check := func(name string, out string) {
+		t.Helper()
+		for _, r := range out {
+			if r > 0x7e || r < 0x20 && r != '\n' {
+				t.Fatalf("%s: non-ASCII %q in:\n%s", name, r, out)
+			}
+		}
+		for _, w := range []string{" -> ", "  > handshake 1/3", "101 us", "client: SYN-SENT -> ESTABLISHED"} {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: output lacks %q:\n%s", name, w, out)
+			}
+		}
+	}
+	var out, errb bytes.Buffer
+	run([]string{"tcpscope", "replay", "--ascii", "--color", "never", path}, nil, &out, &errb)
+	check("--ascii into a pipe", out.String())
+	out.Reset()
+	runWith([]string{"tcpscope", "replay", "--color", "never", path}, nil, &out, &errb, func(e *env) { e.width, e.asciiLocale = 100, true })
+	check("locale without UTF-8 on a terminal", out.String())
+	if w, l := maxWidth(out.String()); w > 100 {
+		t.Errorf("ASCII at 100 columns: line of %d: %s", w, l)
+	}
+}
+
+func TestUTF8Locale(t *testing.T) {
+	for _, c := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, true},
+		{map[string]string{"LANG": "en_US.UTF-8"}, true},
+		{map[string]string{"LANG": "C"}, false},
+		{map[string]string{"LANG": "C.utf8"}, true},
+		{map[string]string{"LANG": "en_US.UTF-8", "LC_ALL": "POSIX"}, false},
+		{map[string]string{"LANG": "C", "LC_CTYPE": "de_DE.UTF-8"}, true},
+		{map[string]string{"LC_ALL": "de_DE.ISO-8859-1", "LC_CTYPE": "de_DE.UTF-8"}, false},
+	} {
+		if got := utf8Locale(func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("%v: utf8Locale = %v, want %v", c.env, got, c.want)
+		}
+	}
+}
+
+// TestReplayPseudoTerminal runs the real binary on a pseudo-terminal
+// (script(1)) with its window set to 80 and then 100 columns: every line
+// fits, and with LANG=C the output is ASCII.
+func TestReplayPseudoTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed (bsdutils)")
+	}
+	bin := binary(t)
+	path, _ := filepath.Abs(filepath.Join("../../pcaps", "lo-ipv6-loss.pcap"))
+	for _, width := range []string{"80", "100"} {
+		cmd := exec.Command("script", "-qec", "stty cols "+width+" rows 50; "+bin+" replay "+path, "/dev/null")
+		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=", "LC_CTYPE=")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("script: %v", err)
+		}
+		text := strings.ReplaceAll(string(out), "\r", "")
+		if !strings.Contains(text, "\x1b[") {
+			t.Errorf("no colour on the terminal: is it one?")
+		}
+		w, l := maxWidth(text)
+		if want := map[string]int{"80": 80, "100": 100}[width]; w > want {
+			t.Errorf("%s columns: a line of %d columns: %q", width, w, l)
+		}
+		if w < 60 {
+			t.Errorf("%s columns: widest line only %d columns: not the terminal's width?", width, w)
+		}
+		t.Logf("pty %s columns: widest line %d columns", width, w)
+	}
+	cmd := exec.Command("script", "-qec", "stty cols 80; "+bin+" replay --color never "+path, "/dev/null")
+	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=", "LC_CTYPE=")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("script: %v", err)
+	}
+	if strings.ContainsAny(string(out), "→▸µ") || !strings.Contains(string(out), " -> ") {
+		t.Errorf("LANG=C terminal: output not in ASCII:\n%s", out)
+	}
+}
