@@ -101,6 +101,16 @@ func (n Note) String() string {
 	return string(n.AppendTo(buf[:0]))
 }
 
+// Sender names the role of the segment's sender, "client" or "server",
+// and whether that was decided by the handshake (the SYN's sender is the
+// client) rather than guessed from the ports. "" for the zero Note.
+func (n *Note) Sender() (role string, fromHandshake bool) {
+	if !n.set {
+		return "", false
+	}
+	return n.who, !n.guessed
+}
+
 // IsZero reports whether n is the zero Note (no analysis, nothing to say).
 func (n *Note) IsZero() bool { return !n.set }
 

@@ -107,6 +107,10 @@ type Meta struct {
 	Reassembled bool
 	// DecodeErr is the error decode returned for this frame, if any.
 	DecodeErr error
+	// Sender is "client" or "server" when the analyzer saw the
+	// connection's handshake and so knows who sent this segment (the SYN's
+	// sender is the client); "" otherwise, and the ports are guessed at.
+	Sender string
 }
 
 // MetaOf returns the Meta for a pipeline item, so that a command looping
@@ -115,6 +119,9 @@ func MetaOf(it *pipeline.Item) Meta {
 	m := Meta{Frame: it.Frame, Stream: -1, Reassembled: it.Reassembled, DecodeErr: it.DecodeErr}
 	if it.Analyzed {
 		m.Stream = it.Result.Stream
+		if who, sure := it.Result.Note.Sender(); sure {
+			m.Sender = who
+		}
 	}
 	return m
 }
@@ -149,7 +156,7 @@ func Build(m Meta, p *decode.Packet, order binary.ByteOrder) *Explanation {
 		s := m.Stream
 		e.Stream = &s
 	}
-	b := builder{o: order, e: e}
+	b := builder{o: order, e: e, sender: m.Sender}
 
 	// ip is the packet whose link and IP headers are shown: normally p; for
 	// a reassembled segment, the frame's own headers, decoded again (p's

@@ -15,8 +15,9 @@ import (
 
 // builder accumulates the layers of one Explanation.
 type builder struct {
-	o binary.ByteOrder // the order a program on this host reads memory in
-	e *Explanation
+	o      binary.ByteOrder // the order a program on this host reads memory in
+	e      *Explanation
+	sender string // "client", "server" (from the handshake) or "" (unknown)
 }
 
 // spec locates a numeric field inside a header. The field is read as the
@@ -481,10 +482,10 @@ func (b *builder) tcp(base string, o int, h []byte, p *decode.Packet) {
 	syn, ack := flags&decode.FlagSYN != 0, flags&decode.FlagACK != 0
 
 	sp := n(spec{key: "tcp.srcport", name: "Source Port", size: 2})
-	sp.Meaning = portMeaning(sp)
+	sp.Meaning = portMeaning(sp, b.sender)
 	sp.cell = cells("Source Port %d", val(sp))
 	dp := n(spec{key: "tcp.dstport", name: "Destination Port", rel: 2, size: 2})
-	dp.Meaning = portMeaning(dp)
+	dp.Meaning = portMeaning(dp, other(b.sender))
 	dp.cell = cells("Destination Port %d", val(dp))
 	seq := n(spec{key: "tcp.seq", name: "Sequence Number", rel: 4, size: 4})
 	switch {
@@ -899,16 +900,44 @@ var wellKnown = map[uint64]string{20: "FTP data", 21: "FTP", 22: "SSH", 23: "Tel
 	110: "POP3", 143: "IMAP", 179: "BGP", 389: "LDAP", 443: "HTTPS", 445: "SMB", 1723: "PPTP", 3306: "MySQL", 5432: "PostgreSQL",
 	6379: "Redis", 8080: "HTTP alternate"}
 
-func portMeaning(f Field) string {
+// portMeaning says whose port a port field holds. role is the role of the
+// end that owns it, "client" or "server", when the connection's handshake
+// was seen (the SYN's sender is the client, so the port the SYN went to is
+// the server's); without it, the port number is all there is to go by.
+func portMeaning(f Field, role string) string {
 	if f.Missing {
 		return ""
 	}
 	v := val(f)
-	if name, ok := wellKnown[v]; ok {
+	name, known := wellKnown[v]
+	switch role {
+	case "server":
+		if known {
+			return "the server's port (the SYN went to it): well-known port of " + name
+		}
+		return "the server's port (the SYN went to it)"
+	case "client":
+		if v >= 32768 {
+			return "the client's port (it sent the SYN): an ephemeral port the kernel chose"
+		}
+		return "the client's port (it sent the SYN)"
+	}
+	if known {
 		return "well-known port of " + name
 	}
 	if v >= 32768 {
 		return "probably an ephemeral (client) port"
+	}
+	return ""
+}
+
+// other is the role of the other end.
+func other(role string) string {
+	switch role {
+	case "client":
+		return "server"
+	case "server":
+		return "client"
 	}
 	return ""
 }

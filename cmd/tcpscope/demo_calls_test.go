@@ -67,6 +67,12 @@ func TestDemoCallLines(t *testing.T) {
 	var n int
 	fmt.Sscan(p[1], &n)
 	mustMatch(t, out, fmt.Sprintf(`sin_port = htons\(%d\) = 0x%04x → bytes %02x %02x on the wire`, n, n, n>>8, n&0xff))
+	// The field view calls the server's port the server's, from the SYN's
+	// direction, though the kernel chose it from the ephemeral range.
+	mustMatch(t, out, fmt.Sprintf(`Destination Port +ntohs\(%02x %02x\) = %d .*the server's port \(the SYN went to it\)`, n>>8, n&0xff, n))
+	if strings.Contains(out, "probably an ephemeral") {
+		t.Errorf("the field view still guesses a port from its number though the handshake was seen")
+	}
 }
 
 // TestDemoCallLinesIPv6HTTP: sockaddr_in6 as strace prints it, and the
