@@ -8,25 +8,17 @@
 package demo
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
-	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
-	"github.com/tcpscope/tcpscope/explain"
-	"github.com/tcpscope/tcpscope/pipeline"
-	"github.com/tcpscope/tcpscope/ref/echo"
+	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/ref/sock"
-	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/replay"
 )
 
@@ -34,21 +26,45 @@ import (
 type Options struct {
 	Scenario   string // "basic" (echo) or "http"
 	LossPct    int    // drop this % of packets at random (nftables)
-	SlowReader bool   // the server waits before reading: zero window, probes, window update
+	SlowReader bool   // the receiving side waits before reading: zero window, probes, window update
 	Reset      bool   // the client ends with an abortive close: RST
+	HalfClose  bool   // the client shutdown(SHUT_WR)s and reads on while the server sends
+	MSS        int    // TCP_MAXSEG on both sides; 0: the kernel's
+	Clients    int    // clients at once; 0 means 1
+	Port       int    // the port the server binds; 0: the kernel chooses (getsockname tells)
 	IPv6       bool   // use [::1] instead of 127.0.0.1
 	JSON       bool   // segments and socket calls as JSON lines on stdout, everything else on stderr
 	StrSize    int    // bytes of a read's or write's data shown (strace's -s); 0: 32
 	Color      bool
-	Explain    bool      // show every header field under each segment (tcpscope decode's view)
-	Step       bool      // wait for Enter before each event
-	Keys       io.Reader // where Step reads Enter from
-	Output     string    // capture file to write; "" = a new file in the temp directory
-	Force      bool      // replace an existing Output (never a symlink: see internal/safefile)
+	Explain    bool // show every header field under each segment (tcpscope decode's view)
+
+	// Pager, when set, pages the session (--step): Run calls it once the
+	// peers are done and the capture is complete, and shows each event
+	// through the Stepper it returns, which lets the user go back; restore
+	// (the terminal's normal mode) is called when paging ends, before the
+	// summary. nil: the session is printed at once.
+	Pager func() (st *replay.Stepper, restore func(), err error)
+
+	// Where the capture goes: Output "" keeps it as the last session in
+	// CacheFolder (replaced by each run); "-" writes a pcap to CaptureTo;
+	// any other name is a file written there (.pcapng or .pcap by its
+	// extension; /dev/null works).
+	Output      string
+	Force       bool // replace an existing Output (never a symlink: see internal/safefile)
+	CaptureTo   io.Writer
+	CacheFolder string
+	CacheOwner  Owner
 }
 
-// event is one line of the timeline: a socket call, or nothing (segments
-// come from the capture).
+func (o Options) clients() int { return max(o.Clients, 1) }
+
+// Saved says where the capture was kept.
+type Saved struct {
+	Path string // "" when it went to a stream (-w -) or was not kept
+	Last bool   // Path is the last-session file, replaced by the next run
+}
+
+// traceLog collects the socket calls of both peers.
 type traceLog struct {
 	mu     sync.Mutex
 	events []sock.Event
@@ -61,11 +77,23 @@ func (t *traceLog) add(e sock.Event) {
 	t.mu.Unlock()
 }
 
-// Run performs the demo and prints it. It returns the path of the capture
-// file written.
-func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (string, error) {
+// maxFrames bounds the frames the demo keeps in memory for its timeline:
+// far above any scenario (256 KiB through a 1500-byte MTU is ~400 frames
+// per client), low enough to bound memory whatever happens.
+const maxFrames = 200000
+
+// Run performs the demo and prints it. The peers run to the end first,
+// while the traffic is captured into memory (and to Output); then the
+// session is printed, or paged. When ctx ends (Ctrl-C, SIGTERM) the peers
+// are stopped and what was captured is printed; Run then returns
+// ctx.Err().
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error) {
+	var saved Saved
 	if o.Scenario == "" {
 		o.Scenario = "basic"
+	}
+	if err := Check(o); err != nil {
+		return saved, err
 	}
 	mtu := 0
 	if o.LossPct > 0 {
@@ -73,8 +101,11 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (string, erro
 		// GSO super-packet, and fast retransmission can show.
 		mtu = 1500
 	}
-	if err := SetupLoopback(mtu); err != nil {
-		return "", err
+	// One segment per packet: with --loss each loss and retransmission
+	// shows; with --mss the capture sees the segments TCP made, not the
+	// large packet it hands to loopback for later segmentation.
+	if err := SetupLoopback(mtu, o.LossPct > 0 || o.MSS > 0); err != nil {
+		return saved, err
 	}
 	host := netip.MustParseAddr("127.0.0.1")
 	if o.IPv6 {
@@ -82,72 +113,91 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (string, erro
 	}
 	trace := &traceLog{}
 
-	// 1. The server's listening socket first, so its port is known.
-	var srv interface {
-		Addr() netip.AddrPort
-		Serve(context.Context) error
-		Close() error
+	// Where the capture goes. The last-session file is opened first: the
+	// HTTP page's folder goes beside it, so nothing is written to /tmp.
+	var last *lastFile
+	var out capture.File
+	outName := o.Output
+	switch o.Output {
+	case "":
+		var err error
+		last, err = createLast(o.CacheFolder, o.CacheOwner)
+		if err != nil {
+			fmt.Fprintf(stderr, "tcpscope demo: warning: the session is not kept: %v (give -w FILE to keep it)\n", err)
+		} else {
+			out, outName = last, last.path
+		}
+	case "-":
+		out = streamFile{o.CaptureTo}
+		outName = "-.pcap"
 	}
-	var clientRun func(ctx context.Context, addr netip.AddrPort) error
-	clientOut := io.Discard
+	pageDir := o.CacheFolder
+	if last == nil {
+		pageDir = "" // the system's temporary folder, only for the page
+	}
+
+	// 1. The server's listening socket first, so its port is known.
+	var sc *scenario
+	var err error
 	switch o.Scenario {
 	case "basic":
-		cfg := echo.ServerConfig{Addr: netip.AddrPortFrom(host, 0), Trace: trace.add, MaxConns: 1, Log: stderr}
-		if o.SlowReader {
-			cfg.SlowReader = 1500 * time.Millisecond
-		}
-		s, err := echo.Listen(cfg)
-		if err != nil {
-			return "", err
-		}
-		srv = s
-		clientRun = func(ctx context.Context, addr netip.AddrPort) error {
-			cc := echo.ClientConfig{Addr: addr.String(), Trace: trace.add, Out: clientOut, Reset: o.Reset,
-				Lines: []string{"hello, TCP", "network byte order is big-endian"}}
-			switch {
-			case o.SlowReader:
-				cc.Lines, cc.Bulk, cc.SndBuf = nil, 64<<10, 16<<10
-			case o.LossPct > 0:
-				cc.Lines, cc.Bulk = nil, 256<<10
-			}
-			_, err := echo.RunClient(ctx, cc)
-			return err
-		}
+		sc, err = basicScenario(host, trace.add, stderr, o)
 	case "http":
-		s, run, err := httpScenario(host, trace.add, stderr, clientOut, o)
-		if err != nil {
-			return "", err
-		}
-		srv, clientRun = s, run
-	default:
-		return "", fmt.Errorf("demo: unknown scenario %q (basic or http)", o.Scenario)
+		sc, err = httpScenario(host, pageDir, trace.add, o)
 	}
-	defer srv.Close()
-	port := srv.Addr().Port()
+	if err != nil {
+		if last != nil {
+			last.discard()
+		}
+		return saved, err
+	}
+	defer sc.cleanup()
+	defer sc.srv.Close()
+	port := sc.srv.Addr().Port()
 	if err := DropRandomly(port, o.LossPct); err != nil {
-		return "", err
+		if last != nil {
+			last.discard()
+		}
+		return saved, err
 	}
 
 	// 2. Capture, filtered to the server's port.
-	h, err := capture.Open(capture.Options{Interface: capture.Loopback(), Filter: fmt.Sprintf("tcp port %d", port), Immediate: true})
+	// Not in immediate mode: nothing is shown before the peers are done, and
+	// libpcap's blocks of real-sized packets hold a fast transfer that the
+	// fixed slots of immediate mode would overflow.
+	h, err := capture.Open(capture.Options{Interface: capture.Loopback(), Filter: fmt.Sprintf("tcp port %d", port)})
 	if err != nil {
-		return "", err
+		if last != nil {
+			last.discard()
+		}
+		return saved, err
 	}
 	defer h.Close()
-	path := o.Output
-	if path == "" {
-		path = filepath.Join(os.TempDir(), fmt.Sprintf("tcpscope-demo-%s-%s.pcapng", o.Scenario, time.Now().Format("20060102-150405")))
+	var w *capture.Writer
+	switch {
+	case out != nil:
+		w, err = capture.NewWriter(out, outName, h.LinkType(), capture.DefaultSnaplen)
+	default:
+		w, err = capture.Create(o.Output, h.LinkType(), capture.DefaultSnaplen, o.Force)
 	}
-	w, err := capture.Create(path, h.LinkType(), capture.DefaultSnaplen, o.Force)
 	if err != nil {
-		return "", err
+		if last != nil {
+			last.discard()
+		}
+		return saved, err
 	}
+	mem := &memSource{}
 	capDone := make(chan error, 1)
 	go func() {
 		tee := &capture.Tee{Src: h, W: w}
 		var err error
 		for err == nil {
-			_, err = tee.Next()
+			var f frame.Frame
+			f, err = tee.Next()
+			if err == nil && len(mem.frames) < maxFrames {
+				f.Data = append([]byte(nil), f.Data...)
+				mem.frames = append(mem.frames, f)
+			}
 		}
 		if errors.Is(err, io.EOF) {
 			err = tee.Err
@@ -158,151 +208,104 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (string, erro
 		capDone <- err
 	}()
 
-	// 3. The exchange: server and client as in the lecture.
+	// 3. The exchange: the server, and each client at once.
 	runCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	srvDone := make(chan error, 1)
-	go func() { srvDone <- srv.Serve(runCtx) }()
-	clientErr := clientRun(runCtx, srv.Addr())
+	go func() { srvDone <- sc.srv.Serve(runCtx) }()
+	clientErrs := make([]error, o.clients())
+	var wg sync.WaitGroup
+	bar := newBarrier(len(clientErrs))
+	for i := range clientErrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var once sync.Once
+			arrive := func() { once.Do(bar.arrive) }
+			clientErrs[i] = sc.clientRun(runCtx, sc.srv.Addr(), func() { arrive(); bar.wait(runCtx) })
+			arrive() // one that failed before connecting holds nobody up
+		}()
+	}
+	wg.Wait()
 	var srvErr error
 	select {
 	case srvErr = <-srvDone:
 	case <-time.After(5 * time.Second):
-		srv.Close()
+		sc.srv.Close()
 		srvErr = <-srvDone
 	}
 	// Let the last ACKs and FINs reach the capture, then stop it.
-	time.Sleep(300 * time.Millisecond)
+	if ctx.Err() == nil {
+		time.Sleep(200 * time.Millisecond)
+	}
 	h.Stop()
-	if err := <-capDone; err != nil {
-		return path, err
+	capErr := <-capDone
+	if last != nil {
+		if capErr != nil {
+			last.discard()
+		} else if err := last.commit(); err != nil {
+			capErr = err
+		} else {
+			saved = Saved{Path: last.path, Last: true}
+		}
+	} else if o.Output != "-" && capErr == nil {
+		saved.Path = o.Output
+	}
+	if capErr != nil {
+		return saved, capErr
 	}
 	if st, err := h.Stats(); err == nil && st.Dropped+st.IfDropped > 0 {
 		fmt.Fprintf(stderr, "tcpscope demo: warning: the kernel dropped %d packets before the capture saw them; the timeline has gaps\n", st.Dropped+st.IfDropped)
 	}
-	if clientErr != nil && !o.Reset {
-		fmt.Fprintf(stderr, "tcpscope demo: client: %v\n", clientErr)
+	if len(mem.frames) == maxFrames {
+		fmt.Fprintf(stderr, "tcpscope demo: warning: only the first %d frames are shown\n", maxFrames)
 	}
-	if srvErr != nil {
-		fmt.Fprintf(stderr, "tcpscope demo: server: %v\n", srvErr)
+	if ctx.Err() == nil {
+		for i, err := range clientErrs {
+			if err == nil {
+				continue
+			}
+			who := "client"
+			if len(clientErrs) > 1 {
+				who = fmt.Sprintf("client %d", i+1)
+			}
+			fmt.Fprintf(stderr, "tcpscope demo: %s: %v\n", who, err)
+		}
+		if srvErr != nil {
+			fmt.Fprintf(stderr, "tcpscope demo: server: %v\n", srvErr)
+		}
 	}
 
 	// 4. The timeline: the capture read back, socket calls slotted in by time.
-	return path, printTimeline(ctx, path, trace.events, o, stdout, stderr)
+	trace.mu.Lock()
+	events := trace.events
+	trace.mu.Unlock()
+	if err := printTimeline(ctx, mem, events, o, stdout, stderr); err != nil {
+		return saved, err
+	}
+	return saved, ctx.Err()
 }
 
-// printTimeline renders the capture with socket calls interleaved in time
-// order: a call is printed before the first segment captured after it
-// returned.
-func printTimeline(ctx context.Context, path string, events []sock.Event, o Options, stdout, stderr io.Writer) error {
-	sort.SliceStable(events, func(i, j int) bool { return placeAt(events[i]).Before(placeAt(events[j])) })
-	f, err := replay.Open(path, nil)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	th := render.NewTheme(o.Color)
-	an := analysis.New(analysis.Options{})
-	pl := pipeline.New(f, an)
-	strsize := o.StrSize
-	if strsize <= 0 {
-		strsize = sock.DefaultStrSize
-	}
-	text := &render.Text{W: stdout, Theme: th, StrSize: strsize}
-	js := &render.JSON{W: stdout, StrSize: strsize}
-	notes := newCallNotes()
-	var keys *bufio.Reader
-	if o.Step && o.Keys != nil {
-		keys = bufio.NewReader(o.Keys)
-	}
-	pause := func() {
-		if keys != nil {
-			keys.ReadString('\n')
-		}
-	}
-	var start time.Time
-	if len(events) > 0 {
-		start = events[0].Time
-	}
-	text.Start, js.Start = start, start
-	printCall := func(e sock.Event) error {
-		pause()
-		note := notes.note(e)
-		if o.JSON {
-			return js.Call(e, placeAt(e), note, strsize)
-		}
-		var details []string
-		if o.Explain {
-			details = e.Details(sock.HostEndian())
-		}
-		return text.Call(e, placeAt(e), note, details)
-	}
-	next := 0
-	var it pipeline.Item
-	first := true
-	for {
-		if err := pl.Next(&it); err != nil {
-			if !errors.Is(err, io.EOF) {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			break
-		}
-		m := it.Frame.Meta
-		if first {
-			if start.IsZero() || m.Time.Before(start) {
-				start = m.Time
-			}
-			text.Start, js.Start, first = start, start, false
-		}
-		for next < len(events) && !placeAt(events[next]).After(m.Time) {
-			if err := printCall(events[next]); err != nil {
-				return err
-			}
-			next++
-		}
-		if it.Packet.TCP == nil {
-			continue
-		}
-		notes.segment(m.Number, &it.Packet)
-		pause()
-		var r *analysis.Result
-		if it.Analyzed {
-			r = &it.Result
-		}
-		if o.JSON {
-			err = js.Segment(m, &it.Packet, r)
-		} else {
-			err = text.Segment(m, &it.Packet, r)
-			if err == nil && o.Explain {
-				err = explain.Write(stdout, th, explain.MetaOf(&it), &it.Packet)
-			}
-		}
-		if err != nil {
-			return err
-		}
-	}
-	for ; next < len(events); next++ {
-		if err := printCall(events[next]); err != nil {
-			return err
-		}
-	}
-	sw := stdout
-	if o.JSON {
-		sw = stderr
-	}
-	render.Summary(sw, render.NewTheme(o.Color && !o.JSON), an.Summaries(), an.DroppedSegments())
-	return nil
+// memSource replays the frames the demo captured.
+type memSource struct {
+	frames []frame.Frame
+	next   int
 }
 
-// placeAt is where a socket call goes on the timeline. A call that makes
-// the kernel send (connect, write, close, shutdown) is placed when it
-// started, before the segments it caused; a call that waits for the network
-// (accept, read) is placed when it returned, after the segments it waited
-// for. That is the order in which the lecture tells the story.
-func placeAt(e sock.Event) time.Time {
-	switch e.Kind() {
-	case "accept", "read", "getaddrinfo":
-		return e.Time
+func (m *memSource) Next() (frame.Frame, error) {
+	if m.next >= len(m.frames) {
+		return frame.Frame{}, io.EOF
 	}
-	return e.Time.Add(-e.Took)
+	m.next++
+	return m.frames[m.next-1], nil
 }
+
+// streamFile is a pipe or terminal given as a capture file (-w -): it
+// cannot be cut back after a failed write, so such a failure is final.
+type streamFile struct{ w io.Writer }
+
+func (s streamFile) Write(p []byte) (int, error) { return s.w.Write(p) }
+func (s streamFile) Truncate(int64) error {
+	return errors.New("cannot cut back a stream")
+}
+func (s streamFile) Close() error { return nil }

@@ -48,7 +48,9 @@ const PrivilegeHint = "the demo captures packets, which needs root or CAP_NET_RA
 
 // SetupLoopback brings the namespace's loopback interface up (a new network
 // namespace starts with lo down) and sets its MTU; mtu 0 keeps the default.
-func SetupLoopback(mtu int) error {
+// With oneSegment, loopback gets one TCP segment per packet (no GSO
+// batching), so the capture shows each segment as TCP made it.
+func SetupLoopback(mtu int, oneSegment bool) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("demo: socket for ioctl: %v", err)
@@ -71,12 +73,18 @@ func SetupLoopback(mtu int) error {
 	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
 		return fmt.Errorf("demo: bring lo up: %v", err)
 	}
-	if mtu > 0 {
-		// Loopback would still batch segments into 64 KiB GSO packets
-		// despite the MTU; one segment per packet makes every loss and
-		// every retransmission visible. Best effort: needs iproute2.
-		if ip, err := exec.LookPath("ip"); err == nil {
-			_ = exec.Command(ip, "link", "set", "dev", "lo", "gso_max_segs", "1").Run()
+	if oneSegment {
+		// Loopback would batch segments into 64 KiB GSO packets (also
+		// below a small MTU or TCP_MAXSEG): the capture would see one
+		// large packet where the wire of a real link carries many. One
+		// segment per packet makes every loss, retransmission and MSS
+		// visible. Needs iproute2.
+		ip, err := exec.LookPath("ip")
+		if err != nil {
+			return fmt.Errorf("demo: one segment per packet on lo needs iproute2's ip command (apt-get install iproute2)")
+		}
+		if out, err := exec.Command(ip, "link", "set", "dev", "lo", "gso_max_segs", "1").CombinedOutput(); err != nil {
+			return fmt.Errorf("demo: ip link set dev lo gso_max_segs 1: %v: %s", err, strings.TrimSpace(string(out)))
 		}
 	}
 	return nil

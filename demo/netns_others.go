@@ -27,7 +27,7 @@ func NamespacedCommand(args []string) (*exec.Cmd, error) { return nil, errNoNetn
 const PrivilegeHint = "the demo captures packets, which needs root: run it with sudo"
 
 // SetupLoopback does nothing where the demo runs on the host's loopback.
-func SetupLoopback(mtu int) error { return nil }
+func SetupLoopback(mtu int, oneSegment bool) error { return nil }
 
 // DropRandomly needs Linux's nftables in a private namespace.
 func DropRandomly(port uint16, pct int) error {

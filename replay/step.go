@@ -21,6 +21,10 @@ type Shown struct {
 	// decode's), shown under Text while the x key has it switched on;
 	// "" when there is none.
 	Explain string
+	// Label, when set, begins the status line instead of "frame N/T,
+	// stream S": the demo pages socket calls among the segments and
+	// numbers its steps.
+	Label string
 }
 
 // DefaultHistory is how many shown segments a Stepper keeps for going back:
@@ -187,12 +191,16 @@ func (s *Stepper) key(ctx context.Context) (byte, error) {
 func (s *Stepper) StatusLine(end bool) string {
 	cur := s.hist[s.pos]
 	var b strings.Builder
-	fmt.Fprintf(&b, "frame %d", cur.Frame)
-	if s.Total > 0 {
-		fmt.Fprintf(&b, "/%d", s.Total)
-	}
-	if cur.Stream >= 0 {
-		fmt.Fprintf(&b, ", stream %d", cur.Stream)
+	if cur.Label != "" {
+		b.WriteString(cur.Label)
+	} else {
+		fmt.Fprintf(&b, "frame %d", cur.Frame)
+		if s.Total > 0 {
+			fmt.Fprintf(&b, "/%d", s.Total)
+		}
+		if cur.Stream >= 0 {
+			fmt.Fprintf(&b, ", stream %d", cur.Stream)
+		}
 	}
 	if back := len(s.hist) - 1 - s.pos; back > 0 {
 		fmt.Fprintf(&b, " (%d back)", back)
@@ -272,6 +280,23 @@ func screenRows(line string, cols int) int {
 		return 1
 	}
 	return (n + cols - 1) / cols
+}
+
+// Leave moves past the status line, so that what is written next (the
+// summary) starts on a line of its own.
+func (s *Stepper) Leave() {
+	if len(s.hist) == 0 {
+		return
+	}
+	if s.Rows > 0 {
+		io.WriteString(s.Out, "\n")
+		return
+	}
+	w := s.Status
+	if w == nil {
+		w = s.Out
+	}
+	io.WriteString(w, "\r\x1b[K")
 }
 
 // CRLF translates "\n" into "\r\n" on its way to W. A terminal in raw mode

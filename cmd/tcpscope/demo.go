@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/tcpscope/tcpscope/demo"
+	"github.com/tcpscope/tcpscope/replay"
 )
 
 func demoCommand(e *env) *cli.Command {
@@ -17,37 +20,52 @@ func demoCommand(e *env) *cli.Command {
 		Name:      "demo",
 		Usage:     "run the lecture demo: a real client and server on loopback, every packet explained",
 		ArgsUsage: "[basic|http]",
-		Description: `Starts the reference server on a free loopback port, captures the traffic
-to it, runs a scripted client exchange, and prints the session: each socket
+		Description: `Starts the reference server on a loopback port, captures the traffic to
+it, runs a scripted client exchange, and prints the session: each socket
 call (socket, bind, listen, accept, connect, read, write, close) among the
 segments it caused, every segment annotated, then a per-connection summary.
-The capture is written to -w (default: a new file whose path is printed).
+
+The capture of the last session is kept in $XDG_CACHE_HOME/tcpscope/last-demo.pcapng
+(default ~/.cache/tcpscope; replaced by each run; run through sudo, the
+invoking user's folder, and the file is theirs); -w FILE writes it there
+instead, -w - writes a pcap to standard output (the text then goes to
+standard error).
 
 The demo runs in a private network namespace where it owns loopback, so no
-other traffic shows and --loss rules vanish afterwards. As root that is all;
-otherwise it also creates a user namespace (no sudo needed where the kernel
-allows it).
+other traffic shows, any --port is free and --loss rules vanish afterwards.
+As root that is all; otherwise it also creates a user namespace (no sudo
+needed where the kernel allows it).
 
 Scenarios:
-   basic   the TCP echo server and client: two lines sent and echoed
-   http    the HTTP/1.1 file server and client: one GET
+   basic   the iterative TCP echo server and its client: two lines sent and echoed
+   http    the HTTP/1.1 file server (one goroutine per client) and client: one GET
+
+Every option combines with every other, in both scenarios.
 
 Examples:
    sudo tcpscope demo
    sudo tcpscope demo http --loss 10
    sudo tcpscope demo --slow-reader       # zero window, window probes, window update
    sudo tcpscope demo --reset --ipv6      # abortive close (RST) over ::1
+   sudo tcpscope demo --half-close        # the server still sends after the client's FIN
+   sudo tcpscope demo --mss 500           # one write, several segments
+   sudo tcpscope demo --clients 3         # the listen backlog of an iterative server
+   sudo tcpscope demo --port 8080 --step  # as on the slide, one event per key
    sudo tcpscope demo --json -w demo.pcapng`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "loss", Usage: "drop `PCT` percent of packets at random (nftables): retransmissions, duplicate ACKs, fast retransmissions"},
-			&cli.BoolFlag{Name: "slow-reader", Usage: "the server waits before reading: zero window, window probes, window update"},
+			&cli.BoolFlag{Name: "slow-reader", Usage: "the receiving side (basic: the server; http: the client) waits before reading: zero window, window probes, window update"},
 			&cli.BoolFlag{Name: "reset", Usage: "the client ends with an abortive close (SO_LINGER 0): RST instead of FIN"},
+			&cli.BoolFlag{Name: "half-close", Usage: "the client shutdown(SHUT_WR)s after sending and reads on while the server still sends (CLOSE-WAIT with data flowing)"},
+			&cli.IntFlag{Name: "mss", Usage: fmt.Sprintf("set TCP_MAXSEG to `N` bytes (%d-%d) on both sides: one write leaves as several segments", demo.MinMSS, demo.MaxMSS)},
+			&cli.IntFlag{Name: "clients", Value: 1, Usage: fmt.Sprintf("run `N` clients at once (up to %d): basic shows the listen backlog of the one-at-a-time server, http its concurrent serving", demo.MaxClients)},
+			&cli.IntFlag{Name: "port", Usage: "the server binds port `N` (as on a slide); default 0: the kernel chooses and getsockname tells"},
 			&cli.BoolFlag{Name: "ipv6", Usage: "talk over ::1 instead of 127.0.0.1"},
 			&cli.BoolFlag{Name: "json", Usage: "segments and socket calls as JSON lines on stdout (docs/packet-json.md); everything else on stderr"},
 			&cli.IntFlag{Name: "strsize", Value: 32, Usage: "show at most `N` bytes of the data of a read or write and of a segment (as strace -s)"},
-			&cli.BoolFlag{Name: "step", Usage: "wait for Enter before each event"},
+			&cli.BoolFlag{Name: "step", Usage: "page the session one event per key once the peers are done: Enter/space next, b back, x header fields, q or Ctrl-C quit (needs a terminal)"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field with its wire bytes and ntohs/ntohl value"},
-			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the capture to `FILE` (.pcapng or .pcap)"},
+			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the capture to `FILE` (.pcapng or .pcap; - for a pcap on stdout) instead of the last-session file"},
 			forceFlag(),
 			&cli.BoolFlag{Name: "check-privileges", Usage: "only check that the demo can capture here; exit 0 if so", Hidden: true},
 			colorFlag(),
@@ -57,17 +75,41 @@ Examples:
 			if scenario == "" {
 				scenario = "basic"
 			}
-			if scenario != "basic" && scenario != "http" {
-				return usageError("unknown demo %q: choose basic or http", scenario)
-			}
 			if c.NArg() > 1 {
 				return usageError("demo takes one scenario, got %q", strings.Join(c.Args().Slice(), " "))
 			}
-			if l := c.Int("loss"); l < 0 || l > 90 {
-				return usageError("--loss must be between 0 and 90 percent")
+			o := demo.Options{
+				Scenario: scenario, LossPct: c.Int("loss"), SlowReader: c.Bool("slow-reader"), Reset: c.Bool("reset"),
+				HalfClose: c.Bool("half-close"), MSS: c.Int("mss"), Clients: c.Int("clients"), Port: c.Int("port"),
+				IPv6: c.Bool("ipv6"), JSON: c.Bool("json"), Explain: c.Bool("explain"), Output: c.String("write"),
+				Force: c.Bool("force"), StrSize: c.Int("strsize"),
 			}
-			if c.Int("strsize") < 1 {
+			if o.StrSize < 1 {
 				return usageError("--strsize must be at least 1")
+			}
+			if err := demo.Check(o); err != nil {
+				return usageError("%v", err)
+			}
+			if c.IsSet("clients") && o.Clients < 1 {
+				return usageError("--clients %d: from 1 to %d clients", o.Clients, demo.MaxClients)
+			}
+			toStdout := o.Output == "-"
+			if toStdout && e.stdoutTTY {
+				return usageError("-w - writes a binary capture to standard output, which is a terminal: redirect it (> file.pcap, | tcpscope replay -) or give a file name")
+			}
+			if toStdout && o.JSON {
+				return usageError("-w - and --json both want standard output: write the capture to a file instead (-w demo.pcap)")
+			}
+			var keys *os.File
+			if c.Bool("step") {
+				if toStdout {
+					return usageError("--step pages the session on the terminal: it cannot be combined with -w - (write the capture to a file)")
+				}
+				in, ok := e.stdin.(*os.File)
+				if !ok || !term.IsTerminal(int(in.Fd())) {
+					return usageError("--step needs a terminal on stdin to read keys from (stdin is not a terminal)")
+				}
+				keys = in
 			}
 			if !demo.Inside() {
 				return reexecDemo(c, e)
@@ -79,19 +121,57 @@ Examples:
 			if err != nil {
 				return err
 			}
-			path, err := demo.Run(c.Context, demo.Options{
-				Scenario: scenario, LossPct: c.Int("loss"), SlowReader: c.Bool("slow-reader"), Reset: c.Bool("reset"),
-				IPv6: c.Bool("ipv6"), JSON: c.Bool("json"), Color: col, Step: c.Bool("step"), Keys: e.stdin, Explain: c.Bool("explain"),
-				Output: c.String("write"), Force: c.Bool("force"), StrSize: c.Int("strsize"),
-			}, e.stdout, e.stderr)
-			if path != "" {
-				fmt.Fprintf(e.stderr, "tcpscope: capture written to %s (open it with: tcpscope replay %s)\n", path, path)
+			o.Color = col
+			stdout, stderr := e.stdout, e.stderr
+			if toStdout {
+				o.CaptureTo, stdout = e.stdout, e.stderr
+			}
+			if o.Output == "" {
+				dir, owner, err := demo.CacheDir(os.Getenv)
+				if err != nil {
+					fmt.Fprintf(e.stderr, "tcpscope demo: warning: the session is not kept: %v\n", err)
+				}
+				o.CacheFolder, o.CacheOwner = dir, owner
+			}
+			if keys != nil {
+				o.Pager = stepPager(keys, stdout, stderr)
+			}
+			saved, err := demo.Run(c.Context, o, stdout, stderr)
+			switch {
+			case saved.Last:
+				fmt.Fprintf(e.stderr, "tcpscope: this session is kept in %s until the next demo (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
+			case saved.Path != "":
+				fmt.Fprintf(e.stderr, "tcpscope: capture written to %s (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
+			}
+			if c.Context.Err() != nil {
+				return cli.Exit("", exitInterrupted)
 			}
 			if err != nil {
 				return runtimeError(err)
 			}
 			return nil
 		},
+	}
+}
+
+// stepPager returns demo --step's pager: the terminal goes into raw mode
+// only once the peers are done (until then Ctrl-C is a signal that stops
+// them), keys are read one byte at a time, and the screen is redrawn with
+// a status line, as in replay --step.
+func stepPager(in *os.File, stdout, stderr interface{ Write([]byte) (int, error) }) func() (*replay.Stepper, func(), error) {
+	return func() (*replay.Stepper, func(), error) {
+		st := &replay.Stepper{Keys: in}
+		if out, ok := stdout.(*os.File); ok && term.IsTerminal(int(out.Fd())) {
+			if cols, rows, err := term.GetSize(int(out.Fd())); err == nil && rows > 2 {
+				st.Rows, st.Cols = rows, cols
+			}
+		}
+		old, err := term.MakeRaw(int(in.Fd()))
+		if err != nil {
+			return nil, nil, fmt.Errorf("--step: cannot put the terminal in raw mode: %v", err)
+		}
+		st.Out, st.Status = replay.CRLF{W: stdout}, replay.CRLF{W: stderr}
+		return st, func() { term.Restore(int(in.Fd()), old) }, nil
 	}
 }
 
@@ -119,12 +199,27 @@ func reexecDemo(c *cli.Context, e *env) error {
 		}
 		return runtimeError(fmt.Errorf("demo: cannot start in a network namespace: %v", err))
 	}
-	// Ctrl-C reaches the child too (same process group); wait for it to
-	// finish writing its capture.
+	// Ctrl-C reaches the child itself (same process group, same terminal);
+	// a SIGTERM sent to this process is passed on, so the child stops its
+	// peers, prints what it has and exits. Either way this process waits
+	// for it to finish writing its capture.
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-c.Context.Done():
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+		case <-done:
+		}
+	}()
 	err = cmd.Wait()
+	close(done)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return cli.Exit("", ee.ExitCode())
+		code := ee.ExitCode()
+		if code < 0 {
+			code = exitInterrupted // killed by a signal
+		}
+		return cli.Exit("", code)
 	}
 	if err != nil {
 		return runtimeError(err)

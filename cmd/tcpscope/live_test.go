@@ -164,14 +164,13 @@ func TestDemoVariants(t *testing.T) {
 	}
 }
 
-// TestDemoStep: with --step the demo waits for Enter before each event; fed
-// enough Enters it shows the whole session, and with none it stops at the
-// first event (end of input) without hanging.
+// TestDemoStep: --step reads keys from a terminal (see
+// TestDemoStepInTerminal); keys piped in are refused before anything runs.
 func TestDemoStep(t *testing.T) {
-	testroot.Need(t)
 	out, errOut, err := runBinIn(t, strings.Repeat("\n", 200), "demo", "--step", "--color", "never", "-w", filepath.Join(t.TempDir(), "s.pcap"))
-	if err != nil || !strings.Contains(out, "handshake 3/3") || !strings.Contains(out, "closed by both") {
-		t.Fatalf("demo --step: %v\n%s\n%s", err, out, errOut)
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitUsage || !strings.Contains(errOut, "--step needs a terminal") || out != "" {
+		t.Fatalf("demo --step with a pipe: %v\n%s\n%s", err, out, errOut)
 	}
 }
 

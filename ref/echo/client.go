@@ -37,7 +37,22 @@ type ClientConfig struct {
 	SndBuf int
 	// Reset makes the client end with an abortive close (SO_LINGER {1, 0}):
 	// RST instead of FIN; the server's next read fails with ECONNRESET.
+	// With Bulk the client then does not half-close first (unless
+	// HalfClose): it reads the whole echo back, then resets.
 	Reset bool
+	// HalfClose makes the client write all its Lines at once, then
+	// shutdown(SHUT_WR) (FIN: "that is all") and read the replies until the
+	// server closes: data still flows towards the client after its FIN. For
+	// a server that answers at EOF (ServerConfig.AnswerAtEOF).
+	HalfClose bool
+	// MaxSeg, when > 0, sets TCP_MAXSEG before connect: the SYN advertises
+	// it and the client's segments are no larger.
+	MaxSeg int
+	// Connected, when set, is called once the connection is established,
+	// before the first write; the demo holds several clients there until
+	// all are connected, so every handshake completes (the kernel's doing)
+	// before the iterative server has accepted more than the first.
+	Connected func()
 	// Out receives the replies (nil: discarded).
 	Out io.Writer
 }
@@ -62,7 +77,11 @@ func RunClient(ctx context.Context, cfg ClientConfig) (Result, error) {
 		out = io.Discard
 	}
 	who := sock.Caller{Who: "client", Trace: cfg.Trace}
-	c, err := who.DialTCP(ctx, host, port)
+	var prepare func(*sock.Socket) error
+	if cfg.MaxSeg > 0 {
+		prepare = func(s *sock.Socket) error { return s.SetMaxSeg(cfg.MaxSeg) }
+	}
+	c, err := who.DialTCPWith(ctx, host, port, prepare)
 	if err != nil {
 		return res, err
 	}
@@ -79,10 +98,16 @@ func RunClient(ctx context.Context, cfg ClientConfig) (Result, error) {
 			return res, err
 		}
 	}
+	if cfg.Connected != nil {
+		cfg.Connected()
+	}
 
-	if cfg.Bulk > 0 {
-		err = bulk(c, cfg.Bulk, &res, out)
-	} else {
+	switch {
+	case cfg.Bulk > 0:
+		err = bulk(c, cfg.Bulk, !cfg.Reset || cfg.HalfClose, &res, out)
+	case cfg.HalfClose:
+		err = halfClose(c, cfg.Lines, &res, out)
+	default:
 		err = lines(c, cfg, &res, out)
 	}
 	if err == nil && cfg.Reset {
@@ -153,11 +178,53 @@ func readN(c *sock.Socket, n int) ([]byte, error) {
 	return buf, nil
 }
 
+// halfClose writes every line, shuts down its sending side (FIN) and then
+// reads what the server sends until it closes: the server may answer after
+// the client's FIN, and does, when it waits for the end of the input.
+func halfClose(c *sock.Socket, lines []string, res *Result, out io.Writer) error {
+	var sent bytes.Buffer
+	for _, l := range lines {
+		msg := []byte(l + "\n")
+		start := time.Now()
+		n, err := c.Write(msg)
+		res.WriteTook += time.Since(start)
+		res.Sent += n
+		sent.Write(msg[:n])
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.Shutdown(sock.ShutWR); err != nil {
+		return err
+	}
+	var got bytes.Buffer
+	buf := make([]byte, 4096)
+	for got.Len() <= sent.Len() {
+		n, err := c.Read(buf)
+		got.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	res.Received = got.Len()
+	out.Write(got.Bytes())
+	if !bytes.Equal(got.Bytes(), sent.Bytes()) {
+		return fmt.Errorf("echo from %v differs from what was sent (%d bytes back of %d)", c.Peer(), got.Len(), sent.Len())
+	}
+	return nil
+}
+
 // bulk sends size bytes and reads the echo back at the same time. Reading
 // concurrently is not optional: if the client wrote everything before
 // reading, the server's echoes would fill the client's receive buffer, the
 // server would block in write, stop reading, and both would wait for ever.
-func bulk(c *sock.Socket, size int, res *Result, out io.Writer) error {
+// With shut set it half-closes after the write (FIN: "I have sent
+// everything"), as a bulk sender does; without, it leaves closing to the
+// caller (an abortive close follows).
+func bulk(c *sock.Socket, size int, shut bool, res *Result, out io.Writer) error {
 	data := Pattern(size)
 	type wres struct {
 		n   int
@@ -169,7 +236,7 @@ func bulk(c *sock.Socket, size int, res *Result, out io.Writer) error {
 		start := time.Now()
 		n, err := c.Write(data)
 		d := time.Since(start)
-		if err == nil {
+		if err == nil && shut {
 			err = c.Shutdown(sock.ShutWR) // FIN: "I have sent everything"
 		}
 		wdone <- wres{n, d, err}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/tcpscope/tcpscope/ref/sock"
@@ -37,6 +38,21 @@ type ServerConfig struct {
 	// Reset makes the server end each connection right after its first echo
 	// with an abortive close (SO_LINGER {1, 0}): RST instead of FIN.
 	Reset bool
+	// ExpectReset: clients end with a reset on purpose (the demo's
+	// --reset), so a connection that ends in ECONNRESET is not logged as a
+	// failure; the read that returned it is still traced.
+	ExpectReset bool
+	// AnswerAtEOF makes the server read until the client half-closes
+	// (shutdown(SHUT_WR): read returns 0) and only then echo what it got,
+	// one write per read, before it closes: the pattern of a server that
+	// needs the whole input before it answers (sort, a compiler service).
+	// The client's FIN comes first and the server's data after it: the
+	// server's side is in CLOSE-WAIT while it sends. At most MaxAnswer
+	// bytes are held; a client that sends more is cut off.
+	AnswerAtEOF bool
+	// MaxSeg, when > 0, sets TCP_MAXSEG on the listening socket: the
+	// server's SYN-ACK advertises it and its segments are no larger.
+	MaxSeg int
 	// BufSize is the size of each read; 0 means 4096. It bounds what one
 	// read takes in, so there is no line-length limit to set: the server
 	// never holds more than one read's worth of a client's data.
@@ -61,6 +77,9 @@ const (
 	DefaultIdleTimeout = 30 * time.Second
 	DefaultMaxSession  = 5 * time.Minute
 )
+
+// MaxAnswer bounds what an AnswerAtEOF server holds for one client.
+const MaxAnswer = 1 << 20
 
 // LimitError says why the server closed a connection it had not finished:
 // the client was idle too long, or its session reached MaxSession.
@@ -102,7 +121,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		cfg.MaxSession = DefaultMaxSession
 	}
 	who := sock.Caller{Who: "server", Trace: cfg.Trace}
-	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true, RcvBuf: cfg.RcvBuf})
+	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true, RcvBuf: cfg.RcvBuf, MaxSeg: cfg.MaxSeg})
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +158,11 @@ func (s *Server) Serve(ctx context.Context) error {
 			}
 			return err
 		}
-		if err := s.handle(ctx, conn); err != nil && ctx.Err() == nil && s.cfg.Log != nil {
+		err = s.handle(ctx, conn)
+		if s.cfg.ExpectReset && errors.Is(err, syscall.ECONNRESET) {
+			err = nil
+		}
+		if err != nil && ctx.Err() == nil && s.cfg.Log != nil {
 			fmt.Fprintf(s.cfg.Log, "echo server: %v\n", err)
 		}
 		if ctx.Err() != nil {
@@ -192,6 +215,9 @@ func (s *Server) handle(ctx context.Context, conn *sock.Socket) error {
 		}
 	}
 	buf := make([]byte, s.cfg.BufSize)
+	if s.cfg.AnswerAtEOF {
+		return s.answerAtEOF(conn, buf, arm, limit)
+	}
 	for {
 		arm()
 		n, err := conn.Read(buf)
@@ -210,4 +236,35 @@ func (s *Server) handle(ctx context.Context, conn *sock.Socket) error {
 			return conn.SetLingerReset()
 		}
 	}
+}
+
+// answerAtEOF reads until the client's FIN, keeping each read's bytes, then
+// writes them back one write per read.
+func (s *Server) answerAtEOF(conn *sock.Socket, buf []byte, arm func(), limit func(error) error) error {
+	var got [][]byte
+	held := 0
+	for {
+		arm()
+		n, err := conn.Read(buf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return limit(err)
+		}
+		if held += n; held > MaxAnswer {
+			return fmt.Errorf("%v sent more than %d bytes before half-closing: cut off", conn.Peer(), MaxAnswer)
+		}
+		got = append(got, append([]byte(nil), buf[:n]...))
+	}
+	for _, b := range got {
+		arm()
+		if _, err := conn.Write(b); err != nil {
+			return limit(err)
+		}
+	}
+	if s.cfg.Reset {
+		return conn.SetLingerReset()
+	}
+	return nil
 }

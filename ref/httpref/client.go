@@ -29,6 +29,31 @@ type ClientConfig struct {
 	Timeout time.Duration
 	// MaxBody is the largest body accepted; 0 means 16 MiB.
 	MaxBody int64
+
+	// The choices below make the lecture's scenarios; a plain fetch leaves
+	// them unset.
+
+	// RcvBuf, when > 0, sets SO_RCVBUF before connect: a small receive
+	// window, for flow control to show.
+	RcvBuf int
+	// MaxSeg, when > 0, sets TCP_MAXSEG before connect: the SYN advertises
+	// it, so the server's segments are no larger.
+	MaxSeg int
+	// SlowReader, when > 0, is how long the client waits after sending the
+	// request before it reads the response: a large response fills its
+	// receive window (zero window, window probes, then a window update).
+	SlowReader time.Duration
+	// HalfClose makes the client shutdown(SHUT_WR) right after the request
+	// (FIN: "no more requests") and read the response after that, while the
+	// server, in CLOSE-WAIT, still sends.
+	HalfClose bool
+	// Reset makes the client end with an abortive close (SO_LINGER {1, 0})
+	// once it has the response: RST instead of its FIN.
+	Reset bool
+	// Connected, when set, is called once the connection is established,
+	// before the request is sent (the demo starts several clients' requests
+	// together with it).
+	Connected func()
 }
 
 // target is a parsed http:// URL.
@@ -101,7 +126,21 @@ func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
 
 	who := sock.Caller{Who: "client", Trace: cfg.Trace}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
-	c, err := who.DialTCP(dctx, t.host, t.port)
+	var prepare func(*sock.Socket) error
+	if cfg.RcvBuf > 0 || cfg.MaxSeg > 0 {
+		prepare = func(s *sock.Socket) error {
+			if cfg.RcvBuf > 0 {
+				if err := s.SetRcvBuf(cfg.RcvBuf); err != nil {
+					return err
+				}
+			}
+			if cfg.MaxSeg > 0 {
+				return s.SetMaxSeg(cfg.MaxSeg)
+			}
+			return nil
+		}
+	}
+	c, err := who.DialTCPWith(dctx, t.host, t.port, prepare)
 	cancel()
 	if err != nil {
 		return nil, err
@@ -110,6 +149,9 @@ func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
 	c.SetTimeout(timeout)
+	if cfg.Connected != nil {
+		cfg.Connected()
+	}
 
 	// The request goes out in one write: request line, headers, empty line.
 	req := method + " " + t.path + " HTTP/1.1\r\n" +
@@ -121,6 +163,18 @@ func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
 	if _, err := c.Write([]byte(req)); err != nil {
 		return nil, withCtx(ctx, err)
 	}
+	if cfg.HalfClose {
+		if err := c.Shutdown(sock.ShutWR); err != nil {
+			return nil, withCtx(ctx, err)
+		}
+	}
+	if cfg.SlowReader > 0 {
+		select {
+		case <-time.After(cfg.SlowReader):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 
 	resp, err := ReadResponse(bufio.NewReaderSize(c, 4096), method, maxBody)
 	if err != nil {
@@ -130,6 +184,11 @@ func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
 		return resp, fmt.Errorf("%s: %w", t.original, withCtx(ctx, err))
 	}
 	printResponse(out, resp)
+	if cfg.Reset {
+		if err := c.SetLingerReset(); err != nil {
+			return resp, err
+		}
+	}
 	return resp, nil
 }
 

@@ -43,6 +43,9 @@ type ServerConfig struct {
 	// 0 means 10s. The per-read IdleTimeout alone cannot stop a slowloris
 	// client that sends one byte every few seconds.
 	RequestTimeout time.Duration
+	// MaxSeg, when > 0, sets TCP_MAXSEG on the listening socket: the
+	// server's SYN-ACK advertises it and its segments are no larger.
+	MaxSeg int
 	// MaxClients is how many connections are served at once; 0 means 64.
 	// One more is answered "503 Service Unavailable" and closed at once, so
 	// a crowd of idle clients cannot exhaust the server's goroutines and
@@ -81,7 +84,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		cfg.MaxClients = 64
 	}
 	who := sock.Caller{Who: "server", Trace: cfg.Trace}
-	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true})
+	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true, MaxSeg: cfg.MaxSeg})
 	if err != nil {
 		return nil, err
 	}

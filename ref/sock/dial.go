@@ -51,6 +51,15 @@ func (c Caller) Resolve(ctx context.Context, host string) ([]netip.Addr, error) 
 //	connect 127.0.0.1:7000: connection refused
 //	connect localhost:7000: connection refused (tried [::1]:7000, 127.0.0.1:7000)
 func (c Caller) DialTCP(ctx context.Context, host string, port uint16) (*Socket, error) {
+	return c.DialTCPWith(ctx, host, port, nil)
+}
+
+// DialTCPWith is DialTCP with the choices a client makes between socket(2)
+// and connect(2): prepare (nil: none) is called on each new socket before
+// it connects, to set options the handshake must carry (SO_RCVBUF shapes
+// the window scale, TCP_MAXSEG the MSS). An error from prepare closes that
+// socket and ends the attempt.
+func (c Caller) DialTCPWith(ctx context.Context, host string, port uint16, prepare func(*Socket) error) (*Socket, error) {
 	addrs, err := c.Resolve(ctx, host)
 	if err != nil {
 		return nil, err
@@ -64,6 +73,12 @@ func (c Caller) DialTCP(ctx context.Context, host string, port uint16) (*Socket,
 		if err != nil {
 			last = err
 			continue
+		}
+		if prepare != nil {
+			if err := prepare(s); err != nil {
+				_ = s.Close()
+				return nil, err
+			}
 		}
 		if err = c.connectCtx(ctx, s, ap); err == nil {
 			return s, nil
@@ -120,6 +135,10 @@ type ListenConfig struct {
 	// RcvBuf, when > 0, sets SO_RCVBUF on the listening socket before
 	// listen, so that accepted connections start with a small window.
 	RcvBuf int
+	// MaxSeg, when > 0, sets TCP_MAXSEG on the listening socket before
+	// listen: accepted connections advertise it in their SYN-ACK and send
+	// segments no larger.
+	MaxSeg int
 }
 
 // ListenTCP is the classic server opening: socket, setsockopt, bind,
@@ -156,6 +175,11 @@ func prepareListener(s *Socket, addr netip.AddrPort, cfg ListenConfig) error {
 	}
 	if cfg.RcvBuf > 0 {
 		if err := s.SetRcvBuf(cfg.RcvBuf); err != nil {
+			return err
+		}
+	}
+	if cfg.MaxSeg > 0 {
+		if err := s.SetMaxSeg(cfg.MaxSeg); err != nil {
 			return err
 		}
 	}

@@ -90,3 +90,12 @@ func (s *Socket) RcvBuf() (int, error) {
 	}
 	return v, nil
 }
+
+// SetMaxSeg sets TCP_MAXSEG, the largest segment payload this socket sends
+// and the MSS it advertises in its SYN or SYN-ACK. Set it before connect (or
+// on the listening socket before listen, which accepted sockets inherit)
+// for the handshake to carry it; one large write then leaves as several
+// segments of at most n bytes (less the TCP options they carry).
+func (s *Socket) SetMaxSeg(n int) error {
+	return s.setInt(unix.IPPROTO_TCP, unix.TCP_MAXSEG, n)
+}
