@@ -140,7 +140,7 @@ Examples:
 			switch {
 			case saved.Last:
 				fmt.Fprintf(e.stderr, "tcpscope: this session is kept in %s until the next demo (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
-			case saved.Path != "":
+			case saved.Path != "" && isRegular(saved.Path):
 				fmt.Fprintf(e.stderr, "tcpscope: capture written to %s (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
 			}
 			if c.Context.Err() != nil {
@@ -225,4 +225,10 @@ func reexecDemo(c *cli.Context, e *env) error {
 		return runtimeError(err)
 	}
 	return nil
+}
+
+// isRegular reports whether path is a regular file (not /dev/null, a FIFO).
+func isRegular(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }

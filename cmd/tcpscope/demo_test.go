@@ -306,3 +306,37 @@ func TestDemoStepSIGTERM(t *testing.T) {
 		t.Errorf("SIGTERM took %v to stop the demo", d)
 	}
 }
+
+// TestDemoSIGTERMWhilePeersRun: a signal while the peers are still at work
+// (a lossy transfer that takes seconds) stops them at once; what was
+// captured is shown with its summary, exit 130.
+func TestDemoSIGTERMWhilePeersRun(t *testing.T) {
+	testroot.Need(t)
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("skipping: --loss needs nftables (apt-get install nftables)")
+	}
+	cmd := exec.Command(binary(t), "demo", "--color", "never", "--loss", "40", "-w", "/dev/null")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	took := time.Since(start)
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("demo after SIGTERM: %v, want exit 130\n%s\n%s", err, out.String(), errb.String())
+	}
+	if took > 2*time.Second {
+		t.Errorf("the demo took %v to stop", took)
+	}
+	if !strings.Contains(out.String(), "server socket(") || !strings.Contains(out.String(), "connection") {
+		t.Errorf("want what was captured and the summary:\n%s", out.String())
+	}
+	if strings.Contains(errb.String(), "/dev/null (open it") {
+		t.Errorf("stderr suggests replaying /dev/null:\n%s", errb.String())
+	}
+}
