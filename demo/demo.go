@@ -121,9 +121,15 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 	switch o.Output {
 	case "":
 		var err error
-		last, err = createLast(o.CacheFolder, o.CacheOwner)
+		if o.CacheFolder == "" {
+			err = errors.New("no cache folder")
+		} else {
+			last, err = createLast(o.CacheFolder, o.CacheOwner)
+		}
 		if err != nil {
+			// The demo itself still runs: the capture is only not kept.
 			fmt.Fprintf(stderr, "tcpscope demo: warning: the session is not kept: %v (give -w FILE to keep it)\n", err)
+			out, outName = streamFile{io.Discard}, "discarded.pcap"
 		} else {
 			out, outName = last, last.path
 		}

@@ -201,6 +201,16 @@ func TestDemoOutputs(t *testing.T) {
 			t.Errorf("last-demo.pcapng is not a regular file after the run: %v", err)
 		}
 	})
+	t.Run("cache-unusable", func(t *testing.T) {
+		// A cache folder that cannot be made: the demo runs all the same
+		// and says the session is not kept.
+		notDir := filepath.Join(t.TempDir(), "file")
+		os.WriteFile(notDir, nil, 0o644)
+		out, errb, err := demoCmd(t, []string{"XDG_CACHE_HOME=" + notDir})
+		if err != nil || !bytes.Contains(out, []byte("1 connection")) || !bytes.Contains(errb, []byte("the session is not kept")) {
+			t.Errorf("demo with an unusable cache: %v\n%s\n%s", err, out, errb)
+		}
+	})
 }
 
 // demoFilesIn lists the files in dir that the demo used to leave there.
