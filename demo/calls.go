@@ -10,13 +10,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// callNotes writes the plain note beside each socket call, as the analyzer
+// CallNotes writes the plain note beside each socket call, as the analyzer
 // writes one beside each segment: what the call does on the wire, or why
 // it does nothing there. It follows the calls (which descriptor listens,
 // which will close with RST) and the segments seen so far (which frame
 // completed each handshake), so that a note can point at a frame:
 // "returns a connection the kernel already established in #3".
-type callNotes struct {
+type CallNotes struct {
 	listening map[fdKey]int            // listening descriptor → backlog
 	bound     map[fdKey]netip.AddrPort // as given to bind
 	abortive  map[fdKey]bool           // SO_LINGER {1, 0} set: close sends RST
@@ -33,17 +33,19 @@ type fdKey struct {
 	fd  int
 }
 
-func newCallNotes() *callNotes {
-	return &callNotes{
+// NewCallNotes starts with no calls and no segments seen. Feed it every
+// segment (Segment) and every call (Note) in timeline order.
+func NewCallNotes() *CallNotes {
+	return &CallNotes{
 		listening: map[fdKey]int{}, bound: map[fdKey]netip.AddrPort{}, abortive: map[fdKey]bool{}, shutWR: map[fdKey]bool{},
 		synAckTo: map[netip.AddrPort]bool{}, established: map[netip.AddrPort]int{},
 	}
 }
 
-// segment takes note of a captured segment: a SYN-ACK to a client, then
+// Segment takes note of a captured segment: a SYN-ACK to a client, then
 // that client's first ACK, which completes the handshake in the kernel
 // before any accept.
-func (c *callNotes) segment(frame int, p *decode.Packet) {
+func (c *CallNotes) Segment(frame int, p *decode.Packet) {
 	if p.TCP == nil {
 		return
 	}
@@ -57,8 +59,8 @@ func (c *callNotes) segment(frame int, p *decode.Packet) {
 	}
 }
 
-// note returns the note for e and records what later notes need.
-func (c *callNotes) note(e sock.Event) string {
+// Note returns the note for e and records what later notes need.
+func (c *CallNotes) Note(e sock.Event) string {
 	k := fdKey{e.Who, e.FD}
 	if e.Err != nil {
 		return c.failure(e)
@@ -140,7 +142,7 @@ func (c *callNotes) note(e sock.Event) string {
 }
 
 // optionNote explains a setsockopt.
-func optionNote(e sock.Event, c *callNotes, k fdKey) string {
+func optionNote(e sock.Event, c *CallNotes, k fdKey) string {
 	switch {
 	case e.Level == unix.SOL_SOCKET && e.Option == unix.SO_REUSEADDR:
 		return "lets a restarted server bind its port at once, while old connections sit in TIME-WAIT"
@@ -160,7 +162,7 @@ func optionNote(e sock.Event, c *callNotes, k fdKey) string {
 }
 
 // failure explains a failed call.
-func (c *callNotes) failure(e sock.Event) string {
+func (c *CallNotes) failure(e sock.Event) string {
 	switch sock.ErrnoName(e.Err) {
 	case "ECONNREFUSED":
 		return "the SYN was answered by RST: nothing listens on that port"

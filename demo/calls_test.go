@@ -15,10 +15,10 @@ import (
 func TestCallNotes(t *testing.T) {
 	srv := netip.MustParseAddrPort("127.0.0.1:41939")
 	cli := netip.MustParseAddrPort("127.0.0.1:50000")
-	c := newCallNotes()
+	c := NewCallNotes()
 	seg := func(frame int, from, to netip.AddrPort, flags uint8) {
 		p := tcpPacket(t, from, to, flags)
-		c.segment(frame, &p)
+		c.Segment(frame, &p)
 	}
 	steps := []struct {
 		e    sock.Event
@@ -55,7 +55,7 @@ func TestCallNotes(t *testing.T) {
 		if s.segs != nil {
 			s.segs()
 		}
-		if got := c.note(s.e); got != s.want {
+		if got := c.Note(s.e); got != s.want {
 			t.Errorf("step %d, %s:\n got %q\nwant %q", i, s.e.String(), got, s.want)
 		}
 	}

@@ -45,7 +45,7 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, o
 	}
 	text := &render.Text{W: &buf, Theme: th, StrSize: strsize}
 	js := &render.JSON{W: &buf, StrSize: strsize}
-	notes := newCallNotes()
+	notes := NewCallNotes()
 	start := startOf(src, events)
 	text.Start, js.Start = start, start
 
@@ -61,7 +61,7 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, o
 	}
 	callEntry := func(e sock.Event) error {
 		buf.Reset()
-		note := notes.note(e)
+		note := notes.Note(e)
 		var err error
 		if o.JSON {
 			err = js.Call(e, placeAt(e), note, strsize)
@@ -98,7 +98,7 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, o
 		if it.Packet.TCP == nil {
 			continue
 		}
-		notes.segment(m.Number, &it.Packet)
+		notes.Segment(m.Number, &it.Packet)
 		var r *analysis.Result
 		stream := -1
 		if it.Analyzed {

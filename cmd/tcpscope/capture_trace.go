@@ -28,6 +28,7 @@ type liveCalls struct {
 	js      *render.JSON
 	json    bool
 	started bool
+	notes   *demo.CallNotes // nil: a zero liveCalls (tests) makes one
 }
 
 func (l *liveCalls) add(e sock.Event) {
@@ -52,11 +53,15 @@ func (l *liveCalls) until(t time.Time) error {
 		if !l.started {
 			l.text.Start, l.js.Start, l.started = at, at, true
 		}
+		if l.notes == nil {
+			l.notes = demo.NewCallNotes()
+		}
+		note := l.notes.Note(e)
 		var err error
 		if l.json {
-			err = l.js.Call(e, at, "", 0)
+			err = l.js.Call(e, at, note, 0)
 		} else {
-			err = l.text.Call(e, at, "", nil)
+			err = l.text.Call(e, at, note, nil)
 		}
 		if err != nil {
 			return err
@@ -71,6 +76,12 @@ func (l *liveCalls) hook(it *pipeline.Item) {
 		l.text.Start, l.js.Start, l.started = it.Frame.Meta.Time, it.Frame.Meta.Time, true
 	}
 	l.until(it.Frame.Meta.Time)
+	if it.Packet.TCP != nil {
+		if l.notes == nil {
+			l.notes = demo.NewCallNotes()
+		}
+		l.notes.Segment(it.Frame.Meta.Number, &it.Packet)
+	}
 }
 
 // startTraced runs cmdline with sh -c under the tracer (capture --run

@@ -65,6 +65,12 @@ func TestCaptureRunTrace(t *testing.T) {
 	if !strings.Contains(errOut, "hi") {
 		t.Errorf("the program's output is missing from stderr:\n%s", errOut)
 	}
+	// Each traced call has its plain note, as in the demo.
+	for _, w := range []string{"}, 16) = 0  ▸ sends SYN", "http close(3) = 0  ▸ sends FIN once the send queue is empty"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
 }
 
 // assertOrder checks that each of want appears in out after the previous.
