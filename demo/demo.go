@@ -54,6 +54,8 @@ type Options struct {
 	CaptureTo   io.Writer
 	CacheFolder string
 	CacheOwner  Owner
+
+	Programs // --server, --client: the student's own programs (programs.go)
 }
 
 func (o Options) clients() int { return max(o.Clients, 1) }
@@ -112,6 +114,10 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 		host = netip.IPv6Loopback()
 	}
 	trace := &traceLog{}
+	if o.Client != nil && o.Port == 0 {
+		// The student's client names the port on its command line.
+		o.Port = DefaultProgramPort
+	}
 
 	// Where the capture goes. The last-session file is opened first: the
 	// HTTP page's folder goes beside it, so nothing is written to /tmp.
@@ -158,6 +164,24 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 		return saved, err
 	}
 	defer sc.cleanup()
+	var progs *programRun
+	if o.programs() {
+		progs, err = o.withPrograms(ctx, sc, host, trace, stderr)
+		if err != nil {
+			if last != nil {
+				last.discard()
+			}
+			// The calls it made (a bind that failed, say) still show.
+			if printErr := printCallsOnly(ctx, trace, o, stdout, stderr); printErr != nil {
+				return saved, printErr
+			}
+			if o.Server != nil && ctx.Err() == nil {
+				fmt.Fprintf(stderr, "tcpscope demo: server: %v\n", err)
+				return saved, ErrProgramFailed
+			}
+			return saved, err
+		}
+	}
 	defer sc.srv.Close()
 	port := sc.srv.Addr().Port()
 	if err := DropRandomly(port, o.LossPct); err != nil {
@@ -171,7 +195,13 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 	// Not in immediate mode: nothing is shown before the peers are done, and
 	// libpcap's blocks of real-sized packets hold a fast transfer that the
 	// fixed slots of immediate mode would overflow.
-	h, err := capture.Open(capture.Options{Interface: capture.Loopback(), Filter: fmt.Sprintf("tcp port %d", port)})
+	filter := fmt.Sprintf("tcp port %d", port)
+	if o.programs() {
+		// A student's client may connect anywhere (a closed port, too);
+		// the namespace holds only the demo's traffic.
+		filter = "tcp"
+	}
+	h, err := capture.Open(capture.Options{Interface: capture.Loopback(), Filter: filter})
 	if err != nil {
 		if last != nil {
 			last.discard()
@@ -215,7 +245,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 	}()
 
 	// 3. The exchange: the server, and each client at once.
-	runCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	runCtx, cancel := context.WithTimeout(ctx, max(60*time.Second, o.timeout()+10*time.Second))
 	defer cancel()
 	srvDone := make(chan error, 1)
 	go func() { srvDone <- sc.srv.Serve(runCtx) }()
@@ -284,10 +314,13 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 
 	// 4. The timeline: the capture read back, socket calls slotted in by time.
 	trace.mu.Lock()
-	events := trace.events
+	events, lines := trace.events, trace.lines
 	trace.mu.Unlock()
-	if err := printTimeline(ctx, mem, events, o, stdout, stderr); err != nil {
+	if err := printTimeline(ctx, mem, events, lines, o, stdout, stderr); err != nil {
 		return saved, err
+	}
+	if ctx.Err() == nil && progs.failed(errors.Join(clientErrs...), srvErr) {
+		return saved, ErrProgramFailed
 	}
 	return saved, ctx.Err()
 }

@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"os/exec"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,12 +32,13 @@ const DefaultTimeout = 30 * time.Second
 // client is the student's: the client's command line names the port.
 const DefaultProgramPort = 8080
 
-// progLine is one line a program printed, stamped when tcpscope read it.
+// progLine is one line a program printed.
 type progLine struct {
 	Time   time.Time
 	Who    string // "client" or "server"
 	Stream string // "stdout" or "stderr"
 	Text   string
+	end    int64 // offset just after the line in its stream
 }
 
 // maxLine bounds a program's output line kept for the timeline.
@@ -108,15 +109,26 @@ type program struct {
 	mu     sync.Mutex
 	stderr []string // its last stderr lines, for the error message
 	reads  sync.WaitGroup
+	lines  []progLine // read from its pipes, with their end offsets
+	writes [3][]write // per descriptor 1, 2: its writes, as the tracer saw them
+	log    *traceLog
+	once   sync.Once
+}
+
+// write is one write(2) to stdout or stderr: where its bytes end in the
+// stream and when the call began.
+type write struct {
+	end int64
+	at  time.Time
 }
 
 // startProgram starts argv as who, its calls going to log.
 func startProgram(who string, argv []string, run runAs, stdin *os.File, log *traceLog, onListen func(netip.AddrPort)) (*program, error) {
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
-		return nil, fmt.Errorf("%s program %s: %v", who, argv[0], unwrapExec(err))
+		return nil, fmt.Errorf("program %s: %v", argv[0], unwrapExec(err))
 	}
-	pg := &program{who: who, name: argv[0], user: run.describe()}
+	pg := &program{who: who, name: argv[0], user: run.describe(), log: log}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -129,7 +141,7 @@ func startProgram(who string, argv []string, run runAs, stdin *os.File, log *tra
 	}
 	p, err := trace.Start(trace.Config{
 		Who: who, Path: path, Argv: argv, Stdin: stdin, Stdout: outW, Stderr: errW,
-		Cred: run.cred, Emit: log.add, OnListen: onListen, MaxData: sock.MaxData,
+		Cred: run.cred, Emit: log.add, OnListen: onListen, MaxData: sock.MaxData, OnOutput: pg.wrote,
 	})
 	outW.Close()
 	errW.Close()
@@ -137,15 +149,53 @@ func startProgram(who string, argv []string, run runAs, stdin *os.File, log *tra
 		outR.Close()
 		errR.Close()
 		if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) {
-			return nil, fmt.Errorf("%s program %s: %s cannot execute it (permission denied): build it where that user can read it, not under /root", who, argv[0], pg.user)
+			return nil, fmt.Errorf("program %s: %s cannot execute it (permission denied): build it where that user can read it, not under /root", argv[0], pg.user)
 		}
-		return nil, fmt.Errorf("%s program %s: %v", who, argv[0], unwrapExec(err))
+		return nil, fmt.Errorf("program %s: %v", argv[0], unwrapExec(err))
 	}
 	pg.p = p
 	pg.reads.Add(2)
-	go pg.readLines(outR, "stdout", log)
-	go pg.readLines(errR, "stderr", log)
+	go pg.readLines(outR, "stdout")
+	go pg.readLines(errR, "stderr")
 	return pg, nil
+}
+
+// wrote records a write to stdout or stderr (trace.Config.OnOutput).
+func (pg *program) wrote(fd, n int, at time.Time) {
+	pg.mu.Lock()
+	defer pg.mu.Unlock()
+	w := pg.writes[fd]
+	var end int64
+	if len(w) > 0 {
+		end = w[len(w)-1].end
+	}
+	if len(w) < 100000 { // bounded; later lines keep the time they were read
+		pg.writes[fd] = append(w, write{end: end + int64(n), at: at})
+	}
+}
+
+// finish hands the program's output lines to the timeline once it has
+// ended and its pipes are drained, each stamped with the moment the
+// program wrote its last byte (the write call's start, as the tracer saw
+// it), not when tcpscope got round to reading it.
+func (pg *program) finish() {
+	pg.once.Do(func() {
+		pg.reads.Wait()
+		pg.mu.Lock()
+		defer pg.mu.Unlock()
+		for _, l := range pg.lines {
+			fd := 1
+			if l.Stream == "stderr" {
+				fd = 2
+			}
+			w := pg.writes[fd]
+			i := sort.Search(len(w), func(i int) bool { return w[i].end >= l.end })
+			if i < len(w) {
+				l.Time = w[i].at
+			}
+			pg.log.addLine(l)
+		}
+	})
 }
 
 // unwrapExec keeps the reason of an exec error, without Go's "fork/exec
@@ -162,47 +212,46 @@ func unwrapExec(err error) error {
 	return err
 }
 
-// readLines stamps each line the program writes on r.
-func (pg *program) readLines(r *os.File, stream string, log *traceLog) {
+// readLines reads the lines the program writes on r. Each is stamped
+// when read, and later (finish) with the time of the write that ended it.
+func (pg *program) readLines(r *os.File, stream string) {
 	defer pg.reads.Done()
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 4096)
-	kept := 0
+	var off int64
 	for {
 		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			now := time.Now()
-			text := strings.TrimRight(string(line[:min(len(line), maxLine)]), "\r\n")
-			for err == bufio.ErrBufferFull { // an over-long line: skip the rest
-				_, err = br.ReadSlice('\n')
-			}
-			if kept < maxLines {
-				kept++
-				log.addLine(progLine{Time: now, Who: pg.who, Stream: stream, Text: text})
-			}
-			if stream == "stderr" {
-				pg.mu.Lock()
-				pg.stderr = append(pg.stderr, text)
-				if len(pg.stderr) > 3 {
-					pg.stderr = pg.stderr[len(pg.stderr)-3:]
-				}
-				pg.mu.Unlock()
+		n := len(line)
+		if n == 0 && err != nil {
+			return
+		}
+		now := time.Now()
+		text := strings.TrimRight(string(line[:min(n, maxLine)]), "\r\n")
+		for err == bufio.ErrBufferFull { // an over-long line: skip the rest
+			line, err = br.ReadSlice('\n')
+			n += len(line)
+		}
+		off += int64(n)
+		pg.mu.Lock()
+		if len(pg.lines) < maxLines {
+			pg.lines = append(pg.lines, progLine{Time: now, Who: pg.who, Stream: stream, Text: text, end: off})
+		}
+		if stream == "stderr" {
+			pg.stderr = append(pg.stderr, text)
+			if len(pg.stderr) > 3 {
+				pg.stderr = pg.stderr[len(pg.stderr)-3:]
 			}
 		}
+		pg.mu.Unlock()
 		if err != nil {
-			if err != io.EOF && err != bufio.ErrBufferFull {
-				return
-			}
-			if err == io.EOF {
-				return
-			}
+			return
 		}
 	}
 }
 
 // said is what the program last printed on stderr, for an error line.
 func (pg *program) said() string {
-	pg.reads.Wait()
+	pg.finish()
 	pg.mu.Lock()
 	defer pg.mu.Unlock()
 	if len(pg.stderr) == 0 {
@@ -237,13 +286,13 @@ func (pg *program) wait(ctx context.Context, timeout time.Duration) error {
 	case <-ctx.Done():
 		pg.stop()
 		if ctx.Err() == context.DeadlineExceeded {
-			return fmt.Errorf("%s %s was still running after %v (--timeout): stopped it%s", pg.who, pg.name, timeout, pg.said())
+			return fmt.Errorf("%s was still running after %v (--timeout): stopped it%s", pg.name, timeout, pg.said())
 		}
-		return fmt.Errorf("%s %s interrupted", pg.who, pg.name)
+		return fmt.Errorf("%s interrupted", pg.name)
 	}
-	pg.reads.Wait()
+	pg.finish()
 	if ex := pg.p.Exit(); !ex.OK() {
-		return fmt.Errorf("%s %s %v%s", pg.who, pg.name, ex, pg.said())
+		return fmt.Errorf("%s %v%s", pg.name, ex, pg.said())
 	}
 	return nil
 }
@@ -292,11 +341,10 @@ func listenProgram(ctx context.Context, argv []string, run runAs, host netip.Add
 		}
 		return s, nil
 	case <-pg.p.Done():
-		pg.reads.Wait()
-		return nil, fmt.Errorf("server %s %v before it called listen%s", pg.name, pg.p.Exit(), pg.said())
+		return nil, fmt.Errorf("%s %v before it called listen%s", pg.name, pg.p.Exit(), pg.said())
 	case <-t.C:
 		pg.stop()
-		return nil, fmt.Errorf("server %s did not call listen within %v (--timeout): stopped it%s", pg.name, timeout, pg.said())
+		return nil, fmt.Errorf("%s did not call listen within %v (--timeout): stopped it%s", pg.name, timeout, pg.said())
 	case <-ctx.Done():
 		pg.stop()
 		return nil, ctx.Err()
@@ -339,16 +387,19 @@ func (s *programServer) Serve(ctx context.Context) error {
 	default:
 	}
 	pg.stop()
-	pg.reads.Wait()
+	pg.finish()
 	if open > 0 {
-		return fmt.Errorf("server %s still had %d connection(s) open %v after the client finished (it never called close): stopped it", pg.name, open, connGrace)
+		return fmt.Errorf("%s still had %d connection(s) open %v after the client finished (it never called close): stopped it", pg.name, open, connGrace)
 	}
 	return nil
 }
 
 // Close stops the server program if it still runs.
 func (s *programServer) Close() error {
-	s.once.Do(s.pg.stop)
+	s.once.Do(func() {
+		s.pg.stop()
+		s.pg.finish()
+	})
 	return nil
 }
 
@@ -374,7 +425,7 @@ func runClientProgram(ctx context.Context, argv []string, run runAs, stdin *os.F
 		return err
 	}
 	if !log.called("client", "connect") {
-		return fmt.Errorf("client %s exited without calling connect%s", pg.name, pg.said())
+		return fmt.Errorf("%s exited without calling connect%s", pg.name, pg.said())
 	}
 	return nil
 }
@@ -392,8 +443,18 @@ func (t *traceLog) called(who, call string) bool {
 }
 
 // blockedNote prefixes a call's note with the time the program waited
-// before it (poll/select/epoll, or non-blocking retries folded away).
+// before it (poll/select/epoll, or non-blocking retries folded away), and
+// explains a process's death.
 func blockedNote(e sock.Event, note string) string {
+	if e.Call == "killed" {
+		if syscall.Signal(e.Value) == syscall.SIGTERM && strings.HasPrefix(e.Who, "server") {
+			return "stopped by tcpscope (or a SIGTERM): the kernel closes its sockets"
+		}
+		return "the process died: the kernel closes its sockets (FIN, or RST if unread data was waiting)"
+	}
+	if e.Call == "exit_group" {
+		return "the process ends: the kernel closes the sockets it still holds"
+	}
 	if e.Blocked < time.Millisecond {
 		return note
 	}

@@ -22,6 +22,7 @@ import (
 // header view), rendered.
 type entry struct {
 	call    *sock.Event // nil for a segment
+	out     *progLine   // a line a student's program printed
 	frame   int         // the segment's frame number
 	stream  int         // the segment's connection, -1 unknown
 	text    string      // the rendered lines, newline-terminated
@@ -33,8 +34,10 @@ type entry struct {
 // (see placeAt). Times count from the earliest event, call or segment, so
 // none is negative. With a Pager the entries are paged; otherwise written
 // as they are made.
-func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, o Options, stdout, stderr io.Writer) error {
+func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, lines []progLine, o Options, stdout, stderr io.Writer) error {
 	sort.SliceStable(events, func(i, j int) bool { return placeAt(events[i]).Before(placeAt(events[j])) })
+	labelProcesses(events)
+	streams := streamsOf(src)
 	th := render.NewTheme(o.Color)
 	an := analysis.New(analysis.Options{})
 	pl := pipeline.New(src, an)
@@ -59,9 +62,15 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, o
 		_, err := io.WriteString(stdout, e.text)
 		return err
 	}
+	out := &outputLines{lines: lines, th: th, json: o.JSON, stderr: stderr, emit: func(l *progLine, text string) error {
+		return emit(entry{out: l, text: text})
+	}}
 	callEntry := func(e sock.Event) error {
+		if err := out.until(placeAt(e), start); err != nil {
+			return err
+		}
 		buf.Reset()
-		note := notes.Note(e)
+		note := blockedNote(e, streams.note(e, notes.Note(e)))
 		var err error
 		if o.JSON {
 			err = js.Call(e, placeAt(e), note, strsize)
@@ -94,6 +103,9 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, o
 				return err
 			}
 			next++
+		}
+		if err := out.until(m.Time, start); err != nil {
+			return err
 		}
 		if it.Packet.TCP == nil {
 			continue
@@ -134,6 +146,9 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, o
 			return err
 		}
 	}
+	if err := out.until(time.Time{}, start); err != nil {
+		return err
+	}
 	if paging {
 		if err := page(ctx, o.Pager, entries, frames); err != nil {
 			return err
@@ -159,7 +174,10 @@ func page(ctx context.Context, pager func() (*replay.Stepper, func(), error), en
 	st.Total = frames
 	for i, e := range entries {
 		sh := replay.Shown{Frame: e.frame, Stream: e.stream, Text: e.text, Explain: e.explain}
-		if e.call != nil {
+		if e.out != nil {
+			sh.Stream = -1
+			sh.Label = fmt.Sprintf("step %d/%d: %s %s", i+1, len(entries), e.out.Who, e.out.Stream)
+		} else if e.call != nil {
 			sh.Stream = -1
 			sh.Label = fmt.Sprintf("step %d/%d: %s %s", i+1, len(entries), e.call.Who, e.call.Call)
 		} else {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tcpscope/tcpscope/ref/sock"
@@ -30,7 +31,7 @@ func (t *Text) Call(e sock.Event, at time.Time, note string, details []string) e
 		b = append(append(b, e.Who...), ' ')
 	}
 	b = e.AppendCall(b, t.StrSize)
-	if e.Who == "server" {
+	if strings.HasPrefix(e.Who, "server") { // also "server[4242]", one of several processes
 		b = t.paintFrom(b, from, th.server)
 	} else {
 		b = t.paintFrom(b, from, th.client)

@@ -208,6 +208,9 @@ func (t *tracer) call(th *thread, ret int64, now time.Time) {
 
 	s := tab.get(fd)
 	if s == nil {
+		if (fd == 1 || fd == 2) && errno == 0 && ret > 0 && (th.kind == kWrite || th.kind == kWritev) && t.p.cfg.OnOutput != nil {
+			t.p.cfg.OnOutput(fd, int(ret), th.entry)
+		}
 		return
 	}
 	// Fold non-blocking retries: remember when the first attempt began and

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/tcpscope/tcpscope/ref/sock"
 )
@@ -34,6 +35,13 @@ type Config struct {
 	// listen(2) returns, with the address the socket listens on; the
 	// program is held stopped until it returns.
 	OnListen func(netip.AddrPort)
+
+	// OnOutput, when set, is called for every successful write or writev
+	// to descriptor 1 or 2 (when those are not sockets) with the bytes
+	// written and the moment the call began: the program's output, stamped
+	// on the same clock as its calls, which a reader of the pipe cannot do
+	// as exactly. Called from the tracer's goroutine.
+	OnOutput func(fd, n int, at time.Time)
 
 	// MaxData bounds the bytes of payload copied per read or write call
 	// (Event.Data); 0 means 256.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tcpscope/tcpscope/ref/sock"
 )
 
 // ptrace options: syscall stops marked with 0x80, every new thread and
@@ -48,6 +50,9 @@ type thread struct {
 	flags uint64 // clone flags, read at entry
 
 	waited time.Duration // poll/select/epoll time just before the next call
+
+	sig   syscall.Signal // the last signal about to be delivered to it
+	sigAt time.Time      // and when: the moment of a crash
 }
 
 // process is a thread group: its descriptor table and live thread count.
@@ -233,6 +238,15 @@ func (t *tracer) loop() {
 			if tid == t.p.pid {
 				t.p.exit = exitOf(ws)
 			}
+			if th := t.threads[tid]; ws.Signaled() && th != nil && th.proc != nil && th.proc.tgid == tid {
+				// A crash is part of the story: the kernel closes the
+				// process's sockets (FIN, or RST over unread data).
+				at := now
+				if th.sig == ws.Signal() {
+					at = th.sigAt
+				}
+				t.emit(th, sock.Event{Call: "killed", FD: -1, Value: int(ws.Signal())}, at, at)
+			}
 			delete(t.orphans, tid)
 			t.dropThread(tid)
 			continue
@@ -258,6 +272,7 @@ func (t *tracer) loop() {
 			th.fresh = false
 		default:
 			deliver = int(sig)
+			th.sig, th.sigAt = sig, now
 		}
 		_ = unix.PtraceSyscall(tid, deliver)
 	}

@@ -42,6 +42,19 @@ Scenarios:
 
 Every option combines with every other, in both scenarios.
 
+Your own programs: --server CMD and --client CMD run them in place of the
+reference server and client (give one alone and the reference peer plays
+the other side; the reference server then listens on port 8080, or --port).
+Their socket calls are traced as strace does (ptrace: no change to the
+program; forks, threads and exec followed) and shown among the segments,
+with their output lines tagged by side. The client starts once the server
+has called listen. A server that loops on accept is stopped (SIGTERM) once
+the client has exited and the connection is closed. CMD is split into words
+(quotes group them); no shell runs unless you give sh -c '...'. They run
+with no more privilege than you: under sudo as you, as root directly as
+nobody (unless --as-root), in the unprivileged path as uid 0 of the demo's
+user namespace, which is your own user outside.
+
 Examples:
    sudo tcpscope demo
    sudo tcpscope demo http --loss 10
@@ -51,7 +64,8 @@ Examples:
    sudo tcpscope demo --mss 500           # one write, several segments
    sudo tcpscope demo --clients 3         # the listen backlog of an iterative server
    sudo tcpscope demo --port 8080 --step  # as on the slide, one event per key
-   sudo tcpscope demo --json -w demo.pcapng`,
+   sudo tcpscope demo --json -w demo.pcapng
+   make examples && sudo tcpscope demo --server 'examples/c/server 8080' --client 'examples/c/client 127.0.0.1 8080'`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "loss", Usage: "drop `PCT` percent of packets at random (nftables): retransmissions, duplicate ACKs, fast retransmissions"},
 			&cli.BoolFlag{Name: "slow-reader", Usage: "the receiving side (basic: the server; http: the client) waits before reading: zero window, window probes, window update"},
@@ -67,6 +81,11 @@ Examples:
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field with its wire bytes and ntohs/ntohl value"},
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the capture to `FILE` (.pcapng or .pcap; - for a pcap on stdout) instead of the last-session file"},
 			forceFlag(),
+			&cli.StringFlag{Name: "server", Usage: "run your own server `CMD` instead of the reference one, its socket calls traced"},
+			&cli.StringFlag{Name: "client", Usage: "run your own client `CMD` instead of the reference one, its socket calls traced"},
+			&cli.StringFlag{Name: "client-stdin", Usage: "with --client: the client's standard input is `FILE` (default: empty)"},
+			&cli.DurationFlag{Name: "timeout", Value: demo.DefaultTimeout, Usage: "with --server/--client: stop a program still running after `DURATION`"},
+			&cli.BoolFlag{Name: "as-root", Usage: "with --server/--client as root (not via sudo): run them as root instead of as nobody"},
 			&cli.BoolFlag{Name: "check-privileges", Usage: "only check that the demo can capture here; exit 0 if so", Hidden: true},
 			colorFlag(),
 		},
@@ -87,6 +106,26 @@ Examples:
 			if o.StrSize < 1 {
 				return usageError("--strsize must be at least 1")
 			}
+			for _, p := range []struct {
+				flag string
+				argv *[]string
+			}{{"server", &o.Server}, {"client", &o.Client}} {
+				if !c.IsSet(p.flag) {
+					continue
+				}
+				words, err := demo.SplitCommand(c.String(p.flag))
+				if err != nil {
+					return usageError("--%s: %v", p.flag, err)
+				}
+				*p.argv = words
+			}
+			if c.IsSet("client-stdin") && o.Client == nil {
+				return usageError("--client-stdin is the standard input of your --client program: give --client CMD too")
+			}
+			if c.Duration("timeout") <= 0 {
+				return usageError("--timeout must be positive (e.g. 30s)")
+			}
+			o.ClientStdin, o.Timeout, o.AsRoot = c.String("client-stdin"), c.Duration("timeout"), c.Bool("as-root")
 			if err := demo.Check(o); err != nil {
 				return usageError("%v", err)
 			}
@@ -117,6 +156,12 @@ Examples:
 			if c.Bool("check-privileges") {
 				return nil
 			}
+			if o.Server != nil && c.Bool("slow-reader") && scenario == "basic" {
+				fmt.Fprintln(e.stderr, "tcpscope demo: --slow-reader slows the reference server only; your server reads when it calls read")
+			}
+			if o.Client != nil && (c.Bool("reset") || c.Bool("half-close")) {
+				fmt.Fprintln(e.stderr, "tcpscope demo: --reset and --half-close change the reference client only; your client closes as it closes")
+			}
 			col, err := useColor(c, e)
 			if err != nil {
 				return err
@@ -145,6 +190,9 @@ Examples:
 			}
 			if c.Context.Err() != nil {
 				return cli.Exit("", exitInterrupted)
+			}
+			if errors.Is(err, demo.ErrProgramFailed) {
+				return cli.Exit("", exitError) // the line saying how is printed
 			}
 			if err != nil {
 				return runtimeError(err)

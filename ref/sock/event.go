@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -71,7 +72,8 @@ type Event struct {
 	// each call in its own stream; and how long the program waited before
 	// the call in poll/select/epoll or in non-blocking retries (EAGAIN)
 	// that the tracer folded into this one call. exit_group's status is in
-	// Value.
+	// Value; Call "killed" (not a call: a process killed by a signal) has the
+	// signal's number in Value.
 	PID         int
 	Local, Peer netip.AddrPort
 	Blocked     time.Duration
@@ -124,6 +126,15 @@ func (e Event) String() string {
 func (e Event) AppendCall(b []byte, strsize int) []byte {
 	if strsize <= 0 {
 		strsize = DefaultStrSize
+	}
+	if e.Call == "killed" {
+		// Not a call: a traced process killed by signal Value, as strace
+		// shows it.
+		name := unix.SignalName(syscall.Signal(e.Value))
+		if name == "" {
+			name = "signal " + strconv.Itoa(e.Value)
+		}
+		return append(b, "+++ killed by "+name+" +++"...)
 	}
 	b = append(append(b, e.Call...), '(')
 	if e.FD >= 0 {

@@ -100,15 +100,25 @@ func SockaddrLen(ap netip.AddrPort) int {
 	return unix.SizeofSockaddrInet6
 }
 
-// TypeName names a socket type: "SOCK_STREAM".
+// TypeName names a socket type with the flags a program may or into it, as
+// strace: "SOCK_STREAM", "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK".
 func TypeName(t int) string {
-	switch t {
+	var s string
+	switch base := t &^ (unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK); base {
 	case unix.SOCK_STREAM:
-		return "SOCK_STREAM"
+		s = "SOCK_STREAM"
 	case unix.SOCK_DGRAM:
-		return "SOCK_DGRAM"
+		s = "SOCK_DGRAM"
+	default:
+		s = strconv.Itoa(base)
 	}
-	return strconv.Itoa(t)
+	if t&unix.SOCK_CLOEXEC != 0 {
+		s += "|SOCK_CLOEXEC"
+	}
+	if t&unix.SOCK_NONBLOCK != 0 {
+		s += "|SOCK_NONBLOCK"
+	}
+	return s
 }
 
 // ProtocolName names socket's protocol argument: "IPPROTO_TCP", or
@@ -158,7 +168,9 @@ var optionNames = map[int]map[int]string{
 	},
 	unix.IPPROTO_TCP: {
 		unix.TCP_NODELAY: "TCP_NODELAY", unix.TCP_MAXSEG: "TCP_MAXSEG", unix.TCP_KEEPINTVL: "TCP_KEEPINTVL",
-		unix.TCP_KEEPCNT: "TCP_KEEPCNT",
+		unix.TCP_KEEPCNT: "TCP_KEEPCNT", unix.TCP_KEEPIDLE: "TCP_KEEPIDLE", unix.TCP_CORK: "TCP_CORK",
+		unix.TCP_QUICKACK: "TCP_QUICKACK", unix.TCP_USER_TIMEOUT: "TCP_USER_TIMEOUT", unix.TCP_FASTOPEN: "TCP_FASTOPEN",
+		unix.TCP_CONGESTION: "TCP_CONGESTION", unix.TCP_DEFER_ACCEPT: "TCP_DEFER_ACCEPT",
 	},
 	unix.IPPROTO_IPV6: {
 		unix.IPV6_V6ONLY: "IPV6_V6ONLY",
