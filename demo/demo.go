@@ -36,7 +36,11 @@ type Options struct {
 	JSON       bool   // segments and socket calls as JSON lines on stdout, everything else on stderr
 	StrSize    int    // bytes of a read's or write's data shown (strace's -s); 0: 32
 	Color      bool
-	Explain    bool // show every header field under each segment (tcpscope decode's view)
+	// Width is the terminal's width for the compact segment layout (see
+	// render.Text.Width; 0: full lines), ASCII spells → ▸ µ in ASCII.
+	Width   int
+	ASCII   bool
+	Explain bool // show every header field under each segment (tcpscope decode's view)
 
 	// Pager, when set, pages the session (--step): Run calls it once the
 	// peers are done and the capture is complete, and shows each event

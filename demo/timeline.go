@@ -16,6 +16,7 @@ import (
 	"github.com/tcpscope/tcpscope/ref/sock"
 	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/replay"
+	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
 // entry is one line of the timeline (a socket call, or a segment with its
@@ -46,9 +47,10 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, l
 	if strsize <= 0 {
 		strsize = sock.DefaultStrSize
 	}
-	text := &render.Text{W: &buf, Theme: th, StrSize: strsize}
+	text := &render.Text{W: &buf, Theme: th, StrSize: strsize, Width: o.Width, ASCII: o.ASCII}
 	js := &render.JSON{W: &buf, StrSize: strsize}
 	notes := NewCallNotes()
+	states := newCallStates()
 	start := startOf(src, events)
 	text.Start, js.Start = start, start
 
@@ -71,10 +73,18 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, l
 		}
 		buf.Reset()
 		note := blockedNote(e, streams.note(e, notes.Note(e)))
+		change, changed := states.call(e)
 		var err error
 		if o.JSON {
 			err = js.Call(e, placeAt(e), note, strsize)
 		} else {
+			if changed {
+				// The state the call puts its side in, after its note.
+				if note != "" {
+					note += "; "
+				}
+				note += change.String()
+			}
 			var details []string
 			if o.Explain {
 				details = e.Details(sock.HostEndian())
@@ -117,12 +127,16 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, l
 			r = &it.Result
 			stream = r.Stream
 		}
+		var changes []tcpstate.Change
+		if r != nil && !it.Packet.TCPShort {
+			changes = states.segment(r, &it.Packet)
+		}
 		buf.Reset()
 		var err error
 		if o.JSON {
 			err = js.Segment(m, &it.Packet, r)
 		} else {
-			err = text.Segment(m, &it.Packet, r)
+			err = text.SegmentWith(m, &it.Packet, r, changes)
 			if err == nil && o.Explain {
 				err = explain.Write(&buf, th, explain.MetaOf(&it), &it.Packet)
 			}
@@ -158,7 +172,7 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, l
 	if o.JSON {
 		sw = stderr
 	}
-	render.Summary(sw, render.NewTheme(o.Color && !o.JSON), an.Summaries(), an.DroppedSegments())
+	render.SummaryWith(sw, render.NewTheme(o.Color && !o.JSON), an.Summaries(), an.DroppedSegments(), &states.tr)
 	return nil
 }
 

@@ -36,13 +36,28 @@ func (t *Text) Call(e sock.Event, at time.Time, note string, details []string) e
 	} else {
 		b = t.paintFrom(b, from, th.client)
 	}
+	call := len(b)
 	if note != "" {
 		b = append(b, "  "...)
 		from = len(b)
-		b = append(append(b, "▸ "...), note...)
+		arrow := "▸ "
+		if t.ASCII {
+			arrow, note = "> ", ASCIIGlyphs.Replace(note)
+		}
+		b = append(append(b, arrow...), note...)
 		b = t.paintFrom(b, from, th.dim)
 	}
-	b = append(b, '\n')
+	if t.Width > 0 && Width(string(b)) > t.Width {
+		// On a terminal too narrow for the whole: the call wrapped under
+		// itself, the note under it as a segment's note is.
+		first, rest := string(b[:call]), strings.TrimLeft(string(b[call:]), " ")
+		b = Wrap(b[:0], first, t.Width, 19)
+		if rest != "" {
+			b = Wrap(b, "        "+rest, t.Width, 10)
+		}
+	} else {
+		b = append(b, '\n')
+	}
 	for _, d := range details {
 		from = len(b)
 		b = append(append(b, "                  "...), d...)

@@ -64,10 +64,7 @@ func Wrap(b []byte, line string, width, indent int) []byte {
 		for sp < len(line) && line[sp] == ' ' {
 			sp++
 		}
-		end := sp + strings.IndexByte(line[sp:], ' ')
-		if end < sp {
-			end = len(line)
-		}
+		end := wordEnd(line, sp)
 		word := line[sp:end]
 		line = line[end:]
 		if word == "" {
@@ -104,10 +101,37 @@ func Wrap(b []byte, line string, width, indent int) []byte {
 	return append(b, '\n')
 }
 
+// wordEnd is where the word starting at i ends: at the next space, except
+// that an arrow and the words on each side of it stay together
+// ("CLOSED → SYN-SENT", "80 -> 55920"), so a line never ends in an arrow.
+func wordEnd(line string, i int) int {
+	for {
+		j := strings.IndexByte(line[i:], ' ')
+		if j < 0 {
+			return len(line)
+		}
+		j += i
+		rest := line[j:]
+		var arrow string
+		for _, a := range []string{" → ", " -> "} {
+			if strings.HasPrefix(rest, a) && len(rest) > len(a) && rest[len(a)] != ' ' {
+				arrow = a
+			}
+		}
+		if arrow == "" {
+			return j
+		}
+		i = j + len(arrow)
+	}
+}
+
 // cutWidth splits s after at most n columns (whole grapheme clusters,
 // escape sequences kept with what follows them).
+//
+// A group kept together around an arrow (see wordEnd) is cut at its last
+// space that fits instead, the space dropped.
 func cutWidth(s string, n int) (string, string) {
-	used, i := 0, 0
+	used, i, space := 0, 0, -1
 	for i < len(s) {
 		if s[i] == 0x1b {
 			i += escLen(s[i:])
@@ -115,7 +139,13 @@ func cutWidth(s string, n int) (string, string) {
 		}
 		cl, _, w, _ := uniseg.FirstGraphemeClusterInString(s[i:], -1)
 		if used+w > n {
+			if space > 0 {
+				return s[:space], s[space+1:]
+			}
 			break
+		}
+		if cl == " " {
+			space = i
 		}
 		used += w
 		i += len(cl)

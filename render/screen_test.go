@@ -33,7 +33,9 @@ func TestWrap(t *testing.T) {
 	}{
 		{"short line", 20, 4, "short line\n"},
 		{"one two three four five", 10, 2, "one two\n  three\n  four\n  five\n"},
-		{"  ▸ a note → with arrows and µs", 14, 4, "  ▸ a note →\n    with\n    arrows and\n    µs\n"},
+		{"  ▸ a note → with arrows and µs", 14, 4, "  ▸ a\n    note →\n    with\n    arrows and\n    µs\n"},
+		{"x; client: CLOSED → SYN-SENT", 20, 2, "x; client:\n  CLOSED → SYN-SENT\n"},
+		{"#1 0.1 80 -> 55920 [SYN]", 13, 2, "#1 0.1\n  80 -> 55920\n  [SYN]\n"},
 		{"abcdefghijklmnop", 6, 2, "abcdef\n  ghij\n  klmn\n  op\n"},
 		{"no wrap at all", 0, 2, "no wrap at all\n"},
 		{"\x1b[1mbold words\x1b[22m here", 10, 0, "\x1b[1mbold words\x1b[22m\nhere\n"},
@@ -61,7 +63,7 @@ func TestScreen(t *testing.T) {
 	s.Write([]byte("\rprogress 50%"))
 	s.Write([]byte("tail ▸"))
 	s.Flush()
-	want := "  stream 0: client\n      127.0.0.1:5 ->\n      server\n      127.0.0.1:80\nok\n\rprogress 50%tail >"
+	want := "  stream 0: client\n      127.0.0.1:5\n      -> server\n      127.0.0.1:80\nok\n\rprogress 50%tail >"
 	if b.String() != want {
 		t.Errorf("got %q\nwant %q", b.String(), want)
 	}

@@ -24,6 +24,11 @@ func demoCommand(e *env) *cli.Command {
 it, runs a scripted client exchange, and prints the session: each socket
 call (socket, bind, listen, accept, connect, read, write, close) among the
 segments it caused, every segment annotated, then a per-connection summary.
+Each side's TCP state, with the names of RFC 9293's diagram, is shown where
+it changes: on the call that causes it (listen → LISTEN, connect → SYN-SENT,
+close → FIN-WAIT-1 or LAST-ACK) or on the segment ("client: SYN-SENT →
+ESTABLISHED"), and at the end in the summary. On a terminal every line fits
+its width (--wide: full lines; --ascii: -> > us for → ▸ µ).
 
 The capture of the last session is kept in $XDG_CACHE_HOME/tcpscope/last-demo.pcapng
 (default ~/.cache/tcpscope; replaced by each run; run through sudo, the
@@ -88,6 +93,7 @@ Examples:
 			&cli.BoolFlag{Name: "as-root", Usage: "with --server/--client as root (not via sudo): run them as root instead of as nobody"},
 			&cli.BoolFlag{Name: "check-privileges", Usage: "only check that the demo can capture here; exit 0 if so", Hidden: true},
 			colorFlag(),
+			screenFlags()[0], screenFlags()[1],
 		},
 		Action: func(c *cli.Context) error {
 			scenario := c.Args().First()
@@ -171,6 +177,14 @@ Examples:
 			if toStdout {
 				o.CaptureTo, stdout = e.stdout, e.stderr
 			}
+			// Lines fit the terminal; paging (--step) lays segments out
+			// for its width but writes its pages itself.
+			width, ascii, sout, serr, flush := screen(c, e, stdout)
+			defer flush()
+			o.Width, o.ASCII = width, ascii
+			if keys == nil {
+				stdout, stderr = sout, serr
+			}
 			if o.Output == "" {
 				dir, owner, err := demo.CacheDir(os.Getenv)
 				if err != nil {
@@ -184,9 +198,9 @@ Examples:
 			saved, err := demo.Run(c.Context, o, stdout, stderr)
 			switch {
 			case saved.Last:
-				fmt.Fprintf(e.stderr, "tcpscope: this session is kept in %s until the next demo (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
+				fmt.Fprintf(stderr, "tcpscope: this session is kept in %s until the next demo (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
 			case saved.Path != "" && isRegular(saved.Path):
-				fmt.Fprintf(e.stderr, "tcpscope: capture written to %s (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
+				fmt.Fprintf(stderr, "tcpscope: capture written to %s (open it with: tcpscope replay %s)\n", saved.Path, saved.Path)
 			}
 			if c.Context.Err() != nil {
 				return cli.Exit("", exitInterrupted)

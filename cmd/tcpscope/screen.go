@@ -61,7 +61,10 @@ func screen(c *cli.Context, e *env, lines io.Writer) (width int, ascii bool, std
 	}
 	stdout, stderr = lines, e.stderr
 	var outs []*render.Screen
-	if width > 0 || ascii {
+	if c.Bool("json") {
+		// JSON lines stay exactly as the contract has them, one per line.
+		width = 0
+	} else if width > 0 || ascii {
 		s := &render.Screen{W: lines, Width: width, ASCII: ascii}
 		stdout, outs = s, append(outs, s)
 	}

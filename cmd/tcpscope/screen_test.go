@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tcpscope/tcpscope/internal/testroot"
 	"github.com/tcpscope/tcpscope/render"
 )
 
@@ -150,5 +152,45 @@ func TestReplayPseudoTerminal(t *testing.T) {
 	}
 	if strings.ContainsAny(string(out), "→▸µ") || !strings.Contains(string(out), " -> ") {
 		t.Errorf("LANG=C terminal: output not in ASCII:\n%s", out)
+	}
+}
+
+// TestDemoFitsWidth runs the demo on a pseudo-terminal of 80 and 100
+// columns: every line fits (socket calls, notes, the summary, the messages
+// on stderr), and the state changes caused by calls are on the call lines,
+// not repeated on the segments.
+func TestDemoFitsWidth(t *testing.T) {
+	testroot.Need(t)
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed (bsdutils)")
+	}
+	bin := binary(t)
+	for _, width := range []int{80, 100} {
+		for _, args := range []string{"", "http", "--reset", "--slow-reader"} {
+			pc := filepath.Join(t.TempDir(), "d.pcapng")
+			cmd := exec.Command("script", "-qec", fmt.Sprintf("stty cols %d rows 50; %s demo %s -w %s", width, bin, args, pc), "/dev/null")
+			cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=", "LC_CTYPE=")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("demo %s: %v\n%s", args, err, out)
+			}
+			text := strings.ReplaceAll(string(out), "\r", "")
+			w, l := maxWidth(text)
+			t.Logf("demo %s at %d columns: widest line %d columns", args, width, w)
+			if w > width {
+				t.Errorf("demo %s at %d columns: a line of %d columns: %q", args, width, w, l)
+			}
+			plain := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(text, "")
+			// Wrapped lines joined again, for the phrases.
+			plain = regexp.MustCompile(`\n {8,}`).ReplaceAllString(plain, " ")
+			for _, want := range []string{"server: CLOSED → LISTEN", "client: CLOSED → SYN-SENT", "states at the end: client", "capture written to"} {
+				if !strings.Contains(plain, want) {
+					t.Errorf("demo %s at %d columns: no %q in:\n%s", args, width, want, plain)
+				}
+			}
+			if n := strings.Count(plain, "CLOSED → SYN-SENT"); n != 1 {
+				t.Errorf("demo %s: CLOSED → SYN-SENT said %d times, want once (on connect)", args, n)
+			}
+		}
 	}
 }

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tcpscope/tcpscope/internal/testroot"
+)
+
+// kernelTrace records the kernel's own TCP state changes with the
+// tracepoint sock:inet_sock_set_state, in a tracing instance of its own (so
+// it neither sees nor disturbs anyone else's tracing settings). The
+// tracepoint is global: every network namespace's sockets show, and the
+// caller filters by port.
+type kernelTrace struct{ dir string }
+
+func startKernelTrace(t *testing.T) *kernelTrace {
+	t.Helper()
+	root := "/sys/kernel/tracing"
+	if _, err := os.Stat(filepath.Join(root, "instances")); err != nil {
+		if out, err := exec.Command("mount", "-t", "tracefs", "nodev", root).CombinedOutput(); err != nil {
+			t.Skipf("tracefs is not available (%v: %s): cannot compare with the kernel's states", err, out)
+		}
+	}
+	dir := filepath.Join(root, "instances", fmt.Sprintf("tcpscope-test-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot create a tracing instance: %v", err)
+	}
+	kt := &kernelTrace{dir: dir}
+	t.Cleanup(func() {
+		os.WriteFile(filepath.Join(dir, "events/sock/inet_sock_set_state/enable"), []byte("0"), 0)
+		os.Remove(dir)
+	})
+	if err := os.WriteFile(filepath.Join(dir, "events/sock/inet_sock_set_state/enable"), []byte("1"), 0); err != nil {
+		t.Skipf("cannot enable sock:inet_sock_set_state: %v", err)
+	}
+	return kt
+}
+
+// kernelEvent is one line of the trace.
+type kernelEvent struct {
+	sport, dport int
+	addr         string
+	from, to     string // RFC names, the kernel's TCP_CLOSE after FIN-WAIT-2 or CLOSING read as TIME-WAIT
+}
+
+var traceLine = regexp.MustCompile(`sport=(\d+) dport=(\d+) saddr=(\S+) daddr=\S+ .*oldstate=TCP_(\w+) newstate=TCP_(\w+)`)
+
+// kernelName maps the kernel's state names to RFC 9293's.
+var kernelName = map[string]string{"CLOSE": "CLOSED", "LISTEN": "LISTEN", "SYN_SENT": "SYN-SENT", "SYN_RECV": "SYN-RECEIVED",
+	"ESTABLISHED": "ESTABLISHED", "FIN_WAIT1": "FIN-WAIT-1", "FIN_WAIT2": "FIN-WAIT-2", "CLOSE_WAIT": "CLOSE-WAIT",
+	"CLOSING": "CLOSING", "LAST_ACK": "LAST-ACK", "TIME_WAIT": "TIME-WAIT"}
+
+// take reads and clears what was traced so far.
+func (k *kernelTrace) take(t *testing.T) []kernelEvent {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(k.dir, "trace"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(k.dir, "trace"), nil, 0)
+	var out []kernelEvent
+	for _, l := range strings.Split(string(b), "\n") {
+		m := traceLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		sp, _ := strconv.Atoi(m[1])
+		dp, _ := strconv.Atoi(m[2])
+		e := kernelEvent{sport: sp, dport: dp, addr: m[3], from: kernelName[m[4]], to: kernelName[m[5]]}
+		if e.from == e.to {
+			// close() after shutdown() in FIN-WAIT-2 sets the same
+			// state again (tcp_close_state): no change.
+			continue
+		}
+		if e.to == "CLOSED" && (e.from == "FIN-WAIT-2" || e.from == "CLOSING") {
+			// Linux hands a closing socket to a time-wait socket and
+			// closes the original: that is TIME-WAIT.
+			e.to = "TIME-WAIT"
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// kernelStates sorts the trace of one demo run by socket: the listener's
+// changes, each client socket's (by its port) and each accepted socket's
+// (by the client's port), each a list of the states entered in order.
+func kernelStates(evs []kernelEvent, port int) (listener []string, client, server map[int][]string) {
+	client, server = map[int][]string{}, map[int][]string{}
+	var connecting []string // a client's SYN-SENT comes before its port is chosen (sport=0)
+	for _, e := range evs {
+		switch {
+		case e.sport == port && e.dport == 0:
+			listener = append(listener, e.to)
+		case e.sport == port:
+			server[e.dport] = append(server[e.dport], e.to)
+		case e.dport == port && e.sport == 0:
+			connecting = append(connecting, e.to)
+		case e.dport == port:
+			if _, ok := client[e.sport]; !ok && len(connecting) > 0 {
+				client[e.sport] = append(client[e.sport], connecting[0])
+				connecting = connecting[1:]
+			}
+			client[e.sport] = append(client[e.sport], e.to)
+		}
+	}
+	return listener, client, server
+}
+
+var (
+	changeRE  = regexp.MustCompile(`(client|server): ([A-Z0-9-]+)(?: \(inferred\))?((?: → [A-Z0-9-]+)+)`)
+	segLineRE = regexp.MustCompile(`^#\d+ +\S+ +\S+:(\d+) → \S+:(\d+)  `)
+	serverRE  = regexp.MustCompile(`server (?:127\.0\.0\.1|\[::1\]):(\d+)`)
+)
+
+// demoStates reads the states a demo run printed (in its notes and call
+// lines), sorted as kernelStates sorts the kernel's.
+func demoStates(out string) (port int, listener []string, client, server map[int][]string) {
+	client, server = map[int][]string{}, map[int][]string{}
+	if m := serverRE.FindStringSubmatch(out); m != nil {
+		port, _ = strconv.Atoi(m[1])
+	}
+	conn, pending := 0, [][]string(nil) // pending: a connect's change, before its SYN names the port
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		if m := segLineRE.FindStringSubmatch(l); m != nil {
+			a, _ := strconv.Atoi(m[1])
+			b, _ := strconv.Atoi(m[2])
+			conn = a
+			if a == port {
+				conn = b
+			}
+			for _, p := range pending {
+				client[conn] = append(client[conn], p...)
+			}
+			pending = nil
+		}
+		for _, m := range changeRE.FindAllStringSubmatch(l, -1) {
+			tos := strings.Split(strings.TrimPrefix(m[3], " → "), " → ")
+			switch {
+			case m[1] == "server" && (m[2] == "CLOSED" && tos[0] == "LISTEN" || m[2] == "LISTEN" && tos[0] == "CLOSED" && !strings.HasPrefix(l, "#")):
+				listener = append(listener, tos...)
+			case m[1] == "client" && strings.Contains(l, " connect("):
+				pending = append(pending, tos)
+			case m[1] == "client":
+				client[conn] = append(client[conn], tos...)
+			default:
+				server[conn] = append(server[conn], tos...)
+			}
+		}
+	}
+	return port, listener, client, server
+}
+
+// TestStatesMatchKernel runs the demo's scenarios with the kernel's
+// tracepoint on and compares, socket by socket, the states the demo
+// inferred from the segments and calls with the kernel's own.
+func TestStatesMatchKernel(t *testing.T) {
+	testroot.Need(t)
+	kt := startKernelTrace(t)
+	scenarios := [][]string{{}, {"http"}, {"--reset"}, {"--slow-reader"}, {"--loss", "10"}, {"--ipv6"}}
+	if help, _, _ := runBin(t, "demo", "--help"); strings.Contains(help, "--half-close") {
+		scenarios = append(scenarios, []string{"--half-close"}, []string{"http", "--half-close"})
+	}
+	for _, sc := range scenarios {
+		name := strings.Join(append([]string{"demo"}, sc...), " ")
+		t.Run(name, func(t *testing.T) {
+			kt.take(t)
+			pcap := filepath.Join(t.TempDir(), "d.pcapng")
+			args := append([]string{"demo", "--color", "never", "-w", pcap}, sc...)
+			out, errOut, err := runBin(t, args...)
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, errOut)
+			}
+			if strings.Contains(errOut+out, "before the capture saw them") {
+				// A busy machine: the capture lost segments, and states
+				// inferred from an incomplete capture can be wrong (a FIN
+				// never seen). That says nothing about the inference.
+				t.Skipf("%s: the kernel dropped packets before the capture saw them; no comparison", name)
+			}
+			port, dl, dc, ds := demoStates(out)
+			if port == 0 || len(dc) == 0 {
+				t.Fatalf("%s: no server port or no client states in the output:\n%s", name, out)
+			}
+			kl, kc, ks := kernelStates(kt.take(t), port)
+			same := func(what string, demo, kernel []string) {
+				t.Helper()
+				if strings.Join(demo, " ") != strings.Join(kernel, " ") {
+					t.Errorf("%s: %s:\n  demo   %v\n  kernel %v", name, what, demo, kernel)
+				} else {
+					t.Logf("%s: %s: %v (as the kernel)", name, what, demo)
+				}
+			}
+			same("listening socket", dl, kl)
+			for p, d := range dc {
+				same(fmt.Sprintf("client socket :%d", p), d, kc[p])
+				same(fmt.Sprintf("server socket for :%d", p), ds[p], ks[p])
+			}
+			for p := range kc {
+				if _, ok := dc[p]; !ok {
+					t.Errorf("%s: the kernel has a client socket :%d the demo did not show: %v", name, p, kc[p])
+				}
+			}
+			// replay infers the same from the segments alone (no calls:
+			// no listening socket, connect's SYN-SENT on the SYN).
+			rout, errOut, err := runBin(t, "replay", "--color", "never", pcap)
+			if err != nil {
+				t.Fatalf("replay %s: %v\n%s", pcap, err, errOut)
+			}
+			_, _, rc, rs := demoStates(rout)
+			for p := range kc {
+				same(fmt.Sprintf("replay: client socket :%d", p), rc[p], kc[p])
+				same(fmt.Sprintf("replay: server socket for :%d", p), rs[p], ks[p])
+			}
+		})
+	}
+}
