@@ -164,8 +164,8 @@ func (c *Handle) Interface() string { return c.iface }
 // LinkType returns the interface's link type.
 func (c *Handle) LinkType() frame.LinkType { return c.link }
 
-// Stop makes Next return io.EOF (after at most readTimeout). Safe to call
-// from another goroutine.
+// Stop makes Next return io.EOF once the packets the kernel already holds
+// are read (within readTimeout). Safe to call from another goroutine.
 func (c *Handle) Stop() { c.stopped.Store(true) }
 
 // Linux cooked capture v1 header (LINKTYPE_LINUX_SLL), all fields in
@@ -184,11 +184,18 @@ func (c *Handle) Next() (frame.Frame, error) {
 		hdr = sllLen
 	}
 	for {
-		if c.stopped.Load() {
-			return frame.Frame{}, io.EOF
+		// After Stop, what the kernel already holds is still read (without
+		// waiting): Ctrl-C must not lose the last packets of a session.
+		flags := unix.MSG_TRUNC
+		stopped := c.stopped.Load()
+		if stopped {
+			flags |= unix.MSG_DONTWAIT
 		}
-		n, oobn, _, from, err := unix.Recvmsg(c.fd, c.buf[hdr:], c.oob, unix.MSG_TRUNC)
+		n, oobn, _, from, err := unix.Recvmsg(c.fd, c.buf[hdr:], c.oob, flags)
 		if err != nil {
+			if stopped && errors.Is(err, unix.EAGAIN) {
+				return frame.Frame{}, io.EOF
+			}
 			if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 				if down, derr := c.down(); derr != nil || down {
 					return frame.Frame{}, c.readError(derr, down)
