@@ -24,6 +24,7 @@ type Handle struct {
 	n       int
 	stopped atomic.Int64 // UnixNano of the Stop call; 0 while running
 	drainBy time.Time    // after Stop: give up draining at this time
+	updown  *linkState   // nil when the interface's state cannot be read
 }
 
 // Open starts capturing. Errors name the interface and, for a missing
@@ -66,7 +67,7 @@ func Open(o Options) (*Handle, error) {
 			return nil, &FilterError{Expr: o.Filter, Err: err}
 		}
 	}
-	return &Handle{h: h, iface: o.Interface, link: frame.LinkType(h.LinkType())}, nil
+	return &Handle{h: h, iface: o.Interface, link: frame.LinkType(h.LinkType()), updown: watchLink(o.Interface)}, nil
 }
 
 // explain turns libpcap's errors into one line that says what to do.
@@ -121,6 +122,12 @@ func (c *Handle) Next() (frame.Frame, error) {
 				Number: c.n, Time: ci.Timestamp, CapLen: ci.CaptureLength, OrigLen: ci.Length, Link: c.link,
 			}}, nil
 		case errors.Is(err, pcap.NextErrorTimeoutExpired):
+			// Nothing waiting in the buffer: a good moment to see whether
+			// the interface went down, which libpcap does not report
+			// (only a deleted interface makes its read fail).
+			if c.updown.wentDown() {
+				return frame.Frame{}, &ReadError{Iface: c.iface, Err: errors.New("the interface went down")}
+			}
 			continue
 		case errors.Is(err, pcap.NextErrorNoMorePackets), errors.Is(err, io.EOF):
 			return frame.Frame{}, io.EOF
@@ -159,7 +166,10 @@ func (c *Handle) Stats() (Stats, error) {
 }
 
 // Close releases the capture.
-func (c *Handle) Close() { c.h.Close() }
+func (c *Handle) Close() {
+	c.h.Close()
+	c.updown.close()
+}
 
 // Interfaces lists capturable interfaces as "name: description [addresses]".
 func Interfaces() ([]string, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
+	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/ref/sock"
 	"github.com/tcpscope/tcpscope/render"
 )
@@ -40,6 +41,9 @@ Dropped packets: to a terminal each packet is shown at once (immediate mode);
 to a file or a pipe packets are taken from the kernel in blocks (up to 100 ms
 late) and, without -w, only their headers are kept, so a full-speed loopback
 transfer (several GB/s) loses none. If the kernel still reports drops, raise -B.
+With -w, the file is written apart from the lines: when stdout is read too
+slowly (a pipe to a slow program), frames still go to the file, and those the
+lines had to skip are counted at the end.
 
 Examples:
    sudo tcpscope capture tcp port 8080
@@ -105,26 +109,35 @@ Examples:
 				return runtimeError(err)
 			}
 			defer h.Close()
-			tee := &capture.Tee{Src: h}
+			var w *capture.Writer
 			stdout := e.stdout
 			if p := c.String("write"); p == "-" {
 				// pcap on stdout, for "| wireshark -k -i -"; the annotated
 				// lines move to stderr (none with -q).
-				w, err := capture.NewStreamWriter(e.stdout, h.LinkType(), snaplen)
+				sw, err := capture.NewStreamWriter(e.stdout, h.LinkType(), snaplen)
 				if err != nil {
 					return runtimeError(err)
 				}
-				tee.W = w
+				w = sw
 				stdout = e.stderr
 				if c.Bool("quiet") {
 					stdout = io.Discard
 				}
 			} else if p != "" {
-				w, err := capture.Create(p, h.LinkType(), snaplen, c.Bool("force"))
+				fw, err := capture.Create(p, h.LinkType(), snaplen, c.Bool("force"))
 				if err != nil {
 					return runtimeError(err)
 				}
-				tee.W = w
+				w = fw
+			}
+			// With -w, the file is written in a goroutine of its own that
+			// never waits for the lines (stdout may be a slow pipe); the
+			// lines get the frames through a bounded queue.
+			var src frame.Source = h
+			var rec *capture.Recorder
+			if w != nil {
+				rec = capture.NewRecorder(h, w, 0)
+				src = rec
 			}
 			ctx, cancel := context.WithCancel(c.Context)
 			defer cancel()
@@ -173,16 +186,24 @@ Examples:
 			if c.Bool("quiet") && c.String("write") != "-" {
 				return usageError("-q (no lines) is for -w -, where stdout carries the capture itself")
 			}
-			showErr := showSegments(ctx, h.Interface(), tee, o, stdout, e.stderr)
+			showErr := showSegments(ctx, h.Interface(), src, o, stdout, e.stderr)
+			if rec != nil {
+				// The display stopped early (-c, an error): stop recording.
+				h.Stop()
+				rec.Wait()
+			}
 			if st, err := h.Stats(); err == nil {
 				fmt.Fprintf(e.stderr, "tcpscope: %s received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", nOf(st.Received, "packet"), st.Dropped, st.IfDropped)
 			}
-			if tee.W != nil {
-				if err := tee.W.Close(); err != nil {
-					// The Writer cut the file back to its last whole frame.
-					return runtimeError(fmt.Errorf("%v (capture stopped; the file holds the first %s)", err, nOf(tee.W.Count(), "frame")))
+			if w != nil {
+				if n := rec.NotShown(); n > 0 {
+					fmt.Fprintf(e.stderr, "tcpscope: %s written to %s but not shown: the output was read too slowly (the lines and the analysis skip them)\n", nOf(n, "frame"), w.Name())
 				}
-				fmt.Fprintf(e.stderr, "tcpscope: wrote %s to %s\n", nOf(tee.W.Count(), "frame"), tee.W.Name())
+				if err := w.Close(); err != nil {
+					// The Writer cut the file back to its last whole frame.
+					return runtimeError(fmt.Errorf("%v (capture stopped; the file holds the first %s)", err, nOf(w.Count(), "frame")))
+				}
+				fmt.Fprintf(e.stderr, "tcpscope: wrote %s to %s\n", nOf(w.Count(), "frame"), w.Name())
 			}
 			if showErr != nil {
 				// A capture that broke off names its interface itself;
