@@ -295,7 +295,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 		return saved, capErr
 	}
 	if st, err := h.Stats(); err == nil && st.Dropped+st.IfDropped > 0 {
-		fmt.Fprintf(stderr, "tcpscope demo: warning: the kernel dropped %d packets before the capture saw them; the timeline has gaps\n", st.Dropped+st.IfDropped)
+		fmt.Fprintf(stderr, "tcpscope demo: warning: the kernel dropped %d packet%s before the capture saw them; the timeline has gaps\n", st.Dropped+st.IfDropped, plural(st.Dropped+st.IfDropped))
 	}
 	if len(mem.frames) == maxFrames {
 		fmt.Fprintf(stderr, "tcpscope demo: warning: only the first %d frames are shown\n", maxFrames)

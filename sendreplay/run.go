@@ -289,18 +289,14 @@ func (r *Result) Report(w io.Writer) error {
 	var b strings.Builder
 	switch r.Verdict {
 	case Identical:
-		if len(r.Got) == 1 {
-			fmt.Fprintf(&b, "identical (1 byte)\n")
-		} else {
-			fmt.Fprintf(&b, "identical (%d bytes)\n", len(r.Got))
-		}
+		fmt.Fprintf(&b, "identical (%s)\n", nBytes(len(r.Got)))
 	case Differs:
 		fmt.Fprintf(&b, "differs at byte %d (counting from 0): captured %s, received %s\n",
 			r.Offset, byteName(r.Want[r.Offset]), byteName(r.Got[r.Offset]))
 		context2(&b, r.Want, r.Got, r.Offset)
 	case Longer:
-		fmt.Fprintf(&b, "longer: received %d bytes, the captured reply has %d; the extra bytes start at byte %d\n",
-			len(r.Got), len(r.Want), len(r.Want))
+		fmt.Fprintf(&b, "longer: received %s, the captured reply has %d; the extra bytes start at byte %d\n",
+			nBytes(len(r.Got)), len(r.Want), len(r.Want))
 		context2(&b, r.Want, r.Got, len(r.Want))
 	case Shorter:
 		fmt.Fprintf(&b, "shorter: received %d of the %d captured bytes (no more came and the connection is still open)\n",
@@ -368,4 +364,12 @@ func context2(b *strings.Builder, want, got []byte, off int) {
 	pad := bytes.Repeat([]byte(" "), acol+1)
 	pad[col], pad[col+1], pad[acol] = '^', '^', '^'
 	b.WriteString(strings.TrimRight(string(pad), " ") + "\n")
+}
+
+// nBytes writes "1 byte" or "N bytes".
+func nBytes(n int) string {
+	if n == 1 {
+		return "1 byte"
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -179,7 +179,7 @@ func followFooter(w io.Writer, s *session.Session, th render.Theme) error {
 	roles := roleNames(s)
 	_, err := fmt.Fprintf(w, "%s\n", th.Dim(fmt.Sprintf("── %s from the %s, %s from the %s ──", nOf(n[0], "byte"), roles[0], nOf(n[1], "byte"), roles[1])))
 	if wt := s.Follow.Waiting(); wt[0]+wt[1] > 0 {
-		_, err = fmt.Fprintf(w, "%s\n", th.Warn(fmt.Sprintf("%d bytes not shown: they follow a hole that nobody acknowledged, so their place in the stream is unknown", wt[0]+wt[1])))
+		_, err = fmt.Fprintf(w, "%s\n", th.Warn(nOf(wt[0]+wt[1], "byte")+" not shown: they follow a hole that nobody acknowledged, so their place in the stream is unknown"))
 	}
 	return err
 }
@@ -272,7 +272,7 @@ func writeFollowHTTP(w io.Writer, s *session.Session, th render.Theme) error {
 		for _, h := range m.Headers {
 			fmt.Fprintln(w, paintDir(th, roles, m.Dir, "  "+printable([]byte(h))))
 		}
-		body := fmt.Sprintf("  [headers %d bytes, body %d bytes", m.HeadLen, m.BodyLen)
+		body := fmt.Sprintf("  [headers %s, body %s", nOf(m.HeadLen, "byte"), nOf(m.BodyLen, "byte"))
 		if m.Chunked {
 			body += ", chunked"
 		}
@@ -283,7 +283,7 @@ func writeFollowHTTP(w io.Writer, s *session.Session, th render.Theme) error {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "%s\n", th.Dim(fmt.Sprintf("── %d requests, %d responses ──", len(req), len(resp))))
+	fmt.Fprintf(w, "%s\n", th.Dim(fmt.Sprintf("── %s, %s ──", nOf(len(req), "request"), nOf(len(resp), "response"))))
 	return followFooter(w, s, th)
 }
 
@@ -337,7 +337,7 @@ func writeFlows(e *env, s *session.Session, dir string, force bool) error {
 				holes += c.Missing + c.Uncaptured
 			}
 		}
-		fmt.Fprintf(e.stdout, "%s  %d bytes", name, len(b))
+		fmt.Fprintf(e.stdout, "%s  %s", name, nOf(len(b), "byte"))
 		if holes > 0 {
 			fmt.Fprintf(e.stdout, " (%d of them zeros standing for bytes the capture lacks)", holes)
 		}

@@ -90,7 +90,7 @@ Examples:
 				if err := f.Close(); err != nil {
 					return runtimeError(err)
 				}
-				fmt.Fprintf(e.stderr, "tcpscope: wrote %s (%d segments of stream %d)\n", out, len(s.Segments), s.Stream)
+				fmt.Fprintf(e.stderr, "tcpscope: wrote %s (%s of stream %d)\n", out, nOf(len(s.Segments), "segment"), s.Stream)
 			}
 			return nil
 		}),

@@ -293,7 +293,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}
 		render.SummaryWith(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments(), states)
 		if n := an.EvictedStreams(); n > 0 {
-			fmt.Fprintf(w, "note: %d connections were forgotten (finished ones first, then the least recently used, over --max-streams %d) and are not summarised; a later segment on one was analysed without its earlier state\n", n, an.MaxStreams())
+			fmt.Fprintf(w, "note: %s forgotten (finished ones first, then the least recently used, over --max-streams %d) and are not summarised; a later segment on one was analysed without its earlier state\n", wereForgotten(n), an.MaxStreams())
 		}
 	}
 	return srcErr
@@ -368,4 +368,12 @@ func (s *saver) close(stderr io.Writer) error {
 		fmt.Fprintf(stderr, "tcpscope: wrote %s to %s\n", nOf(s.w.Count(), "frame"), s.path)
 	}
 	return nil
+}
+
+// wereForgotten is "1 connection was" or "N connections were".
+func wereForgotten(n int) string {
+	if n == 1 {
+		return "1 connection was"
+	}
+	return nOf(n, "connection") + " were"
 }

@@ -176,7 +176,7 @@ func TestFollowOut(t *testing.T) {
 func TestFollowHTTPAndGaps(t *testing.T) {
 	out, _, code := runTS("follow", httpPcap, "--stream", "0", "--color", "never")
 	for _, s := range []string{"── HTTP request, client 10.3.65.35:5068", "GET /engine/download.php?id=97853 HTTP/1.1",
-		"HTTP/1.1 503 Service Temporarily Unavailable", "[headers 202 bytes, body 398 bytes]", "1 requests, 1 responses"} {
+		"HTTP/1.1 503 Service Temporarily Unavailable", "[headers 202 bytes, body 398 bytes]", "1 request, 1 response"} {
 		if code != 0 || !strings.Contains(out, s) {
 			t.Errorf("follow HTTP output lacks %q:\n%s", s, out)
 		}

@@ -253,7 +253,7 @@ func bulk(c *sock.Socket, size int, shut bool, res *Result, out io.Writer) error
 	if !bytes.Equal(back, data) {
 		return fmt.Errorf("echo from %v differs from what was sent", c.Peer())
 	}
-	fmt.Fprintf(out, "sent %d bytes, got %d bytes back (write took %v)\n", w.n, len(back), w.d.Round(time.Millisecond))
+	fmt.Fprintf(out, "sent %d byte%s, got %d byte%s back (write took %v)\n", w.n, plural(w.n), len(back), plural(len(back)), w.d.Round(time.Millisecond))
 	return nil
 }
 
@@ -278,4 +278,11 @@ func SplitAddr(addr string) (host string, port uint16, err error) {
 		return "", 0, fmt.Errorf("bad address %q: want host:port with a port from 0 to 65535", addr)
 	}
 	return h, uint16(n), nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

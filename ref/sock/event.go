@@ -276,7 +276,7 @@ func (e Event) Details(host Endian) []string {
 		}
 	case "write":
 		if e.Err == nil && e.Ret < e.Count {
-			return []string{fmt.Sprintf("short write: the kernel took %d of %d bytes; write again with the rest", e.Ret, e.Count)}
+			return []string{fmt.Sprintf("short write: the kernel took %d of %d bytes; write again with the rest", e.Ret, e.Count)} // Count > Ret >= 1: always plural
 		}
 	}
 	return nil
