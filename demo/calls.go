@@ -59,8 +59,13 @@ func (c *CallNotes) Segment(frame int, p *decode.Packet) {
 	}
 }
 
-// Note returns the note for e and records what later notes need.
+// Note returns the note for e and records what later notes need. A traced
+// program's call may say more (programNote).
 func (c *CallNotes) Note(e sock.Event) string {
+	return programNote(e, c.note(e))
+}
+
+func (c *CallNotes) note(e sock.Event) string {
 	k := fdKey{e.Who, e.FD}
 	if e.Err != nil {
 		return c.failure(e)

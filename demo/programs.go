@@ -442,10 +442,15 @@ func (t *traceLog) called(who, call string) bool {
 	return false
 }
 
-// blockedNote prefixes a call's note with the time the program waited
-// before it (poll/select/epoll, or non-blocking retries folded away), and
-// explains a process's death.
-func blockedNote(e sock.Event, note string) string {
+// programNote is the note of a traced program's call where the tracer
+// knows more than the call's arguments tell: a close that sends nothing
+// because another process still holds the socket (the fork-per-client
+// server's parent), a process's death, and the time the program waited
+// before the call (poll/select/epoll, or non-blocking retries folded away).
+func programNote(e sock.Event, note string) string {
+	if e.Call == "close" && e.Shared > 0 && e.Err == nil {
+		return fmt.Sprintf("%d other descriptor%s (after fork or dup) still hold%s this socket: nothing is sent; only the last close sends FIN", e.Shared, plural(e.Shared), map[bool]string{true: "s", false: ""}[e.Shared == 1])
+	}
 	if e.Call == "killed" {
 		if syscall.Signal(e.Value) == syscall.SIGTERM && strings.HasPrefix(e.Who, "server") {
 			return "stopped by tcpscope (or a SIGTERM): the kernel closes its sockets"

@@ -72,7 +72,7 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, l
 			return err
 		}
 		buf.Reset()
-		note := blockedNote(e, streams.note(e, notes.Note(e)))
+		note := streams.note(e, notes.Note(e))
 		change, changed := states.call(e)
 		var err error
 		if o.JSON {

@@ -198,6 +198,7 @@ func (t *tracer) call(th *thread, ret int64, now time.Time) {
 		}
 		delete(tab.m, fd) // closed even when close reports an error
 		ev.Local, ev.Peer = s.local, s.peer
+		ev.Shared = t.holders(s)
 		t.countConns()
 		t.send(th, ev, now)
 		return
@@ -323,6 +324,24 @@ func (t *tracer) call(th *thread, ret int64, now time.Time) {
 	}
 	ev.Local, ev.Peer = s.local, s.peer
 	t.send(th, ev, now)
+}
+
+// holders counts the descriptors of live processes that hold s.
+func (t *tracer) holders(s *sockInfo) int {
+	n := 0
+	seen := map[*fdTable]bool{}
+	for _, pr := range t.procs {
+		if seen[pr.fds] {
+			continue
+		}
+		seen[pr.fds] = true
+		for _, e := range pr.fds.m {
+			if e.s == s {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // send emits ev with Took measured from the call's own entry stop: the

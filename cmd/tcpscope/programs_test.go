@@ -264,6 +264,11 @@ func TestDemoProgramsGo(t *testing.T) {
 		`client connect(`, `server accept4(`,
 		`client write(`, 14,
 		`client close(`)
+	// The server's accept4 waited for the client (its start-up, at least),
+	// in epoll and EAGAIN retries, all folded into one call.
+	if !regexp.MustCompile(`server accept4\(3, .*= 4  ▸ blocked \d+ms first`).MatchString(out) {
+		t.Errorf("the accept4's wait is not shown:\n%s", out)
+	}
 	if strings.Contains(out, "= -1 EAGAIN") {
 		t.Errorf("EAGAIN retries were not folded away:\n%s", out)
 	}
@@ -351,6 +356,11 @@ func TestDemoProgramsForkServer(t *testing.T) {
 		if !re.MatchString(out) {
 			t.Errorf("no child read on %s:\n%s", s, out)
 		}
+	}
+	// The parent's close of its copy sends nothing: the child holds the
+	// socket; the child's close sends the FIN.
+	if n := len(regexp.MustCompile(`server\[\d+\] close\(4\) = 0  ▸ stream \d: 1 other descriptor \(after fork or dup\) still holds this socket: nothing is sent`).FindAllString(out, -1)); n != 2 {
+		t.Errorf("%d parent closes say nothing is sent, want 2:\n%s", n, out)
 	}
 	if strings.Contains(errOut, "server:") {
 		t.Errorf("stderr names a failure:\n%s", errOut)

@@ -77,6 +77,10 @@ type Event struct {
 	PID         int
 	Local, Peer netip.AddrPort
 	Blocked     time.Duration
+	// Shared is, for close, how many other descriptors (in this process
+	// or others, after dup or fork) still hold the socket: the close then
+	// sends nothing; only the last one sends the FIN.
+	Shared int
 }
 
 // Linger is struct linger, SO_LINGER's value.
