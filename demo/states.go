@@ -2,6 +2,7 @@ package demo
 
 import (
 	"net/netip"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -35,7 +36,7 @@ func newCallStates() *callStates {
 }
 
 func endOf(who string) tcpstate.End {
-	if who == "server" {
+	if strings.HasPrefix(who, "server") { // also "server[4242]", one of a traced server's processes
 		return tcpstate.Server
 	}
 	return tcpstate.Client
@@ -72,6 +73,9 @@ func (c *callStates) call(e sock.Event) (tcpstate.Change, bool) {
 		return c.fin(k, e.Who)
 	case "close":
 		switch {
+		case e.Shared > 0:
+			// Another descriptor (a traced server's child after fork)
+			// still holds the socket: this close changes nothing.
 		case c.listen[k]:
 			delete(c.listen, k)
 			if len(c.listen) == 0 {
