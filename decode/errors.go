@@ -24,9 +24,15 @@ type Error struct {
 	Offset int    // offset of the layer's first byte in the frame
 	Detail string // what exactly was wrong, e.g. "IHL 3 < 5"
 	Err    error  // one of the sentinels above
+	// Own: Detail is a whole message in Wireshark's words ("Bogus IP
+	// header length (12, must be at least 20)"), shown as it is.
+	Own bool
 }
 
 func (e *Error) Error() string {
+	if e.Own {
+		return fmt.Sprintf("%s @%d: %s", e.Layer, e.Offset, e.Detail)
+	}
 	if e.Detail == "" {
 		return fmt.Sprintf("%s @%d: %v", e.Layer, e.Offset, e.Err)
 	}
@@ -38,4 +44,19 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func errAt(layer string, off int, err error, detail string) error {
 	return &Error{Layer: layer, Offset: off, Detail: detail, Err: err}
+}
+
+// errOwn is errAt with a Detail in Wireshark's words (Error.Own).
+func errOwn(layer string, off int, err error, detail string) error {
+	return &Error{Layer: layer, Offset: off, Detail: detail, Err: err, Own: true}
+}
+
+// Message is what a reader is shown for err: Wireshark's words alone when
+// the error carries them, else err.Error().
+func Message(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Own {
+		return e.Detail
+	}
+	return err.Error()
 }

@@ -55,7 +55,8 @@ type IPv4 []byte
 
 // ParseIPv4 validates b as an IPv4 header and returns a view of it (b itself,
 // not a copy). Truncation inside the header is ErrTruncated; a version other
-// than 4 or an IHL under 5 is ErrMalformed.
+// than 4, an IHL under 5 or a Total Length shorter than the header is
+// ErrMalformed.
 func ParseIPv4(b []byte) (IPv4, error) {
 	if len(b) < ipv4MinLen {
 		return nil, errAt("ipv4", 0, ErrTruncated, "header needs 20 bytes, have "+strconv.Itoa(len(b)))
@@ -65,10 +66,14 @@ func ParseIPv4(b []byte) (IPv4, error) {
 		return nil, errAt("ipv4", 0, ErrMalformed, "version "+strconv.Itoa(int(v)))
 	}
 	if h.IHL() < 5 {
-		return nil, errAt("ipv4", 0, ErrMalformed, "IHL "+strconv.Itoa(int(h.IHL()))+" < 5")
+		// Wireshark's words (packet-ip.c), so a reader can search for them.
+		return nil, errOwn("ipv4", 0, ErrMalformed, "Bogus IP header length ("+strconv.Itoa(h.HeaderLen())+", must be at least 20)")
+	}
+	if tl := int(h.TotalLen()); tl != 0 && tl < h.HeaderLen() {
+		return nil, errOwn("ipv4", 0, ErrMalformed, "Bogus IP length ("+strconv.Itoa(tl)+", less than header length "+strconv.Itoa(h.HeaderLen())+")")
 	}
 	if len(b) < h.HeaderLen() {
-		return nil, errAt("ipv4", 0, ErrTruncated, "options cut off")
+		return nil, errOwn("ipv4", 0, ErrTruncated, "Packet size limited during capture: IPv4 header of "+strconv.Itoa(h.HeaderLen())+" bytes, "+strconv.Itoa(len(b))+" captured")
 	}
 	return h, nil
 }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"net/netip"
 	"strconv"
 
@@ -102,6 +103,12 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Decode
 	case EtherTypeIPv4:
 		h, err := ParseIPv4(b[off:])
 		if err != nil {
+			if errors.Is(err, ErrTruncated) && len(b)-off >= ipv4MinLen && wire <= len(b)-off {
+				// The whole packet was captured and is shorter than its
+				// header: not the snaplen's doing but a bogus packet.
+				hl := int(b[off]&0x0F) * 4
+				err = errOwn("ipv4", 0, ErrMalformed, "Malformed Packet: a "+strconv.Itoa(hl)+"-byte IPv4 header in a "+strconv.Itoa(wire)+"-byte packet")
+			}
 			return shift(err, off)
 		}
 		p.IPVersion, p.IPv4 = 4, h

@@ -16,6 +16,7 @@ package defrag
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"sort"
 	"time"
@@ -24,7 +25,6 @@ import (
 // Limits that bound memory on hostile input.
 const (
 	maxPending   = 1024             // datagrams being reassembled at once
-	maxDatagram  = 65535 + 40       // largest IPv6 datagram without jumbograms
 	fragTimeout  = 60 * time.Second // RFC 8200: 60 s reassembly timeout
 	maxFragments = 1024             // per datagram
 )
@@ -56,7 +56,7 @@ func (r *Reassembler) IPv4(b []byte, t time.Time) ([]byte, error) {
 	src, _ := netip.AddrFromSlice(b[12:16])
 	dst, _ := netip.AddrFromSlice(b[16:20])
 	k := key{src: src, dst: dst, id: uint32(b[4])<<8 | uint32(b[5]), proto: b[9]}
-	out, err := r.add(k, int(ff&0x1FFF)*8, ff&0x2000 != 0, b[:ihl], b[9], b[ihl:end], t)
+	out, err := r.add(k, int(ff&0x1FFF)*8, ff&0x2000 != 0, b[:ihl], b[9], b[ihl:end], t, 0xFFFF-ihl)
 	if out == nil || err != nil {
 		return nil, err
 	}
@@ -98,8 +98,12 @@ type datagram struct {
 	first  time.Time
 }
 
-// errTooMany is returned when the limits on pending datagrams or fragments are hit.
-var errTooMany = errors.New("too many fragments pending")
+// The limits on pending datagrams and on fragments per datagram, hit by a
+// flood or a crafted capture; each says which.
+var (
+	errTooManyPending = errors.New("more than 1024 datagrams being reassembled at once: fragment dropped")
+	errTooManyFrags   = errors.New("more than 1024 fragments for one datagram: datagram dropped")
+)
 
 // IPv6 takes one IPv6 datagram carrying a Fragment header at fragHdrOff
 // (offset from the start of the IPv6 header). It returns the reassembled
@@ -124,7 +128,7 @@ func (r *Reassembler) IPv6(b []byte, fragHdrOff int, src, dst netip.Addr, t time
 		return nil, errors.New("ipv6 fragment: payload length ends inside the fragment header")
 	}
 	k := key{src: src, dst: dst, id: uint32(fh[4])<<24 | uint32(fh[5])<<16 | uint32(fh[6])<<8 | uint32(fh[7])}
-	out, err := r.add(k, int(fo>>3)*8, fo&1 != 0, b[:fragHdrOff], fh[0], b[fragHdrOff+8:end], t)
+	out, err := r.add(k, int(fo>>3)*8, fo&1 != 0, b[:fragHdrOff], fh[0], b[fragHdrOff+8:end], t, 0xFFFF-(fragHdrOff-40))
 	if out == nil || err != nil {
 		return nil, err
 	}
@@ -138,12 +142,21 @@ func (r *Reassembler) IPv6(b []byte, fragHdrOff int, src, dst netip.Addr, t time
 }
 
 // add files one fragment and returns header+data once the datagram is whole.
-func (r *Reassembler) add(k key, off int, more bool, header []byte, next uint8, data []byte, t time.Time) ([]byte, error) {
+// maxEnd is the largest end offset a fragment of this datagram may have: an
+// IP datagram holds at most 65535 bytes, its header included (IPv6: its
+// payload, the extension headers before the fragmentable part included).
+func (r *Reassembler) add(k key, off int, more bool, header []byte, next uint8, data []byte, t time.Time, maxEnd int) ([]byte, error) {
+	if off+len(data) > maxEnd {
+		// Wireshark: "Fragment offset + length > 65535" territory. Not
+		// filed: the datagram it belongs to could never be whole.
+		delete(r.pending, k)
+		return nil, fmt.Errorf("fragment at offset %d with %d bytes ends at byte %d, beyond the %d bytes a 65535-byte IP datagram leaves: a bogus fragment", off, len(data), off+len(data), maxEnd)
+	}
 	d := r.pending[k]
 	if d == nil {
 		r.expire(t)
 		if len(r.pending) >= maxPending {
-			return nil, errTooMany
+			return nil, errTooManyPending
 		}
 		d = &datagram{first: t, total: -1}
 		r.pending[k] = d
@@ -155,9 +168,9 @@ func (r *Reassembler) add(k key, off int, more bool, header []byte, next uint8, 
 	if !more {
 		d.total = off + len(data)
 	}
-	if len(d.frags) >= maxFragments || off+len(data) > maxDatagram {
+	if len(d.frags) >= maxFragments {
 		delete(r.pending, k)
-		return nil, errTooMany
+		return nil, errTooManyFrags
 	}
 	d.frags = append(d.frags, piece{off: off, data: append([]byte(nil), data...)})
 	if d.header == nil || d.total < 0 {

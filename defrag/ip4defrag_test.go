@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,5 +187,25 @@ func TestShortLastFragment(t *testing.T) {
 	}
 	if got == nil || !bytes.Equal(got[20:], payload) {
 		t.Fatalf("reassembled %q, want %q", got, payload)
+	}
+}
+
+// TestOversizedFragmentSaid: a fragment reaching past the 65535 bytes an
+// IPv4 datagram can hold is refused with words that say so, not "too many
+// fragments pending" (issue 20).
+func TestOversizedFragmentSaid(t *testing.T) {
+	r := New()
+	h := make([]byte, 20, 20+200)
+	h[0], h[8], h[9] = 0x45, 64, 6
+	h[2], h[3] = 0, 220
+	ff := uint16(65528 / 8) // last possible offset, 200 more bytes
+	h[6], h[7] = byte(ff>>8), byte(ff)
+	copy(h[12:], []byte{10, 0, 0, 1, 10, 0, 0, 2})
+	_, err := r.IPv4(append(h, make([]byte, 200)...), time.Unix(1, 0))
+	if err == nil || !strings.Contains(err.Error(), "fragment at offset 65528 with 200 bytes ends at byte 65728, beyond the 65515 bytes") {
+		t.Fatalf("oversized fragment: %v", err)
+	}
+	if len(r.pending) != 0 {
+		t.Fatalf("%d datagrams kept for a fragment that can never complete", len(r.pending))
 	}
 }

@@ -9,7 +9,9 @@ package frame
 import "time"
 
 // LinkType is a pcap LINKTYPE_* value (https://www.tcpdump.org/linktypes.html).
-type LinkType uint16
+// The file formats carry 16 bits; the type is wider so that LinkNone lies
+// outside them (a file may well say 65535).
+type LinkType uint32
 
 // The link types that decode understands.
 const (
@@ -23,7 +25,7 @@ const (
 	LinkSLL2     LinkType = 276 // Linux cooked capture v2
 	// LinkNone marks a record that is not a packet (a pcapng custom
 	// block), numbered as a frame as Wireshark does but never decoded.
-	LinkNone LinkType = 0xFFFF
+	LinkNone LinkType = 1 << 16
 )
 
 // String names the link type as tcpdump does.
@@ -43,6 +45,9 @@ func (l LinkType) String() string {
 		return "LINUX_SLL2"
 	case LinkNone:
 		return "NONE"
+	}
+	if n, ok := linkTypeNames[l]; ok {
+		return n
 	}
 	return "LINKTYPE_" + itoa(int(l))
 }

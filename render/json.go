@@ -294,3 +294,23 @@ func appendQuoted(b []byte, write func([]byte) []byte) []byte {
 	}
 	return append(b, '"')
 }
+
+// Problem writes the line of a frame that could not be decoded to a TCP
+// segment because it is malformed (an IPv4 header with a bogus length):
+// the frame, its time and an "error" key in Wireshark's words, so the frame
+// is not silently missing from the lines (docs/packet-json.md).
+func (j *JSON) Problem(m frame.Meta, msg string) error {
+	b := j.buf[:0]
+	b = append(b, `{"frame":`...)
+	b = strconv.AppendInt(b, int64(m.Number), 10)
+	b = append(b, `,"time":"`...)
+	b = j.appendTime(b, m.Time)
+	b = append(b, `","rel_time":`...)
+	b = appendSeconds(b, m.Time.Sub(j.Start))
+	b = append(b, `,"error":`...)
+	b = strconv.AppendQuote(b, msg)
+	b = append(b, "}\n"...)
+	j.buf = b
+	_, err := j.W.Write(b)
+	return err
+}

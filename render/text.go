@@ -335,7 +335,7 @@ func (t *Text) flush(b []byte) error {
 // Problem prints a frame that could not be decoded, with the reason.
 func (t *Text) Problem(m frame.Meta, err error) error {
 	head := strings.TrimRight(string(t.appendHead(nil, m)), " ")
-	_, werr := fmt.Fprintf(t.W, "%s  %s\n", head, t.Theme.Warn("frame "+strconv.Itoa(m.Number)+": "+err.Error()))
+	_, werr := fmt.Fprintf(t.W, "%s  %s\n", head, t.Theme.Warn("frame "+strconv.Itoa(m.Number)+": "+decode.Message(err)))
 	return werr
 }
 

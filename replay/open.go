@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"compress/flate"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -85,10 +86,13 @@ func NewReader(r io.Reader) (frame.Source, error) {
 	}
 	if head[0] == 0x1F && head[1] == 0x8B {
 		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %v", err)
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, errors.New("gzip header cut short")
 		}
-		return NewReader(zr)
+		if err != nil {
+			return nil, gzipError(err)
+		}
+		return NewReader(gzipReader{zr})
 	}
 	var h [4]byte
 	copy(h[:], head)
@@ -112,3 +116,42 @@ func isPcapMagic(h [4]byte) bool {
 	}
 	return false
 }
+
+// gzipReader puts compress/gzip's errors into words: its own carry a
+// "gzip: " prefix, flate's speak of offsets into the compressed stream.
+type gzipReader struct{ r *gzip.Reader }
+
+func (g gzipReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = gzipError(err)
+	}
+	return n, err
+}
+
+// gzipError says what is wrong with a gzip stream, once prefixed "gzip:"
+// (compress/gzip's sentinels already are: "gzip: gzip: invalid header").
+// Errors that are not the stream's (a signal, an I/O error) pass as they
+// are; a stream that just ends stays io.ErrUnexpectedEOF ("cut short").
+func gzipError(err error) error {
+	var ce flate.CorruptInputError
+	switch {
+	case errors.Is(err, gzip.ErrChecksum):
+		return wrapped{"gzip: bad CRC-32 checksum (the gzip trailer does not match the data): the compressed file is corrupt", err}
+	case errors.Is(err, gzip.ErrHeader):
+		return fmt.Errorf("gzip: invalid header (not a gzip stream, or garbage after one)")
+	case errors.As(err, &ce):
+		return fmt.Errorf("gzip: corrupt deflate data %d bytes into the compressed stream", int64(ce))
+	}
+	return err
+}
+
+// wrapped is an error in words of its own that still matches errors.Is on
+// the one it replaces.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w wrapped) Error() string { return w.msg }
+func (w wrapped) Unwrap() error { return w.err }

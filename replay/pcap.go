@@ -3,6 +3,7 @@ package replay
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -78,7 +79,7 @@ func (p *pcapReader) Next() (frame.Frame, error) {
 		if err == io.EOF {
 			return frame.Frame{}, io.EOF
 		}
-		return frame.Frame{}, fmt.Errorf("frame %d: record header cut short at byte %d", p.n+1, p.off)
+		return frame.Frame{}, readErr(err, fmt.Sprintf("frame %d: record header", p.n+1), p.off, "")
 	}
 	sec := p.order.Uint32(p.hdr[0:])
 	frac := p.order.Uint32(p.hdr[4:])
@@ -89,7 +90,7 @@ func (p *pcapReader) Next() (frame.Frame, error) {
 	}
 	data, err := p.readData(int(capLen))
 	if err != nil {
-		return frame.Frame{}, fmt.Errorf("frame %d: packet data cut short at byte %d (record says %d bytes)", p.n+1, p.off+16, capLen)
+		return frame.Frame{}, readErr(err, fmt.Sprintf("frame %d: packet data", p.n+1), p.off+16, fmt.Sprintf(" (record says %d bytes)", capLen))
 	}
 	p.off += 16 + int64(capLen)
 	p.n++
@@ -121,7 +122,7 @@ func (p *pcapReader) readHeader() error {
 		if len(h) == 0 && err == io.EOF {
 			return io.EOF
 		}
-		return io.ErrUnexpectedEOF
+		return unexpected(err)
 	}
 	copy(p.hdr[:], h)
 	_, err = p.br.Discard(len(p.hdr))
@@ -150,8 +151,18 @@ func (p *pcapReader) readData(n int) ([]byte, error) {
 }
 
 func unexpected(err error) error {
-	if err == io.EOF {
+	if err == io.EOF || err == nil {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// readErr describes a read of what (at byte off) that failed: "cut short"
+// when the file simply ended, else the read's own error, which says more
+// (a gzip stream whose CRC is bad, an I/O error) than "cut short" would.
+func readErr(err error, what string, off int64, more string) error {
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s cut short at byte %d%s", what, off, more)
+	}
+	return fmt.Errorf("%s at byte %d: %w", what, off, err)
 }

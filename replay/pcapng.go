@@ -63,7 +63,7 @@ func (p *pcapngReader) readBlock(head []byte) error {
 		if err == io.EOF && len(head) == 0 {
 			return io.EOF
 		}
-		return fmt.Errorf("block header cut short at byte %d", start)
+		return readErr(err, "block header", start, "")
 	}
 	typ := p.order.Uint32(p.hdr[0:])
 	if binary.LittleEndian.Uint32(p.hdr[0:]) == blockSHB {
@@ -71,7 +71,7 @@ func (p *pcapngReader) readBlock(head []byte) error {
 		// The byte order is only known after reading the byte-order magic.
 		var bom [4]byte
 		if _, err := io.ReadFull(p.r, bom[:]); err != nil {
-			return fmt.Errorf("section header cut short at byte %d", p.off)
+			return readErr(err, "section header", p.off, "")
 		}
 		switch {
 		case binary.LittleEndian.Uint32(bom[:]) == byteOrderMagic:
@@ -87,7 +87,7 @@ func (p *pcapngReader) readBlock(head []byte) error {
 		}
 		body, err := readN(p.r, nil, int(total-12))
 		if err != nil {
-			return fmt.Errorf("section header at byte %d cut short (it claims %d bytes)", start, total)
+			return readErr(err, "section header", start, fmt.Sprintf(" (it claims %d bytes)", total))
 		}
 		if err := p.checkTrailer(body, total, start); err != nil {
 			return err
@@ -109,7 +109,7 @@ func (p *pcapngReader) readBlock(head []byte) error {
 	}
 	var err error
 	if p.body, err = readN(p.r, p.body, int(total-8)); err != nil {
-		return fmt.Errorf("block at byte %d cut short (it claims %d bytes)", start, total)
+		return readErr(err, "block", start, fmt.Sprintf(" (it claims %d bytes)", total))
 	}
 	if err := p.checkTrailer(p.body, total, start); err != nil {
 		return err

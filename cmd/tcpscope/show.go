@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
+	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/explain"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/pipeline"
@@ -112,6 +115,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}()
 	}
 	evictionSaid := false
+	var links linkSkips // frames of link types decode does not read
+	frames := 0
 	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute, HeadersOnly: o.HeadersOnly, Time: o.Time,
 		Width: o.Width, ASCII: o.Glyphs}
 	js := &render.JSON{W: stdout}
@@ -141,6 +146,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			break
 		}
 		m := it.Frame.Meta
+		frames++
 		if n == 0 {
 			text.Start, js.Start = m.Time, m.Time
 		}
@@ -164,10 +170,28 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		}
 		p := &it.Packet
 		if p.TCP == nil && !p.TCPHeaderTruncated {
-			if it.DecodeErr != nil && p.IPVersion != 0 && !o.JSON {
-				text.Problem(m, it.DecodeErr)
-			} else if it.DecodeErr != nil && o.JSON {
+			var werr error
+			switch {
+			case it.DecodeErr == nil:
+			case errors.Is(it.DecodeErr, decode.ErrUnsupported) && m.Link != frame.LinkNone:
+				if links.add(m.Link) {
+					fmt.Fprintf(stderr, "tcpscope: %s: frame %d: link type %s is not one tcpscope decodes; its frames are skipped\n", name, m.Number, linkName(m.Link))
+				}
+			case o.Stream >= 0:
+				// Not part of any stream.
+			case o.JSON && (p.IPVersion != 0 || ipLayerErr(it.DecodeErr)):
+				// A frame Wireshark shows with its error (a bogus IP
+				// header length) is shown, not dropped.
+				werr = js.Problem(m, decode.Message(it.DecodeErr))
+			case o.JSON:
+				// Not even IP (an empty record): a note on stderr, as
+				// the lines are for what may be TCP.
 				fmt.Fprintf(stderr, "tcpscope: %s: frame %d: %v\n", name, m.Number, it.DecodeErr)
+			default:
+				werr = text.Problem(m, it.DecodeErr)
+			}
+			if werr != nil {
+				return werr
 			}
 			continue
 		}
@@ -255,6 +279,22 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	}
 	// The analyzer is the reading goroutine's until it has stopped.
 	pl.Close()
+	if eof && frames > 0 && links.total() == frames && len(links.types) == 1 {
+		// Not one frame could be read: the file is not one tcpscope
+		// can show, which is an error (exit 1), as for a file that is
+		// not a capture at all.
+		what := "all " + nOf(frames, "frame")
+		if frames == 1 {
+			what = "its only frame"
+		}
+		return fmt.Errorf("%s: %s skipped: tcpscope does not decode link type %s", name, what, linkName(links.types[0].lt))
+	}
+	for _, l := range links.types {
+		fmt.Fprintf(stderr, "tcpscope: %s: %s of link type %s skipped\n", name, nOf(l.n, "frame"), linkName(l.lt))
+	}
+	if eof && frames > 0 && links.total() == frames {
+		return fmt.Errorf("%s: no frame of a link type tcpscope decodes", name)
+	}
 	if eof && o.Stream >= an.Streams() {
 		// Checked only once the whole capture is read: a stream may start
 		// in its last frame. Exit 2, as follow and graph do.
@@ -376,4 +416,59 @@ func wereForgotten(n int) string {
 		return "1 connection was"
 	}
 	return nOf(n, "connection") + " were"
+}
+
+// linkSkips counts the frames of each link type decode does not read, in
+// the order first seen (a pcapng file may mix interfaces; a handful of
+// types at most, and capped so a crafted file cannot grow it).
+type linkSkips struct {
+	types []struct {
+		lt frame.LinkType
+		n  int
+	}
+	other int // frames of types beyond the cap
+}
+
+// add counts a frame of lt and reports whether it is the first of its type.
+func (s *linkSkips) add(lt frame.LinkType) bool {
+	for i := range s.types {
+		if s.types[i].lt == lt {
+			s.types[i].n++
+			return false
+		}
+	}
+	if len(s.types) == 16 {
+		s.other++
+		return false
+	}
+	s.types = append(s.types, struct {
+		lt frame.LinkType
+		n  int
+	}{lt, 1})
+	return true
+}
+
+func (s *linkSkips) total() int {
+	t := s.other
+	for _, l := range s.types {
+		t += l.n
+	}
+	return t
+}
+
+// linkName is a link type's number and its name in the tcpdump.org list:
+// "147 (USER0)".
+func linkName(lt frame.LinkType) string {
+	n := lt.String()
+	if strings.HasPrefix(n, "LINKTYPE_") {
+		return strconv.Itoa(int(lt)) + " (not in the tcpdump.org list of link types)"
+	}
+	return strconv.Itoa(int(lt)) + " (" + n + ")"
+}
+
+// ipLayerErr reports whether a decode error is the IP header's (the frame
+// was IP, and may have been TCP).
+func ipLayerErr(err error) bool {
+	var e *decode.Error
+	return errors.As(err, &e) && strings.HasPrefix(e.Layer, "ip")
 }

@@ -9,10 +9,12 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -406,19 +408,15 @@ func contentType(name string) string {
 	return "application/octet-stream"
 }
 
-// statusText is the reason phrase for the statuses this server sends.
+// statusText is the reason phrase of a status code, as net/http names
+// them (RFC 9110), so every status this server sends has its own ("503
+// Service Unavailable", not "503 Unknown"); the framing stays hand-written,
+// which is the point of this package, the table of phrases is not.
 func statusText(code int) string {
-	switch code {
-	case 200:
-		return "OK"
-	case 400:
-		return "Bad Request"
-	case 404:
-		return "Not Found"
-	case 405:
-		return "Method Not Allowed"
+	if t := http.StatusText(code); t != "" {
+		return t
 	}
-	return "Unknown"
+	return "Status " + strconv.Itoa(code)
 }
 
 // send writes the status line, headers and body (none for HEAD, which
