@@ -31,14 +31,17 @@ func statsCommand(e *env) *cli.Command {
 		Usage:     "one line per TCP connection: who, how long, how much, how well, how it ended",
 		ArgsUsage: "FILE",
 		Description: `Reads a capture and prints one row per connection (Wireshark's tcp.stream
-numbering): the client and server (the SYN's sender is the client; "?" marks
-a guess when the capture lacks the handshake), when it started (seconds from
-the first frame) and how long it lasted, packets and bytes each way (bytes are
-whole frames, as Wireshark's Conversations window counts them; "data" is the
-TCP payload), the handshake round-trip time, retransmissions, duplicate ACKs
-and zero-window advertisements, and how it ended: closed by the side that
-sent the first FIN, half-closed, reset by the side that sent a RST, still
-open, or handshake incomplete. A totals row comes last.
+numbering): the client and server (the SYN's sender is the client; without
+the handshake the end with the higher port, marked "?"), when it started
+(seconds from the first frame) and how long it lasted, packets and bytes each
+way (bytes are whole frames, as Wireshark's Conversations window counts them;
+"data" is the TCP payload), how long the handshake took (from the first SYN,
+resent SYNs included), retransmissions, duplicate ACKs and zero-window
+advertisements, and how it ended, in the words of the replay summary: closed
+by both (FIN), half-closed by one side (FIN), reset by one side, refused (the
+SYN was answered by RST), still open, or handshake incomplete. A totals row
+comes last. With --json, "handshake" is that time in seconds and
+"handshake_rtt" Wireshark's initial RTT (from the latest SYN).
 
 Use it first on an unknown capture, then look closer at one connection with
 "tcpscope ladder", "follow" or "graph" and its --stream number.
