@@ -374,7 +374,7 @@ func TestDemoProgramsUID(t *testing.T) {
 	dir := exampleDir(t)
 	srv := buildCSource(t, dir, "server", readExample(t, "server.c"))
 	cli := buildCSource(t, dir, "client", readExample(t, "client.c"))
-	client := `sh -c "id -u; id -G; exec ` + cli + ` 127.0.0.1 8080"`
+	client := `sh -c "id -u; id -G; grep CapEff /proc/self/status; exec ` + cli + ` 127.0.0.1 8080"`
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -400,6 +400,9 @@ func TestDemoProgramsUID(t *testing.T) {
 			}
 			if tc.name == "sudo" && !strings.Contains(o.String(), "client stdout: 4322\n") {
 				t.Errorf("supplementary groups were not dropped (id -G should be 4322 only):\n%s", o.String())
+			}
+			if tc.name != "as-root" && !strings.Contains(o.String(), "client stdout: CapEff:\t0000000000000000\n") {
+				t.Errorf("the program has capabilities:\n%s", o.String())
 			}
 		})
 	}

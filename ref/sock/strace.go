@@ -104,7 +104,7 @@ func SockaddrLen(ap netip.AddrPort) int {
 // strace: "SOCK_STREAM", "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK".
 func TypeName(t int) string {
 	var s string
-	switch base := t &^ (unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK); base {
+	switch base := t &^ (sockCloexec | sockNonblock); base {
 	case unix.SOCK_STREAM:
 		s = "SOCK_STREAM"
 	case unix.SOCK_DGRAM:
@@ -112,10 +112,10 @@ func TypeName(t int) string {
 	default:
 		s = strconv.Itoa(base)
 	}
-	if t&unix.SOCK_CLOEXEC != 0 {
+	if sockCloexec != 0 && t&sockCloexec != 0 {
 		s += "|SOCK_CLOEXEC"
 	}
-	if t&unix.SOCK_NONBLOCK != 0 {
+	if sockNonblock != 0 && t&sockNonblock != 0 {
 		s += "|SOCK_NONBLOCK"
 	}
 	return s
@@ -151,6 +151,11 @@ func LevelName(level int) string {
 // OptionName names a socket option of a level: "SO_REUSEADDR",
 // "TCP_NODELAY"; a number it does not know as the number.
 func OptionName(level, opt int) string {
+	if level == unix.IPPROTO_TCP {
+		if n, ok := tcpOptionNames[opt]; ok {
+			return n
+		}
+	}
 	if names, ok := optionNames[level]; ok {
 		if n, ok := names[opt]; ok {
 			return n
@@ -168,9 +173,7 @@ var optionNames = map[int]map[int]string{
 	},
 	unix.IPPROTO_TCP: {
 		unix.TCP_NODELAY: "TCP_NODELAY", unix.TCP_MAXSEG: "TCP_MAXSEG", unix.TCP_KEEPINTVL: "TCP_KEEPINTVL",
-		unix.TCP_KEEPCNT: "TCP_KEEPCNT", unix.TCP_KEEPIDLE: "TCP_KEEPIDLE", unix.TCP_CORK: "TCP_CORK",
-		unix.TCP_QUICKACK: "TCP_QUICKACK", unix.TCP_USER_TIMEOUT: "TCP_USER_TIMEOUT", unix.TCP_FASTOPEN: "TCP_FASTOPEN",
-		unix.TCP_CONGESTION: "TCP_CONGESTION", unix.TCP_DEFER_ACCEPT: "TCP_DEFER_ACCEPT",
+		unix.TCP_KEEPCNT: "TCP_KEEPCNT",
 	},
 	unix.IPPROTO_IPV6: {
 		unix.IPV6_V6ONLY: "IPV6_V6ONLY",
