@@ -21,6 +21,7 @@ type CallNotes struct {
 	bound     map[fdKey]netip.AddrPort // as given to bind
 	abortive  map[fdKey]bool           // SO_LINGER {1, 0} set: close sends RST
 	shutWR    map[fdKey]bool           // shutdown(SHUT_WR) already sent FIN
+	reset     map[fdKey]bool           // a call failed with ECONNRESET: the peer's RST ended it
 
 	synAckTo    map[netip.AddrPort]bool // a SYN-ACK went to this client
 	established map[netip.AddrPort]int  // client endpoint → frame of the handshake's ACK
@@ -37,7 +38,7 @@ type fdKey struct {
 // segment (Segment) and every call (Note) in timeline order.
 func NewCallNotes() *CallNotes {
 	return &CallNotes{
-		listening: map[fdKey]int{}, bound: map[fdKey]netip.AddrPort{}, abortive: map[fdKey]bool{}, shutWR: map[fdKey]bool{},
+		listening: map[fdKey]int{}, bound: map[fdKey]netip.AddrPort{}, abortive: map[fdKey]bool{}, shutWR: map[fdKey]bool{}, reset: map[fdKey]bool{},
 		synAckTo: map[netip.AddrPort]bool{}, established: map[netip.AddrPort]int{},
 	}
 }
@@ -53,7 +54,11 @@ func (c *CallNotes) Segment(frame int, p *decode.Packet) {
 	src, dst := p.SrcAddrPort(), p.DstAddrPort()
 	switch {
 	case f&analysis.SYN != 0 && f&analysis.ACK != 0:
+		// A SYN-ACK (or one sent again because the client's ACK was lost):
+		// the client's next ACK is the one that completes the handshake in
+		// the server's kernel. Also starts afresh when the ports are reused.
 		c.synAckTo[dst] = true
+		delete(c.established, dst)
 	case f&(analysis.SYN|analysis.RST) == 0 && f&analysis.ACK != 0 && c.synAckTo[src] && c.established[src] == 0:
 		c.established[src] = frame
 	}
@@ -68,6 +73,9 @@ func (c *CallNotes) Note(e sock.Event) string {
 func (c *CallNotes) note(e sock.Event) string {
 	k := fdKey{e.Who, e.FD}
 	if e.Err != nil {
+		if sock.ErrnoName(e.Err) == "ECONNRESET" {
+			c.reset[k] = true
+		}
 		return c.failure(e)
 	}
 	switch e.Kind() {
@@ -132,10 +140,12 @@ func (c *CallNotes) note(e sock.Event) string {
 		c.shutWR[k] = true
 		return "sends FIN; no more reading or writing"
 	case "close":
+		defer c.forget(k)
 		switch {
 		case c.listening[k] != 0:
-			delete(c.listening, k)
 			return "stops listening; connections still waiting to be accepted are reset"
+		case c.reset[k]:
+			return "frees the descriptor; the peer's RST already ended the connection, nothing is sent"
 		case c.abortive[k]:
 			return "SO_LINGER 0: sends RST at once, unsent data is thrown away"
 		case c.shutWR[k]:
@@ -144,6 +154,16 @@ func (c *CallNotes) note(e sock.Event) string {
 		return "sends FIN once the send queue is empty"
 	}
 	return ""
+}
+
+// forget drops what was known about a closed descriptor: its number is
+// free for the next socket or accept.
+func (c *CallNotes) forget(k fdKey) {
+	delete(c.listening, k)
+	delete(c.bound, k)
+	delete(c.abortive, k)
+	delete(c.shutWR, k)
+	delete(c.reset, k)
 }
 
 // optionNote explains a setsockopt.

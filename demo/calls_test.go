@@ -50,6 +50,11 @@ func TestCallNotes(t *testing.T) {
 		{sock.Event{Who: "client", Call: "connect", FD: 7, Addr: srv, Err: unix.ECONNREFUSED}, nil, "the SYN was answered by RST: nothing listens on that port"},
 		{sock.Event{Who: "client", Call: "shutdown", FD: 8, How: sock.ShutWR}, nil, "sends FIN (once the send queue is empty): no more writing, reading goes on"},
 		{sock.Event{Who: "client", Call: "close", FD: 8}, nil, "FIN went at shutdown; frees the descriptor"},
+		{sock.Event{Who: "server", Call: "read", FD: 12, Count: 4096, Err: unix.ECONNRESET}, nil, "the peer sent RST: the connection is gone"},
+		{sock.Event{Who: "server", Call: "close", FD: 12}, nil, "frees the descriptor; the peer's RST already ended the connection, nothing is sent"},
+		// Descriptor 12 is free again: a new connection on it closes with FIN.
+		{sock.Event{Who: "server", Call: "accept", FD: 5, Ret: 12, Addr: cli}, nil, "returns a connection the kernel already established in #3 (new descriptor 12)"},
+		{sock.Event{Who: "server", Call: "close", FD: 12}, nil, "sends FIN once the send queue is empty"},
 	}
 	for i, s := range steps {
 		if s.segs != nil {
