@@ -3,6 +3,7 @@ package demo
 import (
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
@@ -24,7 +25,13 @@ type CallNotes struct {
 	reset     map[fdKey]bool           // a call failed with ECONNRESET: the peer's RST ended it
 
 	synAckTo    map[netip.AddrPort]bool // a SYN-ACK went to this client
-	established map[netip.AddrPort]int  // client endpoint → frame of the handshake's ACK
+	established map[netip.AddrPort]est  // client endpoint → the handshake's ACK
+}
+
+// est is the segment that completed a handshake in the server's kernel.
+type est struct {
+	frame int
+	at    time.Time
 }
 
 // fdKey names a descriptor of one side: the client and the server run in
@@ -39,14 +46,14 @@ type fdKey struct {
 func NewCallNotes() *CallNotes {
 	return &CallNotes{
 		listening: map[fdKey]int{}, bound: map[fdKey]netip.AddrPort{}, abortive: map[fdKey]bool{}, shutWR: map[fdKey]bool{}, reset: map[fdKey]bool{},
-		synAckTo: map[netip.AddrPort]bool{}, established: map[netip.AddrPort]int{},
+		synAckTo: map[netip.AddrPort]bool{}, established: map[netip.AddrPort]est{},
 	}
 }
 
 // Segment takes note of a captured segment: a SYN-ACK to a client, then
 // that client's first ACK, which completes the handshake in the kernel
 // before any accept.
-func (c *CallNotes) Segment(frame int, p *decode.Packet) {
+func (c *CallNotes) Segment(frame int, at time.Time, p *decode.Packet) {
 	if p.TCP == nil {
 		return
 	}
@@ -59,8 +66,8 @@ func (c *CallNotes) Segment(frame int, p *decode.Packet) {
 		// the server's kernel. Also starts afresh when the ports are reused.
 		c.synAckTo[dst] = true
 		delete(c.established, dst)
-	case f&(analysis.SYN|analysis.RST) == 0 && f&analysis.ACK != 0 && c.synAckTo[src] && c.established[src] == 0:
-		c.established[src] = frame
+	case f&(analysis.SYN|analysis.RST) == 0 && f&analysis.ACK != 0 && c.synAckTo[src] && c.established[src].frame == 0:
+		c.established[src] = est{frame, at}
 	}
 }
 
@@ -115,8 +122,11 @@ func (c *CallNotes) note(e sock.Event) string {
 	case "connect":
 		return "sends SYN, waits for the SYN-ACK, answers ACK: returns once the handshake is done"
 	case "accept":
-		if f := c.established[e.Addr]; f != 0 {
-			return fmt.Sprintf("returns a connection the kernel already established in #%d (new descriptor %d)", f, e.Ret)
+		if f := c.established[e.Addr]; f.frame != 0 {
+			// The connection sat in the listen backlog from the
+			// handshake's ACK until this accept took it.
+			return fmt.Sprintf("returns a connection the kernel already established in #%d, %s earlier: it waited in the listen backlog (new descriptor %d)",
+				f.frame, analysis.FormatDuration(e.Time.Sub(f.at)), e.Ret)
 		}
 		return fmt.Sprintf("returns a connection the kernel already established (new descriptor %d)", e.Ret)
 	case "read":

@@ -3,6 +3,7 @@ package demo
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,10 +16,11 @@ import (
 func TestCallNotes(t *testing.T) {
 	srv := netip.MustParseAddrPort("127.0.0.1:41939")
 	cli := netip.MustParseAddrPort("127.0.0.1:50000")
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	c := NewCallNotes()
 	seg := func(frame int, from, to netip.AddrPort, flags uint8) {
 		p := tcpPacket(t, from, to, flags)
-		c.Segment(frame, &p)
+		c.Segment(frame, t0.Add(time.Duration(frame)*time.Millisecond), &p)
 	}
 	steps := []struct {
 		e    sock.Event
@@ -31,12 +33,12 @@ func TestCallNotes(t *testing.T) {
 		{sock.Event{Who: "server", Call: "listen", FD: 5, Backlog: 128}, nil, "the kernel now completes handshakes on its own, up to 128 waiting"},
 		{sock.Event{Who: "server", Call: "getsockname", FD: 5, Addr: srv}, nil, "the port the kernel chose: 41939"},
 		{sock.Event{Who: "client", Call: "connect", FD: 11, Addr: srv}, nil, "sends SYN, waits for the SYN-ACK, answers ACK: returns once the handshake is done"},
-		{sock.Event{Who: "server", Call: "accept", FD: 5, Ret: 12, Addr: cli}, func() {
+		{sock.Event{Who: "server", Call: "accept", FD: 5, Ret: 12, Addr: cli, Time: t0.Add(10 * time.Millisecond)}, func() {
 			seg(1, cli, srv, decode.FlagSYN)
 			seg(2, srv, cli, decode.FlagSYN|decode.FlagACK)
 			seg(3, cli, srv, decode.FlagACK)
 			seg(4, cli, srv, decode.FlagACK|decode.FlagPSH)
-		}, "returns a connection the kernel already established in #3 (new descriptor 12)"},
+		}, "returns a connection the kernel already established in #3, 7.0 ms earlier: it waited in the listen backlog (new descriptor 12)"},
 		{sock.Event{Who: "client", Call: "getsockname", FD: 11, Addr: cli}, nil, "the client's port 50000, an ephemeral port the kernel chose at connect"},
 		{sock.Event{Who: "client", Call: "write", FD: 11, Count: 13, Ret: 13}, nil, "copies 13 bytes into the send buffer; the kernel sends them as segments"},
 		{sock.Event{Who: "client", Call: "write", FD: 11, Count: 65536, Ret: 16384}, nil, "short write: the send buffer took 16384 of 65536 bytes; the program writes the rest next"},
@@ -53,7 +55,8 @@ func TestCallNotes(t *testing.T) {
 		{sock.Event{Who: "server", Call: "read", FD: 12, Count: 4096, Err: unix.ECONNRESET}, nil, "the peer sent RST: the connection is gone"},
 		{sock.Event{Who: "server", Call: "close", FD: 12}, nil, "frees the descriptor; the peer's RST already ended the connection, nothing is sent"},
 		// Descriptor 12 is free again: a new connection on it closes with FIN.
-		{sock.Event{Who: "server", Call: "accept", FD: 5, Ret: 12, Addr: cli}, nil, "returns a connection the kernel already established in #3 (new descriptor 12)"},
+		{sock.Event{Who: "server", Call: "accept", FD: 5, Ret: 12, Addr: cli, Time: t0.Add(20 * time.Millisecond)}, nil,
+			"returns a connection the kernel already established in #3, 17 ms earlier: it waited in the listen backlog (new descriptor 12)"},
 		{sock.Event{Who: "server", Call: "close", FD: 12}, nil, "sends FIN once the send queue is empty"},
 	}
 	for i, s := range steps {

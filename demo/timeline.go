@@ -120,7 +120,7 @@ func printTimeline(ctx context.Context, src frame.Source, events []sock.Event, l
 		if it.Packet.TCP == nil {
 			continue
 		}
-		notes.Segment(m.Number, &it.Packet)
+		notes.Segment(m.Number, m.Time, &it.Packet)
 		var r *analysis.Result
 		stream := -1
 		if it.Analyzed {

@@ -80,7 +80,7 @@ func (l *liveCalls) hook(it *pipeline.Item) {
 		if l.notes == nil {
 			l.notes = demo.NewCallNotes()
 		}
-		l.notes.Segment(it.Frame.Meta.Number, &it.Packet)
+		l.notes.Segment(it.Frame.Meta.Number, it.Frame.Meta.Time, &it.Packet)
 	}
 }
 
