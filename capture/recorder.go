@@ -15,6 +15,20 @@ const DefaultDisplayQueue = 16 << 20
 
 const maxQueuedFrames = 1 << 16
 
+// FrameWriter is where a capture's frames go: one file (*Writer) or a
+// sequence of files (*Rotating, for -C/-W/-G).
+type FrameWriter interface {
+	Write(frame.Frame) error
+	Close() error
+	Count() int  // frames written
+	Name() string // the (current) file
+}
+
+var (
+	_ FrameWriter = (*Writer)(nil)
+	_ FrameWriter = (*Rotating)(nil)
+)
+
 // Recorder writes every frame of a live capture to a file at once, in its
 // own goroutine, and passes copies of the frames on to the display (the
 // analysis and the lines on stdout) through a bounded queue. It is the
@@ -33,7 +47,7 @@ const maxQueuedFrames = 1 << 16
 // after the queued frames.
 type Recorder struct {
 	src frame.Source
-	w   *Writer
+	w   FrameWriter
 
 	q        chan frame.Frame
 	budget   atomic.Int64 // frame bytes the queue may still take
@@ -50,7 +64,7 @@ type Recorder struct {
 // waiting for the display (0 means DefaultDisplayQueue). The Writer is
 // closed when the source ends or a write fails, so the file is complete
 // even if the display never catches up; Close it again to learn its error.
-func NewRecorder(src frame.Source, w *Writer, queueBytes int) *Recorder {
+func NewRecorder(src frame.Source, w FrameWriter, queueBytes int) *Recorder {
 	if queueBytes <= 0 {
 		queueBytes = DefaultDisplayQueue
 	}

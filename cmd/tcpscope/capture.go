@@ -65,6 +65,9 @@ Examples:
 			&cli.StringFlag{Name: "run", Usage: "run `CMD` (with sh -c) once capture has started; stop when it exits"},
 			&cli.BoolFlag{Name: "trace", Usage: "with --run: show CMD's socket calls (traced with ptrace, as strace does) among the segments they caused"},
 			&cli.BoolFlag{Name: "as-root", Usage: "with --run --trace as root: run CMD as root (otherwise: as the sudo user, or nobody)"},
+			&cli.IntFlag{Name: "file-size", Aliases: []string{"C"}, Usage: "with -w: start a new file when the current one passes `MB` millions of bytes (as tcpdump -C: FILE, FILE1, FILE2, …)"},
+			&cli.IntFlag{Name: "file-count", Aliases: []string{"W"}, Usage: "with -C: a ring of `N` files, the oldest overwritten (FILE0 … FILE(N-1)); with -G alone: stop after N files (as tcpdump -W)"},
+			&cli.IntFlag{Name: "rotate-seconds", Aliases: []string{"G"}, Usage: "with -w: start a new file every `SECONDS`; the name goes through strftime, e.g. -w 'cap-%H%M%S.pcap' (as tcpdump -G)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "with -w -: no annotated lines on stderr, only the capture on stdout"},
 			colorFlag(),
 		}, tcpdumpFlags()...),
@@ -81,6 +84,10 @@ Examples:
 			}
 			if c.Int("count") < 0 {
 				return usageError("-c %d: the count must be a positive number of segments", c.Int("count"))
+			}
+			rot, err := rotateOptions(c)
+			if err != nil {
+				return err
 			}
 			if kib := c.Int("buffer-size"); kib < 0 || kib > 1<<21 {
 				return usageError("-B %d: the buffer is in KiB, as tcpdump's: between 1 and %d (2 GiB)", kib, 1<<21)
@@ -109,7 +116,7 @@ Examples:
 				return runtimeError(err)
 			}
 			defer h.Close()
-			var w *capture.Writer
+			var w capture.FrameWriter
 			stdout := e.stdout
 			if p := c.String("write"); p == "-" {
 				// pcap on stdout, for "| wireshark -k -i -"; the annotated
@@ -123,6 +130,12 @@ Examples:
 				if c.Bool("quiet") {
 					stdout = io.Discard
 				}
+			} else if rot.SizeMB > 0 || rot.Interval > 0 {
+				rw, err := capture.CreateRotating(p, h.LinkType(), snaplen, rot)
+				if err != nil {
+					return runtimeError(err)
+				}
+				w = rw
 			} else if p != "" {
 				fw, err := capture.Create(p, h.LinkType(), snaplen, c.Bool("force"))
 				if err != nil {
@@ -203,7 +216,7 @@ Examples:
 					// The Writer cut the file back to its last whole frame.
 					return runtimeError(fmt.Errorf("%v (capture stopped; the file holds the first %s)", err, nOf(w.Count(), "frame")))
 				}
-				fmt.Fprintf(e.stderr, "tcpscope: wrote %s to %s\n", nOf(w.Count(), "frame"), w.Name())
+				fmt.Fprintf(e.stderr, "tcpscope: wrote %s to %s\n", nOf(w.Count(), "frame"), outputNames(w))
 			}
 			if showErr != nil {
 				// A capture that broke off names its interface itself;
@@ -224,6 +237,42 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// outputNames names what -w wrote: the file, or the files of a rotation.
+func outputNames(w capture.FrameWriter) string {
+	r, ok := w.(*capture.Rotating)
+	if !ok {
+		return w.Name()
+	}
+	var uniq []string
+	seen := map[string]bool{}
+	for _, n := range r.Names() {
+		if !seen[n] {
+			seen[n] = true
+			uniq = append(uniq, n)
+		}
+	}
+	if len(uniq) == 1 {
+		return uniq[0]
+	}
+	return fmt.Sprintf("%d files (%s)", len(uniq), strings.Join(uniq, ", "))
+}
+
+// rotateOptions reads tcpdump's -C, -W and -G.
+func rotateOptions(c *cli.Context) (capture.RotateOptions, error) {
+	o := capture.RotateOptions{SizeMB: c.Int("file-size"), Files: c.Int("file-count"), Interval: time.Duration(c.Int("rotate-seconds")) * time.Second, Force: c.Bool("force")}
+	switch {
+	case o.SizeMB < 0 || o.Files < 0 || o.Interval < 0:
+		return o, usageError("-C, -W and -G take positive numbers")
+	case (o.SizeMB > 0 || o.Interval > 0) && c.String("write") == "":
+		return o, usageError("-C and -G split the -w file: give -w FILE")
+	case c.String("write") == "-" && (o.SizeMB > 0 || o.Interval > 0):
+		return o, usageError("-C and -G split a file; -w - is a stream")
+	case o.Files > 0 && o.SizeMB == 0 && o.Interval == 0:
+		return o, usageError("-W counts the files of -C or -G: give one of them")
+	}
+	return o, nil
 }
 
 func filterNote(args []string) string {
