@@ -20,7 +20,7 @@ const maxQueuedFrames = 1 << 16
 type FrameWriter interface {
 	Write(frame.Frame) error
 	Close() error
-	Count() int  // frames written
+	Count() int   // frames written
 	Name() string // the (current) file
 }
 
