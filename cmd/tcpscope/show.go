@@ -173,10 +173,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			var werr error
 			switch {
 			case it.DecodeErr == nil:
-			case errors.Is(it.DecodeErr, decode.ErrUnsupported) && m.Link != frame.LinkNone:
-				if links.add(m.Link) {
-					fmt.Fprintf(stderr, "tcpscope: %s: frame %d: link type %s is not one tcpscope decodes; its frames are skipped\n", name, m.Number, linkName(m.Link))
-				}
+			case unsupported(m, it.DecodeErr):
+				links.add(stderr, name, m)
 			case o.Stream >= 0:
 				// Not part of any stream.
 			case o.JSON && (p.IPVersion != 0 || ipLayerErr(it.DecodeErr)):
@@ -279,21 +277,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	}
 	// The analyzer is the reading goroutine's until it has stopped.
 	pl.Close()
-	if eof && frames > 0 && links.total() == frames && len(links.types) == 1 {
-		// Not one frame could be read: the file is not one tcpscope
-		// can show, which is an error (exit 1), as for a file that is
-		// not a capture at all.
-		what := "all " + nOf(frames, "frame")
-		if frames == 1 {
-			what = "its only frame"
-		}
-		return fmt.Errorf("%s: %s skipped: tcpscope does not decode link type %s", name, what, linkName(links.types[0].lt))
-	}
-	for _, l := range links.types {
-		fmt.Fprintf(stderr, "tcpscope: %s: %s of link type %s skipped\n", name, nOf(l.n, "frame"), linkName(l.lt))
-	}
-	if eof && frames > 0 && links.total() == frames {
-		return fmt.Errorf("%s: no frame of a link type tcpscope decodes", name)
+	if err := links.report(stderr, name, frames, eof); err != nil {
+		return err
 	}
 	if eof && o.Stream >= an.Streams() {
 		// Checked only once the whole capture is read: a stream may start
@@ -429,23 +414,52 @@ type linkSkips struct {
 	other int // frames of types beyond the cap
 }
 
-// add counts a frame of lt and reports whether it is the first of its type.
-func (s *linkSkips) add(lt frame.LinkType) bool {
+// add counts frame m, of a link type decode does not read, and names the
+// type on stderr at its first frame.
+func (s *linkSkips) add(stderr io.Writer, name string, m frame.Meta) {
 	for i := range s.types {
-		if s.types[i].lt == lt {
+		if s.types[i].lt == m.Link {
 			s.types[i].n++
-			return false
+			return
 		}
 	}
 	if len(s.types) == 16 {
 		s.other++
-		return false
+		return
 	}
 	s.types = append(s.types, struct {
 		lt frame.LinkType
 		n  int
-	}{lt, 1})
-	return true
+	}{m.Link, 1})
+	fmt.Fprintf(stderr, "tcpscope: %s: frame %d: link type %s is not one tcpscope decodes; its frames are skipped\n", name, m.Number, linkName(m.Link))
+}
+
+// unsupported reports whether a frame was not decoded because decode does
+// not read its link type (a pcapng custom block, LinkNone, is no frame).
+func unsupported(m frame.Meta, decodeErr error) bool {
+	return decodeErr != nil && errors.Is(decodeErr, decode.ErrUnsupported) && m.Link != frame.LinkNone
+}
+
+// report says, at the end of a file of frames frames (read to its end when
+// eof), how many of each link type were skipped. A file in which no frame
+// could be read is an error (exit 1), as a file that is not a capture at
+// all: nothing of it can be shown.
+func (s *linkSkips) report(stderr io.Writer, name string, frames int, eof bool) error {
+	all := eof && frames > 0 && s.total() == frames
+	if all && len(s.types) == 1 {
+		what := "all " + nOf(frames, "frame")
+		if frames == 1 {
+			what = "its only frame"
+		}
+		return fmt.Errorf("%s: %s skipped: tcpscope does not decode link type %s", name, what, linkName(s.types[0].lt))
+	}
+	for _, l := range s.types {
+		fmt.Fprintf(stderr, "tcpscope: %s: %s of link type %s skipped\n", name, nOf(l.n, "frame"), linkName(l.lt))
+	}
+	if all {
+		return fmt.Errorf("%s: no frame of a link type tcpscope decodes", name)
+	}
+	return nil
 }
 
 func (s *linkSkips) total() int {

@@ -109,7 +109,7 @@ func TestUnknownLinkTypeSaid(t *testing.T) {
 	} {
 		path := filepath.Join(dir, "lt.pcap")
 		writePcap(t, path, tc.lt, []byte("abcd"), []byte("efgh"), []byte("ijkl"))
-		for _, args := range [][]string{{"replay"}, {"replay", "--json"}} {
+		for _, args := range [][]string{{"replay"}, {"replay", "--json"}, {"stats"}, {"stats", "--json"}} {
 			out, errOut, code := runTS(append(args, path)...)
 			if code != 1 || out != "" {
 				t.Errorf("%v on link type %d: exit %d, stdout %q; want 1 and nothing", args, tc.lt, code, out)

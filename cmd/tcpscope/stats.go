@@ -71,6 +71,8 @@ Examples:
 			defer pl.Close()
 			var tab session.Table
 			defer tab.Close()
+			var links linkSkips // frames of link types decode does not read
+			frames := 0
 			for n := 0; ; n++ {
 				if n&1023 == 0 && c.Context.Err() != nil {
 					return runtimeError(c.Context.Err())
@@ -82,9 +84,16 @@ Examples:
 				if err != nil {
 					return runtimeError(fmt.Errorf("%s: %w", path, err))
 				}
+				frames++
+				if unsupported(it.Frame.Meta, it.DecodeErr) {
+					links.add(e.stderr, path, it.Frame.Meta)
+				}
 				tab.Add(it)
 			}
 			done()
+			if err := links.report(e.stderr, path, frames, true); err != nil {
+				return runtimeError(err)
+			}
 			write := writeStatsText
 			if c.Bool("json") {
 				write = writeStatsJSON
