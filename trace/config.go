@@ -23,7 +23,7 @@ type Config struct {
 	// Cred runs the program as this user (set up in the child before exec,
 	// supplementary groups as given: an empty list drops them all). nil
 	// keeps the tracer's own identity.
-	Cred *syscall.Credential
+	Cred *Credential
 
 	// Emit receives every socket call, in order, from the tracer's own
 	// goroutine: it must not block for long (the program is stopped

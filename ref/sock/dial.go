@@ -1,3 +1,5 @@
+//go:build unix
+
 package sock
 
 import (
@@ -124,21 +126,6 @@ func cause(err error) error {
 		return e.Err
 	}
 	return err
-}
-
-// ListenConfig holds the choices a server makes before listen(2).
-type ListenConfig struct {
-	// Backlog is listen's backlog; 0 means 128.
-	Backlog int
-	// ReuseAddr sets SO_REUSEADDR, so a restarted server can bind at once.
-	ReuseAddr bool
-	// RcvBuf, when > 0, sets SO_RCVBUF on the listening socket before
-	// listen, so that accepted connections start with a small window.
-	RcvBuf int
-	// MaxSeg, when > 0, sets TCP_MAXSEG on the listening socket before
-	// listen: accepted connections advertise it in their SYN-ACK and send
-	// segments no larger.
-	MaxSeg int
 }
 
 // ListenTCP is the classic server opening: socket, setsockopt, bind,

@@ -14,8 +14,8 @@ import (
 //	read 127.0.0.1:51234: connection reset by peer
 //	resolve nosuch.example: unknown host
 //
-// Err is the cause (usually a unix.Errno); Unwrap exposes it so callers can
-// test errors.Is(err, unix.ECONNREFUSED) or errors.Is(err, net.ErrClosed).
+// Err is the cause (usually a sys.Errno); Unwrap exposes it so callers can
+// test errors.Is(err, sys.ECONNREFUSED) or errors.Is(err, net.ErrClosed).
 type Error struct {
 	Call string // "connect", "listen", "read", "resolve", …
 	Addr string // the address, "127.0.0.1:7000"; empty when there is none

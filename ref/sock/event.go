@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
+	sys "github.com/tcpscope/tcpscope/ref/sock/internal/sysabi"
 )
 
 // Event is one socket call as the class should see it: who made it, the call
@@ -33,12 +33,12 @@ type Event struct {
 
 	FD  int   // descriptor the call was made on; -1 when there is none (socket, getaddrinfo)
 	Ret int   // return value on success: 0, the new descriptor (socket, accept), bytes moved (read, write)
-	Err error // nil on success; usually a unix.Errno
+	Err error // nil on success; usually a sys.Errno
 
 	// socket(domain, type, protocol)
 	Domain   Family // AF_INET or AF_INET6
-	Type     int    // unix.SOCK_STREAM
-	Protocol int    // unix.IPPROTO_TCP (0 lets the kernel choose)
+	Type     int    // sys.SOCK_STREAM
+	Protocol int    // sys.IPPROTO_TCP (0 lets the kernel choose)
 
 	// Addr is the sockaddr: given to bind and connect, filled in by accept
 	// (the peer), getsockname and getpeername. The zero AddrPort: none (a
@@ -134,7 +134,7 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 	if e.Call == "killed" {
 		// Not a call: a traced process killed by signal Value, as strace
 		// shows it.
-		name := unix.SignalName(syscall.Signal(e.Value))
+		name := sys.SignalName(syscall.Signal(e.Value))
 		if name == "" {
 			name = "signal " + strconv.Itoa(e.Value)
 		}
@@ -289,9 +289,9 @@ func (e Event) Details(host Endian) []string {
 // ErrnoName is the errno's symbolic name ("ECONNREFUSED") when err is an
 // errno, or "".
 func ErrnoName(err error) string {
-	var errno unix.Errno
+	var errno sys.Errno
 	if errors.As(err, &errno) {
-		return unix.ErrnoName(errno)
+		return sys.ErrnoName(errno)
 	}
 	return ""
 }
@@ -300,11 +300,11 @@ func ErrnoName(err error) string {
 // are not an errno are this package's own: a wait cut short by Close or by a
 // timeout happened in poll(2) before the call itself was made.
 func describeErr(err error) string {
-	var errno unix.Errno
+	var errno sys.Errno
 	var dns *net.DNSError
 	switch {
 	case errors.As(err, &errno):
-		name := unix.ErrnoName(errno)
+		name := sys.ErrnoName(errno)
 		if name == "" {
 			name = "errno " + strconv.Itoa(int(errno))
 		}
@@ -325,7 +325,7 @@ func describeErr(err error) string {
 
 // strerror is the C library's message for errno, which strace prints:
 // Go's table holds the same words with a lower-case first letter.
-func strerror(errno unix.Errno) string {
+func strerror(errno sys.Errno) string {
 	s := errno.Error()
 	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
 		s = strings.ToUpper(s[:1]) + s[1:]

@@ -1,3 +1,5 @@
+//go:build unix
+
 package sock
 
 import (
@@ -5,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -16,13 +17,6 @@ import (
 // tick is how long one poll(2) wait lasts before a blocking call looks
 // again whether Close was called: the worst-case delay of a Ctrl-C.
 const tick = 100 * time.Millisecond
-
-// Caller says who is making socket calls and where their trace goes. It is a
-// small value: copy it freely. The zero Caller traces nothing.
-type Caller struct {
-	Who   string // "client" or "server": the first word of every trace line
-	Trace Tracer // nil: no tracing
-}
 
 // emit stamps an event and hands it to the tracer.
 func (c Caller) emit(e Event, start time.Time) {
@@ -435,28 +429,6 @@ func (s *Socket) Write(p []byte) (int, error) {
 		done += n
 	}
 	return done, nil
-}
-
-// How says which direction Shutdown closes.
-type How int
-
-// The three shutdown(2) directions.
-const (
-	ShutRD   How = unix.SHUT_RD   // no more reading
-	ShutWR   How = unix.SHUT_WR   // no more writing: sends FIN, the peer reads EOF
-	ShutRDWR How = unix.SHUT_RDWR // both
-)
-
-func (h How) String() string {
-	switch h {
-	case ShutRD:
-		return "SHUT_RD"
-	case ShutWR:
-		return "SHUT_WR"
-	case ShutRDWR:
-		return "SHUT_RDWR"
-	}
-	return "how " + strconv.Itoa(int(h))
 }
 
 // Shutdown is shutdown(2): close one or both directions of the connection

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 
-	"golang.org/x/sys/unix"
+	sys "github.com/tcpscope/tcpscope/ref/sock/internal/sysabi"
 )
 
 // This file writes arguments in strace's notation (strace 6, its defaults),
@@ -95,9 +95,9 @@ func AppendSockaddr(b []byte, ap netip.AddrPort) []byte {
 // sizeof(struct sockaddr_in) = 16, sizeof(struct sockaddr_in6) = 28.
 func SockaddrLen(ap netip.AddrPort) int {
 	if ap.Addr().Unmap().Is4() {
-		return unix.SizeofSockaddrInet4
+		return sys.SizeofSockaddrInet4
 	}
-	return unix.SizeofSockaddrInet6
+	return sys.SizeofSockaddrInet6
 }
 
 // TypeName names a socket type with the flags a program may or into it, as
@@ -105,9 +105,9 @@ func SockaddrLen(ap netip.AddrPort) int {
 func TypeName(t int) string {
 	var s string
 	switch base := t &^ (sockCloexec | sockNonblock); base {
-	case unix.SOCK_STREAM:
+	case sys.SOCK_STREAM:
 		s = "SOCK_STREAM"
-	case unix.SOCK_DGRAM:
+	case sys.SOCK_DGRAM:
 		s = "SOCK_DGRAM"
 	default:
 		s = strconv.Itoa(base)
@@ -127,7 +127,7 @@ func ProtocolName(p int) string {
 	switch p {
 	case 0:
 		return "IPPROTO_IP"
-	case unix.IPPROTO_TCP:
+	case sys.IPPROTO_TCP:
 		return "IPPROTO_TCP"
 	}
 	return strconv.Itoa(p)
@@ -136,13 +136,13 @@ func ProtocolName(p int) string {
 // LevelName names a socket option level: "SOL_SOCKET", "IPPROTO_TCP".
 func LevelName(level int) string {
 	switch level {
-	case unix.SOL_SOCKET:
+	case sys.SOL_SOCKET:
 		return "SOL_SOCKET"
-	case unix.IPPROTO_TCP:
+	case sys.IPPROTO_TCP:
 		return "IPPROTO_TCP"
-	case unix.IPPROTO_IP:
+	case sys.IPPROTO_IP:
 		return "IPPROTO_IP"
-	case unix.IPPROTO_IPV6:
+	case sys.IPPROTO_IPV6:
 		return "IPPROTO_IPV6"
 	}
 	return strconv.Itoa(level)
@@ -151,7 +151,7 @@ func LevelName(level int) string {
 // OptionName names a socket option of a level: "SO_REUSEADDR",
 // "TCP_NODELAY"; a number it does not know as the number.
 func OptionName(level, opt int) string {
-	if level == unix.IPPROTO_TCP {
+	if level == sys.IPPROTO_TCP {
 		if n, ok := tcpOptionNames[opt]; ok {
 			return n
 		}
@@ -165,17 +165,17 @@ func OptionName(level, opt int) string {
 }
 
 var optionNames = map[int]map[int]string{
-	unix.SOL_SOCKET: {
-		unix.SO_REUSEADDR: "SO_REUSEADDR", unix.SO_REUSEPORT: "SO_REUSEPORT", unix.SO_KEEPALIVE: "SO_KEEPALIVE",
-		unix.SO_LINGER: "SO_LINGER", unix.SO_RCVBUF: "SO_RCVBUF", unix.SO_SNDBUF: "SO_SNDBUF",
-		unix.SO_ERROR: "SO_ERROR", unix.SO_RCVTIMEO: "SO_RCVTIMEO", unix.SO_SNDTIMEO: "SO_SNDTIMEO",
-		unix.SO_BROADCAST: "SO_BROADCAST", unix.SO_TYPE: "SO_TYPE",
+	sys.SOL_SOCKET: {
+		sys.SO_REUSEADDR: "SO_REUSEADDR", sys.SO_REUSEPORT: "SO_REUSEPORT", sys.SO_KEEPALIVE: "SO_KEEPALIVE",
+		sys.SO_LINGER: "SO_LINGER", sys.SO_RCVBUF: "SO_RCVBUF", sys.SO_SNDBUF: "SO_SNDBUF",
+		sys.SO_ERROR: "SO_ERROR", sys.SO_RCVTIMEO: "SO_RCVTIMEO", sys.SO_SNDTIMEO: "SO_SNDTIMEO",
+		sys.SO_BROADCAST: "SO_BROADCAST", sys.SO_TYPE: "SO_TYPE",
 	},
-	unix.IPPROTO_TCP: {
-		unix.TCP_NODELAY: "TCP_NODELAY", unix.TCP_MAXSEG: "TCP_MAXSEG", unix.TCP_KEEPINTVL: "TCP_KEEPINTVL",
-		unix.TCP_KEEPCNT: "TCP_KEEPCNT",
+	sys.IPPROTO_TCP: {
+		sys.TCP_NODELAY: "TCP_NODELAY", sys.TCP_MAXSEG: "TCP_MAXSEG", sys.TCP_KEEPINTVL: "TCP_KEEPINTVL",
+		sys.TCP_KEEPCNT: "TCP_KEEPCNT",
 	},
-	unix.IPPROTO_IPV6: {
-		unix.IPV6_V6ONLY: "IPV6_V6ONLY",
+	sys.IPPROTO_IPV6: {
+		sys.IPV6_V6ONLY: "IPV6_V6ONLY",
 	},
 }
