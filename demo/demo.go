@@ -74,7 +74,8 @@ type Saved struct {
 type traceLog struct {
 	mu     sync.Mutex
 	events []sock.Event
-	lines  []progLine // the student's programs' output (programs.go)
+	lines  []progLine  // the student's programs' output (programs.go)
+	traced tracedCalls // bounds on the student's programs' calls (programs.go)
 }
 
 func (t *traceLog) add(e sock.Event) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -122,6 +123,32 @@ type write struct {
 	at  time.Time
 }
 
+// maxTracedCalls bounds the calls kept from the student's programs: one
+// that loops on a socket must not fill memory. The rest are counted.
+const maxTracedCalls = 100000
+
+// tracedCalls is what the demo keeps of the traced programs' calls beyond
+// the events themselves.
+type tracedCalls struct {
+	maxData int       // bytes of data kept per call
+	dropped int       // calls past maxTracedCalls
+	warn    io.Writer // where the first drop is said
+}
+
+// addTraced keeps a traced program's call, up to maxTracedCalls.
+func (t *traceLog) addTraced(e sock.Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.events) >= maxTracedCalls {
+		if t.traced.dropped == 0 && t.traced.warn != nil {
+			fmt.Fprintf(t.traced.warn, "tcpscope demo: warning: more than %d socket calls; the later ones are not shown\n", maxTracedCalls)
+		}
+		t.traced.dropped++
+		return
+	}
+	t.events = append(t.events, e)
+}
+
 // startProgram starts argv as who, its calls going to log.
 func startProgram(who string, argv []string, run runAs, stdin *os.File, log *traceLog, onListen func(netip.AddrPort)) (*program, error) {
 	path, err := exec.LookPath(argv[0])
@@ -141,7 +168,7 @@ func startProgram(who string, argv []string, run runAs, stdin *os.File, log *tra
 	}
 	p, err := trace.Start(trace.Config{
 		Who: who, Path: path, Argv: argv, Stdin: stdin, Stdout: outW, Stderr: errW,
-		Cred: run.cred, Emit: log.add, OnListen: onListen, MaxData: sock.MaxData, OnOutput: pg.wrote,
+		Cred: run.cred, Emit: log.addTraced, OnListen: onListen, MaxData: log.traced.maxData, OnOutput: pg.wrote,
 	})
 	outW.Close()
 	errW.Close()

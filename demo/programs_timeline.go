@@ -61,6 +61,9 @@ func (o Options) withPrograms(ctx context.Context, sc *scenario, host netip.Addr
 	if run.note != "" {
 		fmt.Fprintf(stderr, "tcpscope demo: %s\n", run.note)
 	}
+	// A call's data is kept as far as it is shown (--strsize), plus a
+	// byte so that "..." shows when there was more.
+	log.traced = tracedCalls{maxData: max(o.StrSize, sock.DefaultStrSize) + 1, warn: stderr}
 	pr := &programRun{}
 	if o.Server != nil {
 		sc.srv.Close()

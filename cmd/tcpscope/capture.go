@@ -194,7 +194,12 @@ Examples:
 				calls.text = &render.Text{W: stdout, Theme: render.NewTheme(col), StrSize: sock.DefaultStrSize}
 				calls.js = &render.JSON{W: stdout, StrSize: sock.DefaultStrSize}
 				o.Hook = calls.hook
-				o.BeforeSummary = func() { calls.until(time.Time{}) }
+				o.BeforeSummary = func() {
+					calls.until(time.Time{})
+					if calls.dropped > 0 {
+						fmt.Fprintf(e.stderr, "tcpscope: %d socket calls of --run were not shown (more than %d waited for a segment)\n", calls.dropped, maxPending)
+					}
+				}
 			}
 			if c.Bool("quiet") && c.String("write") != "-" {
 				return usageError("-q (no lines) is for -w -, where stdout carries the capture itself")

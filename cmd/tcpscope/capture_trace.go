@@ -29,11 +29,20 @@ type liveCalls struct {
 	json    bool
 	started bool
 	notes   *demo.CallNotes // nil: a zero liveCalls (tests) makes one
+	dropped int             // calls not kept: more than maxPending waited for a segment
 }
+
+// maxPending bounds the calls held back for the next segment: a program
+// that loops on calls with nothing on the wire must not fill memory.
+const maxPending = 100000
 
 func (l *liveCalls) add(e sock.Event) {
 	l.mu.Lock()
-	l.pending = append(l.pending, e)
+	if len(l.pending) < maxPending {
+		l.pending = append(l.pending, e)
+	} else {
+		l.dropped++
+	}
 	l.mu.Unlock()
 }
 
@@ -101,7 +110,7 @@ func startTraced(ctx context.Context, cmdline string, asRoot bool, calls *liveCa
 		who = filepath.Base(words[0])
 	}
 	p, err := trace.Start(trace.Config{Who: who, Path: "/bin/sh", Argv: []string{"sh", "-c", cmdline},
-		Stdin: os.Stdin, Stdout: pw, Stderr: pw, Cred: run, Emit: calls.add, MaxData: sock.MaxData})
+		Stdin: os.Stdin, Stdout: pw, Stderr: pw, Cred: run, Emit: calls.add, MaxData: sock.DefaultStrSize + 1})
 	pw.Close()
 	if err != nil {
 		r.Close()
