@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -486,5 +487,42 @@ func TestDemoProgramsUnprivileged(t *testing.T) {
 		`client write(3, "hello, TCP\n", 11) = 11`, 11, `client close(3) = 0`)
 	if !strings.Contains(out.String(), "client stdout: 0\n") {
 		t.Errorf("the client does not see uid 0:\n%s", out.String())
+	}
+}
+
+// TestDemoProgramsJSON: with --json, stdout holds only JSON lines (the
+// traced calls as call objects among the segments); the programs' output
+// lines go to stderr with everything else.
+func TestDemoProgramsJSON(t *testing.T) {
+	dir := exampleDir(t)
+	srv := buildCSource(t, dir, "server", readExample(t, "server.c"))
+	cli := buildCSource(t, dir, "client", readExample(t, "client.c"))
+	out, errOut, err := demoPrograms(t, "--json", "--server", srv+" 8080", "--client", cli+" 127.0.0.1 8080")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
+	}
+	var order []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var v struct {
+			Call  string   `json:"call"`
+			Side  string   `json:"side"`
+			Flags []string `json:"flags"`
+		}
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("stdout line is not JSON: %v\n%s", err, line)
+		}
+		switch {
+		case v.Call != "":
+			order = append(order, v.Side+" "+v.Call)
+		case len(v.Flags) == 1 && v.Flags[0] == "SYN":
+			order = append(order, "SYN")
+		}
+	}
+	got := strings.Join(order, ", ")
+	if !strings.Contains(got, "server listen, client socket, client connect, SYN, server accept") {
+		t.Errorf("calls and SYN out of order: %s", got)
+	}
+	if !strings.Contains(errOut, "client stdout: echo: hello, TCP") {
+		t.Errorf("the client's output is not on stderr:\n%s", errOut)
 	}
 }
