@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -524,5 +525,34 @@ func TestDemoProgramsJSON(t *testing.T) {
 	}
 	if !strings.Contains(errOut, "client stdout: echo: hello, TCP") {
 		t.Errorf("the client's output is not on stderr:\n%s", errOut)
+	}
+}
+
+// TestDemoProgramsStep: --step pages the traced session too; a program's
+// output line is a step of its own, named in the status line.
+func TestDemoProgramsStep(t *testing.T) {
+	testroot.Need(t)
+	dir := exampleDir(t)
+	srv := buildCSource(t, dir, "server", readExample(t, "server.c"))
+	cli := buildCSource(t, dir, "client", readExample(t, "client.c"))
+	cmd := fmt.Sprintf("%q demo --step --color never -w /dev/null --server %q --client %q; echo EXIT=$?; sleep 60",
+		binary(t), srv+" 8080", cli+" 127.0.0.1 8080")
+	keys, screen := tmuxSession(t, cmd)
+	s := waitScreen(t, screen, "step 1/")
+	if !strings.Contains(s, "server socket(") {
+		t.Fatalf("first screen:\n%s", s)
+	}
+	total, _ := strconv.Atoi(regexp.MustCompile(`step 1/(\d+)`).FindStringSubmatch(s)[1])
+	found := false
+	for i := 2; i <= total && !found; i++ {
+		keys("Enter")
+		found = strings.Contains(waitScreen(t, screen, fmt.Sprintf("step %d/%d", i, total)), fmt.Sprintf("step %d/%d: server stdout", i, total))
+	}
+	if !found {
+		t.Errorf("no step for the server's output line:\n%s", screen())
+	}
+	keys("q")
+	if s := waitScreen(t, screen, "EXIT="); !strings.Contains(s, "EXIT=0") || !strings.Contains(s, "1 connection:") {
+		t.Errorf("after q want exit 0 and the summary:\n%s", s)
 	}
 }
