@@ -111,6 +111,12 @@ func (n *Note) Sender() (role string, fromHandshake bool) {
 	return n.who, !n.guessed
 }
 
+// Original is the frame that first carried the data a retransmission (or
+// an out-of-order segment, or a resent SYN/FIN) sends again: the frame its
+// note names ("retransmission of #23"); 0 when there is none or it is not
+// known. tcpscope view's r key jumps to it.
+func (n *Note) Original() int { return n.origFrame }
+
 // IsZero reports whether n is the zero Note (no analysis, nothing to say).
 func (n *Note) IsZero() bool { return !n.set }
 

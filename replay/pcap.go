@@ -37,6 +37,7 @@ type pcapReader struct {
 	buf     []byte
 	n       int   // frames read
 	off     int64 // file offset of the next record
+	last    int64 // file offset of the record Next returned last
 }
 
 func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
@@ -92,6 +93,7 @@ func (p *pcapReader) Next() (frame.Frame, error) {
 	if err != nil {
 		return frame.Frame{}, readErr(err, fmt.Sprintf("frame %d: packet data", p.n+1), p.off+16, fmt.Sprintf(" (record says %d bytes)", capLen))
 	}
+	p.last = p.off
 	p.off += 16 + int64(capLen)
 	p.n++
 	ns := int64(frac)

@@ -42,6 +42,7 @@ type pcapngReader struct {
 	body   []byte
 	n      int
 	off    int64
+	last   int64 // file offset of the block Next returned last
 }
 
 func newPcapngReader(r io.Reader, head []byte) (*pcapngReader, error) {
@@ -290,6 +291,7 @@ func (p *pcapngReader) Next() (frame.Frame, error) {
 			continue // name resolution, statistics…
 		}
 		p.n++
+		p.last = start
 		f.Meta.Number = p.n
 		if f.Meta.OrigLen < f.Meta.CapLen {
 			f.Meta.OrigLen = f.Meta.CapLen

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// viewTerm is a tmux session of its own server running one command in a
+// w×h terminal.
+type viewTerm struct {
+	t  *testing.T
+	tm func(args ...string) string
+}
+
+func newViewTerm(t *testing.T, w, h int, command string) *viewTerm {
+	t.Helper()
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("tmux is missing (CI=true: this test must run)")
+		}
+		t.Skip("skipping: tmux is not installed (apt-get install tmux), needed for a terminal")
+	}
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	tm := func(args ...string) string {
+		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tmux %v: %v: %s", args, err, out)
+		}
+		return string(out)
+	}
+	tm("-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-e", "TERM=xterm-256color", command)
+	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
+	return &viewTerm{t: t, tm: tm}
+}
+
+func (v *viewTerm) keys(k ...string) { v.tm(append([]string{"send-keys", "-t", "0"}, k...)...) }
+func (v *viewTerm) screen() string   { return v.tm("capture-pane", "-p", "-t", "0") }
+func (v *viewTerm) attrs() string    { return v.tm("capture-pane", "-p", "-e", "-t", "0") }
+func (v *viewTerm) alternate() string {
+	return strings.TrimSpace(v.tm("display", "-p", "-t", "0", "#{alternate_on}"))
+}
+
+// wait waits until the screen shows want and, when gone is not "", no
+// longer shows gone; it returns the screen.
+func (v *viewTerm) wait(want, gone string) string {
+	v.t.Helper()
+	var s string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+		s = v.screen()
+		if strings.Contains(s, want) && (gone == "" || !strings.Contains(s, gone)) {
+			return s
+		}
+	}
+	v.t.Fatalf("screen never showed %q (without %q); it shows:\n%s", want, gone, s)
+	return ""
+}
+
+// reversed returns, for each screen line of s (capture-pane -e output),
+// the text drawn in reverse video between columns from and to.
+func reversed(s string, from, to int) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		var lit strings.Builder
+		rev, col := false, 0
+		rs := []rune(line)
+		for i := 0; i < len(rs); i++ {
+			if rs[i] == 0x1b && i+1 < len(rs) && rs[i+1] == '[' {
+				j := i + 2
+				for j < len(rs) && (rs[j] < 0x40 || rs[j] > 0x7e) {
+					j++
+				}
+				if j < len(rs) && rs[j] == 'm' {
+					for _, p := range strings.Split(string(rs[i+2:j]), ";") {
+						switch p {
+						case "7":
+							rev = true
+						case "", "0", "27":
+							rev = false
+						}
+					}
+				}
+				i = j
+				continue
+			}
+			if rev && col >= from && col < to {
+				lit.WriteRune(rs[i])
+			} else if lit.Len() > 0 && !strings.HasSuffix(lit.String(), "|") {
+				lit.WriteByte('|') // a gap between lit runs
+			}
+			col++
+		}
+		out = append(out, strings.Trim(lit.String(), "|"))
+	}
+	return out
+}
+
+// TestViewInTerminal drives tcpscope view in tmux at 80×24 and 120×40:
+// the first screen, :28 (a fast retransmission), the sequence-number
+// field lit (exactly its 4 bytes in the hex pane), s (one connection), r
+// (the frame a retransmission repeats), n (next flagged frame), and q
+// with the terminal restored. Golden screens under testdata/view-*.
+func TestViewInTerminal(t *testing.T) {
+	bin := binary(t)
+	capture, err := filepath.Abs("../../pcaps/lo-bulk-loss.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			name := fmt.Sprintf("view-%dx%d", size[0], size[1])
+			cmd := fmt.Sprintf("%q view --color never %q; echo EXIT=$?; sleep 60", bin, capture)
+			term := newViewTerm(t, size[0], size[1], cmd)
+			s := term.wait(" frame 1 of 1400 ", "indexing")
+			if term.alternate() != "1" {
+				t.Errorf("the view is not on the alternate screen")
+			}
+			golden(t, name+"-first.golden", []byte(s))
+
+			term.keys(":", "28", "Enter")
+			s = term.wait(" frame 28 of 1400 ", "")
+			if !strings.Contains(s, ">#28 ") || !strings.Contains(s, "fast retra") {
+				t.Errorf(":28 did not select the fast retransmission:\n%s", s)
+			}
+			// Tab to the fields (the TCP header at the top), down to the
+			// sequence number, Enter lights its bytes.
+			term.keys("Tab", "j", "j", "j", "Enter")
+			s = term.wait("lit: Sequence Number (bytes 38–41)", "")
+			golden(t, name+"-seq.golden", []byte(s))
+			a := term.attrs()
+			plain := strings.Split(s, "\n")
+			hexLine := regexp.MustCompile(`^[0-9a-f]{4}  [0-9a-f]{2} `)
+			var lit []string
+			for i, l := range reversed(a, 6, 55) {
+				if i < len(plain) && hexLine.MatchString(plain[i]) && l != "" {
+					lit = append(lit, l)
+				}
+			}
+			got := strings.Join(strings.Fields(strings.ReplaceAll(strings.Join(lit, " "), "|", " ")), " ")
+			if got != "4a dc e7 00" {
+				t.Errorf("hex pane lights %q, want exactly the sequence number's 4 bytes \"4a dc e7 00\"\n%s", got, a)
+			}
+
+			// s: one connection (the capture has one: every frame stays).
+			term.keys("s")
+			term.wait("tcp.stream == 0: 1400 shown", "")
+			term.keys("Escape")
+			term.wait(" frame 28 of 1400 ", "tcp.stream")
+
+			// Frame 30 retransmits what #23 sent: r goes there.
+			term.keys("Tab", "Tab", ":", "30", "Enter", "r")
+			s = term.wait("#30 repeats #23", "")
+			if !strings.Contains(s, ">#23 ") {
+				t.Errorf("r from #30 did not select #23:\n%s", s)
+			}
+			// n: the next frame with an analysis flag after #23 is #25.
+			term.keys("n")
+			term.wait(" frame 25 of 1400 ", "")
+
+			term.keys("q")
+			s = term.wait("EXIT=0", "")
+			if term.alternate() != "0" {
+				t.Errorf("after q the terminal is still on the alternate screen:\n%s", s)
+			}
+		})
+	}
+}
+
+// TestViewCtrlC quits with Ctrl-C: exit 130, the terminal restored (off
+// the alternate screen, keys echoed again by the shell).
+func TestViewCtrlC(t *testing.T) {
+	bin := binary(t)
+	capture, err := filepath.Abs("../../pcaps/lo-bulk-loss.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := fmt.Sprintf("%q view %q; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 60", bin, capture)
+	term := newViewTerm(t, 80, 24, cmd)
+	term.wait(" frame 1 of 1400 ", "")
+	term.keys("C-c")
+	s := term.wait("EXIT=130", "")
+	if !strings.Contains(s, "\nicanon") {
+		t.Errorf("the terminal was left in raw mode:\n%s", s)
+	}
+	if term.alternate() != "0" {
+		t.Errorf("after Ctrl-C the terminal is still on the alternate screen")
+	}
+}
