@@ -180,12 +180,12 @@ func TestViewCtrlC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := fmt.Sprintf("%q view %q; echo EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 60", bin, capture)
+	cmd := fmt.Sprintf("%q view %q; echo EXIT=$? MODE:$(stty -a | tr ' ' '\\n' | grep icanon); sleep 60", bin, capture)
 	term := newViewTerm(t, 80, 24, cmd)
 	term.wait(" frame 1 of 1400 ", "")
 	term.keys("C-c")
-	s := term.wait("EXIT=130", "")
-	if !strings.Contains(s, "\nicanon") {
+	s := term.wait("EXIT=130 MODE:", "")
+	if !strings.Contains(s, "MODE:icanon") {
 		t.Errorf("the terminal was left in raw mode:\n%s", s)
 	}
 	if term.alternate() != "0" {
