@@ -81,8 +81,15 @@ func (j *JSON) Call(e sock.Event, at time.Time, note string, strsize int) error 
 	b = append(b, `{"call":`...)
 	b = appendJSONString(b, e.Call)
 	if e.Who != "" {
+		// "server[4242]" (one of a traced server's processes) is the
+		// server side; the process is in "pid".
+		side, _, _ := strings.Cut(e.Who, "[")
 		b = append(b, `,"side":`...)
-		b = appendJSONString(b, e.Who)
+		b = appendJSONString(b, side)
+	}
+	if e.PID != 0 {
+		b = append(b, `,"pid":`...)
+		b = strconv.AppendInt(b, int64(e.PID), 10)
 	}
 	if e.FD >= 0 {
 		b = append(b, `,"fd":`...)
@@ -108,6 +115,10 @@ func (j *JSON) Call(e sock.Event, at time.Time, note string, strsize int) error 
 	b = appendSeconds(b, at.Sub(j.Start))
 	b = append(b, `,"took":`...)
 	b = appendSeconds(b, e.Took)
+	if e.Blocked > 0 {
+		b = append(b, `,"blocked":`...)
+		b = appendSeconds(b, e.Blocked)
+	}
 	if note != "" {
 		b = append(b, `,"note":`...)
 		b = appendJSONString(b, note)
@@ -128,6 +139,10 @@ func appendCallArgs(b []byte, e sock.Event, strsize int) []byte {
 		return append(append(append(b, '"'), k...), `":`...)
 	}
 	switch e.Kind() {
+	case "exit_group":
+		b = strconv.AppendInt(key(b, "status"), int64(e.Value), 10)
+	case "killed":
+		b = appendJSONString(key(b, "signal"), e.Signal())
 	case "socket":
 		b = appendJSONString(key(b, "domain"), e.Domain.String())
 		b = appendJSONString(key(b, "type"), sock.TypeName(e.Type))

@@ -507,10 +507,14 @@ func TestDemoProgramsJSON(t *testing.T) {
 		var v struct {
 			Call  string   `json:"call"`
 			Side  string   `json:"side"`
+			PID   int      `json:"pid"`
 			Flags []string `json:"flags"`
 		}
 		if err := json.Unmarshal([]byte(line), &v); err != nil {
 			t.Fatalf("stdout line is not JSON: %v\n%s", err, line)
+		}
+		if v.Call != "" && (v.PID <= 0 || (v.Side != "client" && v.Side != "server")) {
+			t.Errorf("a traced call without its pid or side: %s", line)
 		}
 		switch {
 		case v.Call != "":

@@ -134,11 +134,7 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 	if e.Call == "killed" {
 		// Not a call: a traced process killed by signal Value, as strace
 		// shows it.
-		name := sys.SignalName(syscall.Signal(e.Value))
-		if name == "" {
-			name = "signal " + strconv.Itoa(e.Value)
-		}
-		return append(b, "+++ killed by "+name+" +++"...)
+		return append(b, "+++ killed by "+e.Signal()+" +++"...)
 	}
 	b = append(append(b, e.Call...), '(')
 	if e.FD >= 0 {
@@ -225,6 +221,14 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 		return b
 	}
 	return strconv.AppendInt(b, int64(e.Ret), 10)
+}
+
+// Signal names the signal of a "killed" event: "SIGSEGV".
+func (e Event) Signal() string {
+	if name := sys.SignalName(syscall.Signal(e.Value)); name != "" {
+		return name
+	}
+	return "signal " + strconv.Itoa(e.Value)
 }
 
 // Kind is the call's family, which decides how it is shown and where it
