@@ -7,8 +7,8 @@ import (
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/internal/sysabi"
 	"github.com/tcpscope/tcpscope/ref/sock"
-	"golang.org/x/sys/unix"
 )
 
 // CallNotes writes the plain note beside each socket call, as the analyzer
@@ -96,7 +96,7 @@ func (c *CallNotes) note(e sock.Event) string {
 	case "setsockopt":
 		return optionNote(e, c, k)
 	case "getsockopt":
-		if e.Level == unix.SOL_SOCKET && e.Option == unix.SO_RCVBUF {
+		if e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_RCVBUF {
 			return "what the kernel made of SO_RCVBUF (Linux doubles the size asked for)"
 		}
 		return ""
@@ -179,18 +179,18 @@ func (c *CallNotes) forget(k fdKey) {
 // optionNote explains a setsockopt.
 func optionNote(e sock.Event, c *CallNotes, k fdKey) string {
 	switch {
-	case e.Level == unix.SOL_SOCKET && e.Option == unix.SO_REUSEADDR:
+	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_REUSEADDR:
 		return "lets a restarted server bind its port at once, while old connections sit in TIME-WAIT"
-	case e.Level == unix.SOL_SOCKET && e.Option == unix.SO_RCVBUF:
+	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_RCVBUF:
 		return "a small receive buffer: the window this side advertises stays small"
-	case e.Level == unix.SOL_SOCKET && e.Option == unix.SO_SNDBUF:
+	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_SNDBUF:
 		return "a small send buffer: write blocks once that much is unacknowledged"
-	case e.Level == unix.SOL_SOCKET && e.Option == unix.SO_LINGER && e.Linger != nil && e.Linger.Onoff != 0 && e.Linger.Linger == 0:
+	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_LINGER && e.Linger != nil && e.Linger.Onoff != 0 && e.Linger.Linger == 0:
 		c.abortive[k] = true
 		return "linger 0: close will send RST instead of FIN (abortive close)"
-	case e.Level == unix.IPPROTO_TCP && e.Option == unix.TCP_NODELAY:
+	case e.Level == sysabi.IPPROTO_TCP && e.Option == sysabi.TCP_NODELAY:
 		return "turns off Nagle's algorithm: small writes go out at once"
-	case e.Level == unix.IPPROTO_TCP && e.Option == unix.TCP_MAXSEG:
+	case e.Level == sysabi.IPPROTO_TCP && e.Option == sysabi.TCP_MAXSEG:
 		return fmt.Sprintf("segments of at most %d bytes: the SYN's MSS option says so", e.Value)
 	}
 	return ""

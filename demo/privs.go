@@ -2,21 +2,21 @@ package demo
 
 import (
 	"fmt"
+	"github.com/tcpscope/tcpscope/trace"
 	"os"
 	"os/user"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // runAs is who the student's programs run as. The demo itself keeps its
 // privileges only for the capture and the namespace set-up; the programs
 // never get more than the student has.
 type runAs struct {
-	cred *syscall.Credential // nil: as this process
-	uid  int                 // as seen from outside any user namespace
-	note string              // said once on stderr, "" for nothing
+	cred *trace.Credential // nil: as this process
+	uid  int               // as seen from outside any user namespace
+	note string            // said once on stderr, "" for nothing
 }
 
 // NobodyID is the unprivileged user and group root's programs run as.
@@ -41,9 +41,9 @@ func programCredential(asRoot bool) runAs {
 		return runAs{uid: 0, note: "--as-root: the programs tcpscope starts run as root"}
 	}
 	if u, g, ok := sudoUser(); ok {
-		return runAs{cred: &syscall.Credential{Uid: uint32(u), Gid: uint32(g), Groups: []uint32{}}, uid: u}
+		return runAs{cred: &trace.Credential{Uid: uint32(u), Gid: uint32(g), Groups: []uint32{}}, uid: u}
 	}
-	return runAs{cred: &syscall.Credential{Uid: NobodyID, Gid: NobodyID, Groups: []uint32{}}, uid: NobodyID,
+	return runAs{cred: &trace.Credential{Uid: NobodyID, Gid: NobodyID, Groups: []uint32{}}, uid: NobodyID,
 		note: "running as root: the programs tcpscope starts run as user nobody (uid 65534); give --as-root to run them as root"}
 }
 
@@ -91,7 +91,7 @@ func (r runAs) describe() string {
 // ProgramUser is programCredential for other commands (capture --run
 // --trace): the credential to start a program with (nil: as this process)
 // and a note to print, or "".
-func ProgramUser(asRoot bool) (*syscall.Credential, string) {
+func ProgramUser(asRoot bool) (*trace.Credential, string) {
 	r := programCredential(asRoot)
 	return r.cred, r.note
 }

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/tcpscope/tcpscope/internal/sysabi"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
@@ -62,7 +62,7 @@ func (c *callStates) call(e sock.Event) (tcpstate.Change, bool) {
 			c.streams[fdKey{e.Who, e.Ret}] = s
 		}
 	case "setsockopt":
-		if e.Level == unix.SOL_SOCKET && e.Option == unix.SO_LINGER && e.Linger != nil {
+		if e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_LINGER && e.Linger != nil {
 			c.linger0[k] = e.Linger.Onoff != 0 && e.Linger.Linger == 0
 		}
 	case "shutdown":

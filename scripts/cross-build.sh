@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 fail=0
 for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 freebsd/amd64 windows/amd64; do
   os=${target%/*} arch=${target#*/}
+  # Every package (tests are Linux's: they run below, cgo-free, here).
   if out=$(CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -o /dev/null ./cmd/tcpscope 2>&1) &&
-     out2=$(CGO_ENABLED=0 GOOS=$os GOARCH=$arch go vet ./... 2>&1); then
+     out2=$(CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build ./... 2>&1); then
     echo "cross-build: ok   $target (CGO_ENABLED=0)"
   else
     echo "cross-build: FAIL $target (CGO_ENABLED=0)" >&2

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 
-	sys "github.com/tcpscope/tcpscope/ref/sock/internal/sysabi"
+	sys "github.com/tcpscope/tcpscope/internal/sysabi"
 )
 
 // Family is an address family: AF_INET or AF_INET6.

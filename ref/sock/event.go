@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	sys "github.com/tcpscope/tcpscope/ref/sock/internal/sysabi"
+	sys "github.com/tcpscope/tcpscope/internal/sysabi"
 )
 
 // Event is one socket call as the class should see it: who made it, the call

@@ -3,7 +3,7 @@ package sock
 import (
 	"strconv"
 
-	sys "github.com/tcpscope/tcpscope/ref/sock/internal/sysabi"
+	sys "github.com/tcpscope/tcpscope/internal/sysabi"
 )
 
 // How says which direction Shutdown closes.

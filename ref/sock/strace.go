@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 
-	sys "github.com/tcpscope/tcpscope/ref/sock/internal/sysabi"
+	sys "github.com/tcpscope/tcpscope/internal/sysabi"
 )
 
 // This file writes arguments in strace's notation (strace 6, its defaults),
