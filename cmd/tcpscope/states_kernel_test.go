@@ -117,7 +117,7 @@ func kernelStates(evs []kernelEvent, port int) (listener []string, client, serve
 
 var (
 	changeRE  = regexp.MustCompile(`(client|server): ([A-Z0-9-]+)(?: \(inferred\))?((?: → [A-Z0-9-]+)+)`)
-	segLineRE = regexp.MustCompile(`^#\d+ +\S+ +\S+:(\d+) → \S+:(\d+)  `)
+	segLineRE = regexp.MustCompile(`^#\d+ +\S+ +\S+:(\d+) → \S+:(\d+)  \[([A-Z,]+)\]`)
 	serverRE  = regexp.MustCompile(`server (?:127\.0\.0\.1|\[::1\]):(\d+)`)
 )
 
@@ -128,52 +128,61 @@ func demoStates(out string) (port int, listener []string, client, server map[int
 	if m := serverRE.FindStringSubmatch(out); m != nil {
 		port, _ = strconv.Atoi(m[1])
 	}
-	// A call's change comes before the segment it causes (connect's SYN,
-	// close's FIN or RST): it belongs to the connection of the next
-	// segment line.
+	// A call's change comes before the segment it causes: connect's to
+	// the next new connection's SYN, close's and shutdown's to the next
+	// FIN or RST that side sends.
 	type change struct {
 		role string
 		tos  []string
 	}
-	conn, pending := 0, []change(nil)
-	add := func(c change) {
+	add := func(conn int, c change) {
 		if c.role == "client" {
 			client[conn] = append(client[conn], c.tos...)
 		} else {
 			server[conn] = append(server[conn], c.tos...)
 		}
 	}
+	var connects []change
+	closes := map[string][]change{}
+	seen := map[int]bool{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		l := sc.Text()
-		seg := false
 		if m := segLineRE.FindStringSubmatch(l); m != nil {
 			a, _ := strconv.Atoi(m[1])
 			b, _ := strconv.Atoi(m[2])
-			conn, seg = a, true
+			conn, sender := a, "client"
 			if a == port {
-				conn = b
+				conn, sender = b, "server"
 			}
-			for _, c := range pending {
-				add(c)
+			if !seen[conn] && strings.Contains(m[3], "SYN") && !strings.Contains(m[3], "ACK") && len(connects) > 0 {
+				add(conn, connects[0])
+				connects = connects[1:]
 			}
-			pending = nil
+			seen[conn] = true
+			if strings.Contains(m[3], "FIN") || strings.Contains(m[3], "RST") {
+				for _, c := range closes[sender] {
+					add(conn, c)
+				}
+				closes[sender] = nil
+			}
+			for _, m := range changeRE.FindAllStringSubmatch(l, -1) {
+				add(conn, change{m[1], strings.Split(strings.TrimPrefix(m[3], " → "), " → ")})
+			}
+			continue
 		}
 		for _, m := range changeRE.FindAllStringSubmatch(l, -1) {
 			c := change{m[1], strings.Split(strings.TrimPrefix(m[3], " → "), " → ")}
 			switch {
-			case !seg && c.role == "server" && (m[2] == "CLOSED" && c.tos[0] == "LISTEN" || m[2] == "LISTEN" && c.tos[0] == "CLOSED"):
+			case c.role == "server" && (m[2] == "CLOSED" && c.tos[0] == "LISTEN" || m[2] == "LISTEN" && c.tos[0] == "CLOSED"):
 				listener = append(listener, c.tos...)
-			case !seg:
-				pending = append(pending, c)
+			case strings.Contains(l, " connect("):
+				connects = append(connects, c)
 			default:
-				add(c)
+				closes[c.role] = append(closes[c.role], c)
 			}
 		}
-	}
-	for _, c := range pending {
-		add(c)
 	}
 	return port, listener, client, server
 }
@@ -215,11 +224,20 @@ func TestStatesMatchKernel(t *testing.T) {
 				t.Fatalf("%s: no server port or no client states in the output:\n%s", name, out)
 			}
 			kl, kc, ks := kernelStates(kt.take(t), port)
+			lossy := strings.Contains(name, "--loss")
 			same := func(what string, demo, kernel []string) {
 				t.Helper()
-				if strings.Join(demo, " ") != strings.Join(kernel, " ") {
+				d, k := strings.Join(demo, " "), strings.Join(kernel, " ")
+				switch {
+				case d != k && lossy && len(d) > 0 && strings.HasPrefix(k, d+" "):
+					// With --loss the last segment may be dropped and not
+					// yet sent again when the capture ends: the kernel's
+					// later changes happen after it (the namespace's end
+					// closes the socket).
+					t.Logf("%s: %s: %v, then after the capture ended %v (as the kernel)", name, what, demo, kernel[len(demo):])
+				case d != k:
 					t.Errorf("%s: %s:\n  demo   %v\n  kernel %v", name, what, demo, kernel)
-				} else {
+				default:
 					t.Logf("%s: %s: %v (as the kernel)", name, what, demo)
 				}
 			}
