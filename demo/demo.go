@@ -176,14 +176,16 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 			if last != nil {
 				last.discard()
 			}
-			// The calls it made (a bind that failed, say) still show.
-			if printErr := printCallsOnly(ctx, trace, o, stdout, stderr); printErr != nil {
-				return saved, printErr
-			}
-			if o.Server != nil && ctx.Err() == nil {
-				fmt.Fprintf(stderr, "tcpscope demo: server: %v\n", err)
+			var pe *programError
+			if errors.As(err, &pe) && ctx.Err() == nil {
+				// The calls it made (a bind that failed, say) still show.
+				if printErr := printCallsOnly(ctx, trace, o, stdout, stderr); printErr != nil {
+					return saved, printErr
+				}
+				fmt.Fprintf(stderr, "tcpscope demo: %s: %v\n", pe.who, pe.err)
 				return saved, ErrProgramFailed
 			}
+			sc.srv.Close() // the reference server, not yet replaced
 			return saved, err
 		}
 	}

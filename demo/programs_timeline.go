@@ -27,6 +27,15 @@ type Programs struct {
 	AsRoot         bool          // as root, run them as root rather than as nobody
 }
 
+// programError is a student's program that failed before the exchange
+// (a server that never listened): Run names the side.
+type programError struct {
+	who string
+	err error
+}
+
+func (e *programError) Error() string { return e.err.Error() }
+
 // ErrProgramFailed is returned by Run after the timeline when a student's
 // program failed; the line saying how has been printed already.
 var ErrProgramFailed = errors.New("a program failed")
@@ -65,25 +74,27 @@ func (o Options) withPrograms(ctx context.Context, sc *scenario, host netip.Addr
 	// byte so that "..." shows when there was more.
 	log.traced = tracedCalls{maxData: max(o.StrSize, sock.DefaultStrSize) + 1, warn: stderr}
 	pr := &programRun{}
+	var stdin *os.File
+	if o.ClientStdin != "" {
+		// Opened first: a file the student may not read stops the demo
+		// before any program starts.
+		f, err := run.open(o.ClientStdin)
+		if err != nil {
+			return nil, err
+		}
+		stdin = f
+	}
 	if o.Server != nil {
 		sc.srv.Close()
 		log.forget("server")
 		ps, err := listenProgram(ctx, o.Server, run, host, o.timeout(), log)
 		if err != nil {
-			return nil, err
+			if stdin != nil {
+				stdin.Close()
+			}
+			return nil, &programError{who: "server", err: err}
 		}
 		sc.srv, pr.srv = ps, ps
-	}
-	var stdin *os.File
-	if o.ClientStdin != "" {
-		f, err := run.open(o.ClientStdin)
-		if err != nil {
-			if pr.srv != nil {
-				pr.srv.Close()
-			}
-			return nil, err
-		}
-		stdin = f
 	}
 	ref := sc.clientRun
 	var mu sync.Mutex

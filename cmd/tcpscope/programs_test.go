@@ -560,3 +560,35 @@ func TestDemoProgramsStep(t *testing.T) {
 		t.Errorf("after q want exit 0 and the summary:\n%s", s)
 	}
 }
+
+// TestDemoProgramsStdin: the client's stdin is empty unless --client-stdin
+// names a file, which is opened with the student's rights: a file only
+// root may read is refused in one line.
+func TestDemoProgramsStdin(t *testing.T) {
+	dir := exampleDir(t)
+	srv := buildCSource(t, dir, "server", readExample(t, "server.c"))
+	cli := buildCSource(t, dir, "client", readExample(t, "client.c"))
+	client := `sh -c "read line; echo got:\$line; exec ` + cli + ` 127.0.0.1 8080"`
+	out, errOut, err := demoPrograms(t, "--server", srv+" 8080", "--client", client)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
+	}
+	if !strings.Contains(out, "client stdout: got:\n") {
+		t.Errorf("stdin is not empty by default:\n%s", out)
+	}
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, []byte("from the file\n"), 0o644)
+	out, errOut, err = demoPrograms(t, "--server", srv+" 8080", "--client", client, "--client-stdin", in)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
+	}
+	if !strings.Contains(out, "client stdout: got:from the file\n") {
+		t.Errorf("--client-stdin was not the client's stdin:\n%s", out)
+	}
+	secret := filepath.Join(dir, "secret.txt")
+	os.WriteFile(secret, []byte("root only\n"), 0o600)
+	_, errOut, err = demoPrograms(t, "--server", srv+" 8080", "--client", client, "--client-stdin", secret)
+	if err == nil || !strings.Contains(errOut, "--client-stdin "+secret+": user nobody (uid 65534) cannot read it: permission denied") {
+		t.Errorf("a root-only file was not refused (err %v):\n%s", err, errOut)
+	}
+}
