@@ -33,6 +33,11 @@ type Options struct {
 	Clients    int    // clients at once; 0 means 1
 	Port       int    // the port the server binds; 0: the kernel chooses (getsockname tells)
 	IPv6       bool   // use [::1] instead of 127.0.0.1
+	// HostLoopback runs the peers on this machine's own loopback (no
+	// private network namespace: macOS, FreeBSD, or --host-loopback), the
+	// capture filtered to the server's port; nothing about the host's
+	// loopback is changed, so --loss (nftables) is refused.
+	HostLoopback bool
 	JSON       bool   // segments and socket calls as JSON lines on stdout, everything else on stderr
 	StrSize    int    // bytes of a read's or write's data shown (strace's -s); 0: 32
 	Color      bool
@@ -111,8 +116,10 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 	// One segment per packet: with --loss each loss and retransmission
 	// shows; with --mss the capture sees the segments TCP made, not the
 	// large packet it hands to loopback for later segmentation.
-	if err := SetupLoopback(mtu, o.LossPct > 0 || o.MSS > 0); err != nil {
-		return saved, err
+	if !o.HostLoopback {
+		if err := SetupLoopback(mtu, o.LossPct > 0 || o.MSS > 0); err != nil {
+			return saved, err
+		}
 	}
 	host := netip.MustParseAddr("127.0.0.1")
 	if o.IPv6 {
@@ -203,9 +210,10 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 	// libpcap's blocks of real-sized packets hold a fast transfer that the
 	// fixed slots of immediate mode would overflow.
 	filter := fmt.Sprintf("tcp port %d", port)
-	if o.programs() {
+	if o.programs() && !o.HostLoopback {
 		// A student's client may connect anywhere (a closed port, too);
-		// the namespace holds only the demo's traffic.
+		// the namespace holds only the demo's traffic. On the host's
+		// loopback the server's port is all that is the demo's.
 		filter = "tcp"
 	}
 	h, err := capture.Open(capture.Options{Interface: capture.Loopback(), Filter: filter})

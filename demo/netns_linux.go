@@ -15,6 +15,10 @@ import (
 // namespace, so it does not re-exec itself again.
 const EnvInside = "TCPSCOPE_DEMO_NETNS"
 
+// Namespaces reports whether this system has network namespaces for the
+// demo (Linux does); elsewhere it runs on the host's loopback.
+func Namespaces() bool { return true }
+
 // Inside reports whether this process is the demo's namespaced child.
 func Inside() bool { return os.Getenv(EnvInside) == "1" }
 

@@ -18,6 +18,10 @@ const EnvInside = "TCPSCOPE_DEMO_NETNS"
 // loopback and needs capture privileges.
 func Inside() bool { return os.Getenv(EnvInside) == "1" }
 
+// Namespaces reports whether this system has network namespaces: only
+// Linux has them, so here the demo runs on the host's loopback.
+func Namespaces() bool { return false }
+
 var errNoNetns = errors.New("demo: network namespaces exist only on Linux (" + runtime.GOOS + "); run the demo with sudo")
 
 // NamespacedCommand fails: no network namespaces on this OS.

@@ -52,6 +52,9 @@ func Check(o Options) error {
 		// every time.
 		return fmt.Errorf("--half-close and --reset cannot be combined: after both FINs (the half-closed client reads until the server's) there is nothing left for an abortive close to reset, so no RST would be sent")
 	}
+	if o.HostLoopback && o.LossPct > 0 {
+		return fmt.Errorf("--loss needs the demo's private network namespace (Linux): its nftables rules are never put on this machine's own loopback")
+	}
 	if o.Port < 0 || o.Port > 65535 {
 		return fmt.Errorf("--port %d: a port is from 1 to 65535 (0: the kernel chooses, the default)", o.Port)
 	}

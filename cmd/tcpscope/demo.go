@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/tcpscope/tcpscope/capture"
 	"github.com/tcpscope/tcpscope/demo"
 	"github.com/tcpscope/tcpscope/replay"
 )
@@ -80,6 +81,7 @@ Examples:
 			&cli.IntFlag{Name: "clients", Value: 1, Usage: fmt.Sprintf("run `N` clients at once (up to %d): basic shows the listen backlog of the one-at-a-time server, http its concurrent serving", demo.MaxClients)},
 			&cli.IntFlag{Name: "port", Usage: "the server binds port `N` (as on a slide); default 0: the kernel chooses and getsockname tells"},
 			&cli.BoolFlag{Name: "ipv6", Usage: "talk over ::1 instead of 127.0.0.1"},
+			&cli.BoolFlag{Name: "host-loopback", Value: !demo.Namespaces(), DefaultText: "on where there are no network namespaces (macOS, FreeBSD)", Usage: "run the peers on this machine's own loopback instead of a private network namespace, the capture filtered to the server's port (so Wireshark on lo can watch too); needs root to capture; --loss needs the namespace"},
 			&cli.BoolFlag{Name: "json", Usage: "segments and socket calls as JSON lines on stdout (docs/packet-json.md); everything else on stderr"},
 			&cli.IntFlag{Name: "strsize", Value: 32, Usage: "show at most `N` bytes of the data of a read or write and of a segment (as strace -s)"},
 			&cli.BoolFlag{Name: "step", Usage: "page the session one event per key once the peers are done: Enter/space next, b back, x header fields, q or Ctrl-C quit (needs a terminal)"},
@@ -106,7 +108,7 @@ Examples:
 			o := demo.Options{
 				Scenario: scenario, LossPct: c.Int("loss"), SlowReader: c.Bool("slow-reader"), Reset: c.Bool("reset"),
 				HalfClose: c.Bool("half-close"), MSS: c.Int("mss"), Clients: c.Int("clients"), Port: c.Int("port"),
-				IPv6: c.Bool("ipv6"), JSON: c.Bool("json"), Explain: c.Bool("explain"), Output: c.String("write"),
+				IPv6: c.Bool("ipv6"), HostLoopback: c.Bool("host-loopback"), JSON: c.Bool("json"), Explain: c.Bool("explain"), Output: c.String("write"),
 				Force: c.Bool("force"), StrSize: c.Int("strsize"),
 			}
 			if o.StrSize < 1 {
@@ -156,7 +158,9 @@ Examples:
 				}
 				keys = in
 			}
-			if !demo.Inside() {
+			if o.HostLoopback && !demo.Inside() {
+				fmt.Fprintf(e.stderr, "tcpscope demo: on this machine's own loopback (%s), the capture filtered to the server's port; other programs' traffic to that port would show too\n", capture.Loopback())
+			} else if !demo.Inside() {
 				return reexecDemo(c, e)
 			}
 			if c.Bool("check-privileges") {
