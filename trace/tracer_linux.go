@@ -103,8 +103,7 @@ func (p *Program) Signal(sig syscall.Signal) error {
 	err := unix.Kill(-p.pid, sig)
 	p.mu.Lock()
 	for tid := range p.tids {
-		unix.Tgkill(-1, tid, sig)
-		_ = unix.Kill(tid, sig)
+		_ = unix.Kill(tid, sig) // a thread's id names its process
 	}
 	p.mu.Unlock()
 	if errors.Is(err, unix.ESRCH) {
