@@ -38,9 +38,9 @@ type Options struct {
 	// capture filtered to the server's port; nothing about the host's
 	// loopback is changed, so --loss (nftables) is refused.
 	HostLoopback bool
-	JSON       bool   // segments and socket calls as JSON lines on stdout, everything else on stderr
-	StrSize    int    // bytes of a read's or write's data shown (strace's -s); 0: 32
-	Color      bool
+	JSON         bool // segments and socket calls as JSON lines on stdout, everything else on stderr
+	StrSize      int  // bytes of a read's or write's data shown (strace's -s); 0: 32
+	Color        bool
 	// Width is the terminal's width for the compact segment layout (see
 	// render.Text.Width; 0: full lines), ASCII spells → ▸ µ in ASCII.
 	Width   int
