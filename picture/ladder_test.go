@@ -84,3 +84,42 @@ func TestLabel(t *testing.T) {
 		t.Errorf("Label = %q, want %q", got, want)
 	}
 }
+
+// TestLadderStates: each end's state beside its line where it changes, the
+// sender's on the segment's first row, the receiver's where the arrow
+// arrives; a capture that starts mid-connection says its states are
+// inferred.
+func TestLadderStates(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Ladder(&buf, load(t, "tcpdump-print-flags.pcap", 0), LadderOptions{Theme: render.NewTheme(false)}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(buf.String(), "\n")
+	for _, c := range []struct {
+		line int
+		want string
+	}{
+		{1, "CLOSED |"}, {1, "| LISTEN"},
+		{2, "SYN-SENT | SYN seq=0"},                // #1 leaves the client
+		{5, "| SYN-RECEIVED"},                      // #2 leaves the server
+		{7, "ESTABLISHED |<"},                      // and arrives at the client
+		{10, ">| ESTABLISHED"},                     // #3 arrives at the server
+		{23, "FIN-WAIT-1 | FIN,ACK"},               // #8
+		{25, ">| CLOSE-WAIT"},                      //
+		{26, "| LAST-ACK"},                         // #9 leaves the server,
+		{27, "FIN-WAIT-2 |"}, {28, "TIME-WAIT |<"}, // two changes at the client
+		{31, ">| CLOSED"}, // #10
+	} {
+		if c.line >= len(lines) || !strings.Contains(lines[c.line], c.want) {
+			t.Errorf("line %d: want %q in %q", c.line, c.want, lines[min(c.line, len(lines)-1)])
+		}
+	}
+	buf.Reset()
+	if err := Ladder(&buf, load(t, "zeek-redis-pubsub.pcap", 0), LadderOptions{Theme: render.NewTheme(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "(states inferred: the capture starts mid-connection)") ||
+		!strings.Contains(strings.Split(buf.String(), "\n")[2], "ESTABLISHED |") {
+		t.Errorf("mid-connection capture: no inferred states:\n%s", buf.String())
+	}
+}

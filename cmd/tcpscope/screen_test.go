@@ -194,3 +194,37 @@ func TestDemoFitsWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayStates: replay names each end's state changes in the notes and
+// its final state in the summary, for any capture; where the capture
+// starts mid-connection, the states before it are marked inferred.
+func TestReplayStates(t *testing.T) {
+	for _, c := range []struct {
+		pcap string
+		want []string
+	}{
+		{"tcpdump-print-flags.pcap", []string{
+			"client asks to connect (ISN 928549246, MSS 16396, wscale 2, SACK ok); client: CLOSED → SYN-SENT\n",
+			"; server: LISTEN → SYN-RECEIVED; client: SYN-SENT → ESTABLISHED\n",
+			"client: ESTABLISHED → FIN-WAIT-1; server: ESTABLISHED → CLOSE-WAIT\n",
+			"server: CLOSE-WAIT → LAST-ACK; client: FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT\n",
+			"states at the end: client TIME-WAIT, server CLOSED\n"}},
+		{"zeek-tcp-missing-syn.pcap", []string{
+			"server: LISTEN (inferred) → SYN-RECEIVED; client: SYN-SENT (inferred) → ESTABLISHED",
+			"(inferred: the capture starts mid-connection)"}},
+		{"zeek-redis-pubsub.pcap", []string{
+			"states at the end: client ESTABLISHED, server ESTABLISHED (inferred: the capture starts mid-connection)"}},
+		{"pcapplusplus-one_http_stream_rst.pcap", []string{
+			"client: CLOSE-WAIT → CLOSED; server: FIN-WAIT-2 → CLOSED\n"}},
+	} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"tcpscope", "replay", "--color", "never", filepath.Join("../../pcaps", c.pcap)}, nil, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.pcap, code, errb.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s: no %q in:\n%s", c.pcap, w, out.String())
+			}
+		}
+	}
+}
