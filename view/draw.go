@@ -406,6 +406,9 @@ func (v *view) status(w, y int) {
 	}
 	b.WriteString(" of ")
 	b.WriteString(strconv.Itoa(total))
+	if done && v.o.Live {
+		b.WriteString(" · capture stopped")
+	}
 	if !done {
 		pct := 0
 		if size > 0 {

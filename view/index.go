@@ -117,14 +117,39 @@ func Build(ctx context.Context, path string) (*Index, error) {
 	return x, nil
 }
 
-// run reads the file to the end, analysing every frame as replay does.
-func (x *Index) run(ctx context.Context, src replay.Positioned) {
+// offsetSource is a frame source that knows where each frame's record is
+// in the file Frames reads: a capture file's reader (replay.Positioned),
+// or the spool a live source is written to (see spool).
+type offsetSource interface {
+	frame.Source
+	LastOffset() int64
+}
+
+// run reads the source to the end, analysing every frame as replay does.
+func (x *Index) run(ctx context.Context, src offsetSource) {
+	defer func() {
+		// A bug here must not leave the screen in raw mode with a stack
+		// trace over it: the view shows the error instead.
+		if r := recover(); r != nil {
+			x.mu.Lock()
+			x.done, x.err = true, fmt.Errorf("%s: indexing stopped: %v", x.path, r)
+			x.mu.Unlock()
+		}
+	}()
+	sp, _ := src.(*spool)
 	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}),
 		pipeline.Options{Decode: decode.DecodeOptions{SkipChecksums: true}, States: &tcpstate.Tracker{}})
 	var note []byte
 	batch := make([]Rec, 0, 256)
 	var notes []byte
+	stopped := false
 	flush := func(final bool, err error) {
+		stopped = final
+		if sp != nil {
+			if werr := sp.flush(); werr != nil && err == nil {
+				final, err, stopped = true, werr, true
+			}
+		}
 		x.mu.Lock()
 		for i := range batch {
 			x.add(batch[i])
@@ -199,9 +224,13 @@ func (x *Index) run(ctx context.Context, src replay.Positioned) {
 		notes = binary.AppendUvarint(notes, uint64(len(note)))
 		notes = append(notes, note...)
 		// Publish in batches, and at once while the first screen fills.
-		if len(batch) == cap(batch) || x.n+len(batch) <= 64 || time.Since(last) > 50*time.Millisecond {
+		// A live source publishes every frame: the next may be long in coming.
+		if sp != nil || len(batch) == cap(batch) || x.n+len(batch) <= 64 || time.Since(last) > 50*time.Millisecond {
 			flush(false, nil)
 			last = time.Now()
+			if stopped {
+				return
+			}
 		}
 	}
 }

@@ -98,17 +98,22 @@ type current struct {
 // Run shows the view until the user quits (q, Ctrl-C) or ctx ends. The
 // terminal is restored whatever happens, a panic included.
 func Run(ctx context.Context, o Options) (err error) {
-	// The index of a large capture is tens of megabytes that never shrink;
-	// a soft limit makes the collector work harder rather than let the
-	// heap double past it (issue 16: 150 MB at 1.35 M frames).
-	old := debug.SetMemoryLimit(120 << 20)
-	defer debug.SetMemoryLimit(old)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	idx, err := Build(ctx, o.Path)
 	if err != nil {
 		return err
 	}
+	return run(ctx, o, idx)
+}
+
+// run shows the view of the frames idx indexes from o.Path.
+func run(ctx context.Context, o Options, idx *Index) (err error) {
+	// The index of a large capture is tens of megabytes that never shrink;
+	// a soft limit makes the collector work harder rather than let the
+	// heap double past it (issue 16: 150 MB at 1.35 M frames).
+	old := debug.SetMemoryLimit(120 << 20)
+	defer debug.SetMemoryLimit(old)
 	fr, err := OpenFrames(o.Path)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Name, err)
@@ -140,14 +145,17 @@ func Run(ctx context.Context, o Options) (err error) {
 // wake posts an event whenever the index grows (at most ten times a
 // second) and when ctx ends, so the screen redraws without a key.
 func (v *view) wake(ctx context.Context) {
+	ch := v.idx.Changed()
 	for {
-		ch := v.idx.Changed()
 		select {
 		case <-ctx.Done():
 			v.s.PostEvent(tcell.NewEventInterrupt(ctx.Err()))
 			return
 		case <-ch:
 		}
+		// The next channel is taken before the pause: frames added during
+		// it close that one, and the next round wakes at once.
+		ch = v.idx.Changed()
 		v.s.PostEvent(tcell.NewEventInterrupt(nil))
 		if _, _, done, _ := v.idx.Progress(); done {
 			return

@@ -59,6 +59,7 @@ Examples:
 			&cli.IntFlag{Name: "buffer-size", Aliases: []string{"B"}, Value: capture.DefaultBufferSize >> 10, Usage: "kernel capture buffer in `KiB`, as tcpdump -B; raise it if packets are dropped by the kernel"},
 			&cli.BoolFlag{Name: "immediate-mode", Usage: "show each packet the moment it arrives (the default when output is a terminal; to a file or pipe packets come in blocks, up to 100 ms late, so a fast transfer loses none)"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (docs/packet-json.md)"},
+			&cli.BoolFlag{Name: "tui", Usage: "show the packets full-screen as they arrive, in tcpscope view (the list follows the newest until you move up; G follows again)"},
 			&cli.BoolFlag{Name: "absolute", Aliases: []string{"S"}, Usage: "print raw sequence numbers"},
 			&cli.IntFlag{Name: "max-streams", Value: analysis.DefaultMaxStreams, Usage: "keep state for at most `N` connections, forgetting finished ones first, then the least recently used (bounds memory on long captures and SYN floods; -1 = no limit)"},
 			&cli.BoolFlag{Name: "list-interfaces", Aliases: []string{"D"}, Usage: "list the interfaces you can capture on, and exit"},
@@ -184,6 +185,20 @@ Examples:
 					time.Sleep(200 * time.Millisecond) // let the last packets arrive
 					cancel()
 				}()
+			}
+			if c.Bool("tui") {
+				if c.Bool("json") || c.String("write") == "-" || calls != nil {
+					return usageError("--tui shows the packets itself: not with --json, -w - or --trace")
+				}
+				err := captureTUI(ctx, c, src, h.LinkType(), h.Interface())
+				cancel() // stops the capture
+				if rec != nil {
+					rec.Wait()
+					if werr := w.Close(); werr != nil && err == nil {
+						err = runtimeError(werr)
+					}
+				}
+				return err
 			}
 			fmt.Fprintf(e.stderr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
 			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY, HeadersOnly: headersOnly}

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/tcpscope/tcpscope/capture"
+	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/view"
 )
@@ -143,3 +144,19 @@ func plainCapture(ctx context.Context, name string, stdin io.Reader) (path strin
 // viewFilter is the view's '/': none until the display-filter package is
 // wired in.
 var viewFilter view.FilterCompiler
+
+// captureTUI shows a live capture in the view until the user quits.
+func captureTUI(ctx context.Context, c *cli.Context, src frame.Source, lt frame.LinkType, iface string) error {
+	color := c.String("color") != "never"
+	if _, noColor := os.LookupEnv("NO_COLOR"); noColor && c.String("color") != "always" {
+		color = false
+	}
+	err := view.RunLive(ctx, view.Options{Name: iface, Color: color, Filter: viewFilter}, view.Live{Src: src, Link: lt})
+	switch {
+	case errors.Is(err, view.ErrInterrupted):
+		return cli.Exit("", exitInterrupted)
+	case err != nil:
+		return runtimeError(err)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,5 +191,50 @@ func TestViewCtrlC(t *testing.T) {
 	}
 	if term.alternate() != "0" {
 		t.Errorf("after Ctrl-C the terminal is still on the alternate screen")
+	}
+}
+
+// TestCaptureTUI captures loopback traffic with capture --tui in tmux: the
+// handshake, the data and the teardown appear as they happen, the list
+// follows the newest frame, and q stops the capture.
+func TestCaptureTUI(t *testing.T) {
+	bin := binary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	cmd := fmt.Sprintf("%q capture --tui --color never -i lo tcp port %d; echo EXIT=$?; sleep 60", bin, port)
+	term := newViewTerm(t, 120, 40, cmd)
+	term.wait(" · live", "")
+	time.Sleep(300 * time.Millisecond) // the kernel filter in place
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := term.wait("handshake 3/3", "")
+	if !strings.Contains(s, "[SYN]") || !strings.Contains(s, ">#3 ") {
+		t.Errorf("the handshake is not shown with the newest frame selected:\n%s", s)
+	}
+	c.Write([]byte("hello"))
+	s = term.wait("5 bytes of data", "")
+	buf := make([]byte, 5)
+	a.Read(buf)
+	c.Close()
+	a.Close()
+	s = term.wait("(FIN 1/4)", "")
+	s = term.wait("acknowledges the server's FIN", "")
+	if !strings.Contains(s, " frame 8 of 8 · live") || !strings.Contains(s, ">#8 ") {
+		t.Errorf("the list does not follow the newest frame:\n%s", s)
+	}
+	term.keys("q")
+	term.wait("EXIT=0", "")
+	if term.alternate() != "0" {
+		t.Errorf("after q the terminal is still on the alternate screen")
 	}
 }

@@ -1,0 +1,108 @@
+package view
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// spool is a live frame source written, frame by frame, to a pcap file of
+// its own as it is read: the view reads frames again from that file at
+// their offsets, as it does for a capture file, so a long live session
+// costs the index's few bytes a frame in memory, not the frames.
+type spool struct {
+	src  frame.Source
+	f    *os.File
+	w    *bufio.Writer
+	off  int64 // where the next record goes
+	last int64
+	hdr  [16]byte
+}
+
+// newSpool creates the spool file in the temporary folder and writes the
+// pcap file header (nanosecond time stamps, link type lt).
+func newSpool(src frame.Source, lt frame.LinkType) (*spool, error) {
+	f, err := os.CreateTemp("", "tcpscope-view-*.pcap")
+	if err != nil {
+		return nil, fmt.Errorf("a temporary file for the live frames: %w", err)
+	}
+	s := &spool{src: src, f: f, w: bufio.NewWriterSize(f, 1<<16)}
+	var h [24]byte
+	binary.LittleEndian.PutUint32(h[0:], 0xA1B23C4D) // pcap, nanoseconds
+	binary.LittleEndian.PutUint16(h[4:], 2)
+	binary.LittleEndian.PutUint16(h[6:], 4)
+	binary.LittleEndian.PutUint32(h[16:], 262144)
+	binary.LittleEndian.PutUint32(h[20:], uint32(lt))
+	s.w.Write(h[:])
+	s.off = 24
+	if err := s.flush(); err != nil {
+		s.remove()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Next reads a frame from the live source and appends it to the file.
+func (s *spool) Next() (frame.Frame, error) {
+	f, err := s.src.Next()
+	if err != nil {
+		return f, err
+	}
+	t := f.Meta.Time.UnixNano()
+	binary.LittleEndian.PutUint32(s.hdr[0:], uint32(t/1e9))
+	binary.LittleEndian.PutUint32(s.hdr[4:], uint32(t%1e9))
+	binary.LittleEndian.PutUint32(s.hdr[8:], uint32(len(f.Data)))
+	binary.LittleEndian.PutUint32(s.hdr[12:], uint32(max(f.Meta.OrigLen, len(f.Data))))
+	s.w.Write(s.hdr[:])
+	if _, err := s.w.Write(f.Data); err != nil {
+		return frame.Frame{}, fmt.Errorf("writing the live frames to %s: %w", s.f.Name(), err)
+	}
+	s.last = s.off
+	s.off += 16 + int64(len(f.Data))
+	return f, nil
+}
+
+// LastOffset is the offset of the record of the frame Next returned last.
+func (s *spool) LastOffset() int64 { return s.last }
+
+// flush writes out what is buffered, so the frames indexed can be read.
+func (s *spool) flush() error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("writing the live frames to %s: %w", s.f.Name(), err)
+	}
+	return nil
+}
+
+func (s *spool) remove() {
+	s.f.Close()
+	os.Remove(s.f.Name())
+}
+
+// Live is what RunLive needs of a live capture.
+type Live struct {
+	Src  frame.Source   // the frames as they arrive; io.EOF when the capture stops
+	Link frame.LinkType // the link type of every frame (the pcap header's)
+}
+
+// RunLive shows frames as they arrive from live.Src (capture --tui): the
+// list follows the newest frame until the user moves up (G follows again),
+// as less +F does. The frames go to a temporary file, deleted on return.
+// The caller stops the source when RunLive returns.
+func RunLive(ctx context.Context, o Options, live Live) error {
+	sp, err := newSpool(live.Src, live.Link)
+	if err != nil {
+		return err
+	}
+	defer sp.remove()
+	o.Path, o.Live = sp.f.Name(), true
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	x := &Index{path: o.Name, changed: make(chan struct{})}
+	x.cache.block = -1
+	go x.run(ctx, sp)
+	return run(ctx, o, x)
+}
