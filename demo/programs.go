@@ -176,7 +176,11 @@ func startProgram(who string, argv []string, run runAs, stdin *os.File, log *tra
 		outR.Close()
 		errR.Close()
 		if errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) {
-			return nil, fmt.Errorf("program %s: %s cannot execute it (permission denied): build it where that user can read it, not under /root", argv[0], pg.user)
+			name := argv[0]
+			if path != argv[0] {
+				name += " (" + path + ")"
+			}
+			return nil, fmt.Errorf("program %s: %s cannot execute it (permission denied): build it where that user can read it, not under /root", name, pg.user)
 		}
 		return nil, fmt.Errorf("program %s: %v", argv[0], unwrapExec(err))
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
@@ -96,7 +97,7 @@ func (o Options) withPrograms(ctx context.Context, sc *scenario, host netip.Addr
 		}
 		sc.srv, pr.srv = ps, ps
 	}
-	ref := sc.clientRun
+	ref, refSrv := sc.clientRun, sc.srv
 	var mu sync.Mutex
 	left := o.clients()
 	sc.clientRun = func(ctx context.Context, addr netip.AddrPort, connected func()) error {
@@ -109,6 +110,12 @@ func (o Options) withPrograms(ctx context.Context, sc *scenario, host netip.Addr
 			if left == 0 && stdin != nil {
 				stdin.Close()
 			}
+			if left == 0 && o.Server == nil && o.Client != nil && !log.connected("client") {
+				// The reference server would wait for a connection
+				// that is not coming (the client failed to start, or
+				// its connect failed): stop it now.
+				refSrv.Close()
+			}
 			mu.Unlock()
 		}()
 		if o.Client == nil {
@@ -118,6 +125,19 @@ func (o Options) withPrograms(ctx context.Context, sc *scenario, host netip.Addr
 		return runClientProgram(ctx, o.Client, run, stdin, o.timeout(), log)
 	}
 	return pr, nil
+}
+
+// connected reports whether who made a connect that succeeded (or is
+// in progress, non-blocking).
+func (t *traceLog) connected(who string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.events {
+		if e.Who == who && e.Call == "connect" && (e.Err == nil || errors.Is(e.Err, syscall.EINPROGRESS)) {
+			return true
+		}
+	}
+	return false
 }
 
 // forget drops who's calls (the reference server's, replaced).

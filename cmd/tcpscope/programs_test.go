@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tcpscope/tcpscope/internal/testroot"
 )
@@ -430,6 +431,10 @@ func TestDemoProgramsFailures(t *testing.T) {
 		args []string
 		want string
 	}{
+		// Against the reference server, which is stopped at once when the
+		// client never connected (no waiting for a connection to come).
+		{"refused by reference", []string{"--client", cli + " 127.0.0.1 9"},
+			`client: ` + cli + ` exited with status 1; it printed on stderr: "connect: Connection refused"`},
 		{"never listens", []string{"--timeout", "1s", "--server", "sh -c 'echo starting >&2; sleep 5'", "--client", cli + " 127.0.0.1 8080"},
 			`server: sh did not call listen within 1s (--timeout): stopped it; it printed on stderr: "starting"`},
 		{"server exits", []string{"--server", srv, "--client", cli + " 127.0.0.1 8080"},
@@ -442,6 +447,8 @@ func TestDemoProgramsFailures(t *testing.T) {
 			"client: program " + hidden + ": user nobody (uid 65534) cannot execute it (permission denied)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			binary(t) // built once, not timed
+			start := time.Now()
 			out, errOut, err := demoPrograms(t, tc.args...)
 			if err == nil {
 				t.Fatalf("exit 0:\n%s\n%s", out, errOut)
@@ -451,6 +458,9 @@ func TestDemoProgramsFailures(t *testing.T) {
 			}
 			if strings.Contains(errOut, "goroutine ") || strings.Contains(errOut, "panic") {
 				t.Errorf("stack trace:\n%s", errOut)
+			}
+			if time.Since(start) > 4*time.Second {
+				t.Errorf("took %v", time.Since(start))
 			}
 		})
 	}
