@@ -19,6 +19,7 @@ const maxQueuedFrames = 1 << 16
 // sequence of files (*Rotating, for -C/-W/-G).
 type FrameWriter interface {
 	Write(frame.Frame) error
+	WriteCommented(f frame.Frame, comment string) error // pcapng: the comment goes with the frame
 	Close() error
 	Count() int   // frames written
 	Name() string // the (current) file
@@ -56,6 +57,10 @@ type Recorder struct {
 	srcErr   error // set before q is closed
 	err      error // write error, set before q is closed
 
+	// annotate, when set, gives each frame's packet comment (the
+	// analyzer's note, for pcapng files).
+	annotate func(frame.Frame) string
+
 	prev []byte // the frame the display holds, returned on its next call
 	pool sync.Pool
 }
@@ -65,10 +70,16 @@ type Recorder struct {
 // closed when the source ends or a write fails, so the file is complete
 // even if the display never catches up; Close it again to learn its error.
 func NewRecorder(src frame.Source, w FrameWriter, queueBytes int) *Recorder {
+	return NewAnnotatingRecorder(src, w, queueBytes, nil)
+}
+
+// NewAnnotatingRecorder is NewRecorder that writes each frame with the
+// comment annotate gives it (nil: none), in the recording goroutine.
+func NewAnnotatingRecorder(src frame.Source, w FrameWriter, queueBytes int, annotate func(frame.Frame) string) *Recorder {
 	if queueBytes <= 0 {
 		queueBytes = DefaultDisplayQueue
 	}
-	r := &Recorder{src: src, w: w, q: make(chan frame.Frame, maxQueuedFrames), done: make(chan struct{})}
+	r := &Recorder{src: src, w: w, annotate: annotate, q: make(chan frame.Frame, maxQueuedFrames), done: make(chan struct{})}
 	r.budget.Store(int64(queueBytes))
 	go r.run()
 	return r
@@ -86,7 +97,12 @@ func (r *Recorder) run() {
 			}
 			return
 		}
-		if err := r.w.Write(f); err != nil {
+		if r.annotate != nil {
+			err = r.w.WriteCommented(f, r.annotate(f))
+		} else {
+			err = r.w.Write(f)
+		}
+		if err != nil {
 			r.err = err
 			return
 		}

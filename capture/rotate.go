@@ -114,17 +114,23 @@ func (r *Rotating) open(newInterval bool) error {
 // Write appends a frame, first starting the next file when the current
 // one is full (-C) or old enough (-G).
 func (r *Rotating) Write(f frame.Frame) error {
+	if err := r.next(); err != nil {
+		return err
+	}
+	return r.w.Write(f)
+}
+
+// next starts the next file if the current one is full or old enough.
+func (r *Rotating) next() error {
 	bySize := r.o.SizeMB > 0 && r.w.Size() > int64(r.o.SizeMB)*1000000
 	byTime := r.o.Interval > 0 && r.o.Now().Sub(r.opened) >= r.o.Interval
 	if bySize || byTime {
 		if byTime && r.o.SizeMB == 0 && r.o.Files > 0 && r.files >= r.o.Files {
 			return ErrRotationDone
 		}
-		if err := r.rotate(byTime); err != nil {
-			return err
-		}
+		return r.rotate(byTime)
 	}
-	return r.w.Write(f)
+	return nil
 }
 
 func (r *Rotating) rotate(byTime bool) error {
@@ -142,6 +148,14 @@ func (r *Rotating) rotate(byTime bool) error {
 		}
 	}
 	return r.open(byTime)
+}
+
+// WriteCommented is Write with a packet comment (pcapng files).
+func (r *Rotating) WriteCommented(f frame.Frame, comment string) error {
+	if err := r.next(); err != nil {
+		return err
+	}
+	return r.w.WriteCommented(f, comment)
 }
 
 // Close completes the current file.

@@ -150,7 +150,14 @@ Examples:
 			var src frame.Source = h
 			var rec *capture.Recorder
 			if w != nil {
-				rec = capture.NewRecorder(h, w, 0)
+				var annotate func(frame.Frame) string
+				if strings.HasSuffix(c.String("write"), ".pcapng") {
+					// Each frame carries its note as a packet comment,
+					// which Wireshark shows; the recorder analyses the
+					// frames itself, so the file never waits for stdout.
+					annotate = render.NewAnnotator().Note
+				}
+				rec = capture.NewAnnotatingRecorder(h, w, 0, annotate)
 				src = rec
 			}
 			ctx, cancel := context.WithCancel(c.Context)

@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/testroot"
 	"github.com/tcpscope/tcpscope/replay"
 )
 
@@ -96,5 +99,71 @@ func TestReplayWrite(t *testing.T) {
 	}
 	if got := framesOf(t, strings.NewReader(out)); len(got) != 3 || len(segLines(errs)) != 3 {
 		t.Errorf("-w -: %d frames on stdout, stderr %q", len(got), errs)
+	}
+}
+
+// notesOf returns the notes of replay's text lines (after "▸ ").
+func notesOf(lines string) []string {
+	var notes []string
+	for _, l := range segLines(lines) {
+		if i := strings.Index(l, "▸ "); i >= 0 {
+			notes = append(notes, l[i+len("▸ "):])
+		}
+	}
+	return notes
+}
+
+// tsharkComments reads frame.comment of every frame with tshark.
+func tsharkComments(t *testing.T, path string) []string {
+	t.Helper()
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	b, err := exec.Command("tshark", "-r", path, "-T", "fields", "-e", "frame.comment").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// TestReplayWriteCommentsWithStates: a whole connection's comments carry
+// the state changes the lines show, word for word.
+func TestReplayWriteCommentsWithStates(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "flags.pcapng")
+	lines, errs, code := runCLI(t, nil, "replay", "../../pcaps/tcpdump-print-flags.pcap", "-w", out, "--no-summary")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	notes := notesOf(lines)
+	if !strings.Contains(strings.Join(notes, "|"), "SYN-SENT") {
+		t.Fatalf("no state change in the notes: %q", notes)
+	}
+	if c := tsharkComments(t, out); strings.Join(c, "|") != strings.Join(notes, "|") {
+		t.Errorf("comments %q\nwant %q", c, notes)
+	}
+}
+
+// TestCaptureWriteComments: capture -w F.pcapng gives every frame its note
+// as a packet comment, made by the recorder's own analysis: the same words
+// as the lines.
+func TestCaptureWriteComments(t *testing.T) {
+	testroot.Need(t)
+	ln, port := listenLoopback(t)
+	defer ln.Close()
+	out := filepath.Join(t.TempDir(), "live.pcapng")
+	var stdout, errb bytes.Buffer
+	done := make(chan int)
+	go func() {
+		done <- run([]string{"tcpscope", "capture", "-w", out, "-c", "3", "tcp", "port", strconv.Itoa(port)}, nil, &stdout, &errb)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	dialOnce(t, port)
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	notes := notesOf(stdout.String())
+	c := tsharkComments(t, out)
+	if len(notes) != 3 || len(c) < 3 || strings.Join(c[:3], "|") != strings.Join(notes, "|") {
+		t.Errorf("comments %q\nlines' notes %q", c, notes)
 	}
 }

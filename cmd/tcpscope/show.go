@@ -235,7 +235,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			return werr // stdout closed (e.g. piped into head): stop quietly
 		}
 		if o.Save != nil {
-			if err := o.Save.write(it.Frame, r); err != nil {
+			if err := o.Save.write(it.Frame, r, it.States); err != nil {
 				return err
 			}
 		}
@@ -357,7 +357,7 @@ type saver struct {
 	note  []byte
 }
 
-func (s *saver) write(f frame.Frame, r *analysis.Result) error {
+func (s *saver) write(f frame.Frame, r *analysis.Result, states []tcpstate.Change) error {
 	if s.w == nil {
 		var err error
 		if s.path == "-" {
@@ -373,11 +373,8 @@ func (s *saver) write(f frame.Frame, r *analysis.Result) error {
 	if f.Meta.Link != s.link {
 		return fmt.Errorf("frame %d: link type %s, but %s holds %s frames (one link type per output file)", f.Meta.Number, f.Meta.Link, s.path, s.link)
 	}
-	comment := ""
-	if r != nil {
-		s.note = r.Note.AppendTo(s.note[:0])
-		comment = string(s.note)
-	}
+	s.note = render.AppendComment(s.note[:0], r, states)
+	comment := string(s.note)
 	return s.w.WriteCommented(f, comment)
 }
 
