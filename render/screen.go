@@ -8,9 +8,11 @@ import (
 	"github.com/rivo/uniseg"
 )
 
-// ASCIIGlyphs replaces the few non-ASCII characters tcpscope prints (→ ▸ µ …)
-// with ASCII spellings, for --ascii and terminals whose locale is not UTF-8.
-var ASCIIGlyphs = strings.NewReplacer("→", "->", "▸", ">", "µ", "u", "…", "...", "←", "<-", "·", "-")
+// ASCIIGlyphs replaces the few non-ASCII characters tcpscope prints (→ ▸ µ …,
+// and the rarer – — × ≠ ≥ ≤ § ═ ─ of notes, --explain and rules) with ASCII
+// spellings, for --ascii and terminals whose locale is not UTF-8.
+var ASCIIGlyphs = strings.NewReplacer("→", "->", "▸", ">", "µ", "u", "…", "...", "←", "<-", "·", "-",
+	"–", "-", "—", "--", "×", "x", "≠", "!=", "≥", ">=", "≤", "<=", "§", "section ", "═", "=", "─", "-")
 
 // Width is the number of terminal columns s takes: grapheme clusters
 // counted by their East Asian width (uniseg), so → ▸ µ count one each, and

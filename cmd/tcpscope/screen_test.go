@@ -94,6 +94,16 @@ func TestReplayASCII(t *testing.T) {
 	if w, l := maxWidth(out.String()); w > 100 {
 		t.Errorf("ASCII at 100 columns: line of %d: %s", w, l)
 	}
+	// Every capture, with the header view (× ≥ §) and notes (≠ –): ASCII.
+	for _, c := range screenCaptures {
+		out.Reset()
+		run([]string{"tcpscope", "replay", "--ascii", "--explain", "--color", "never", filepath.Join("../../pcaps", c)}, nil, &out, &errb)
+		for _, r := range out.String() {
+			if r > 0x7e {
+				t.Fatalf("%s --ascii --explain: non-ASCII %q", c, r)
+			}
+		}
+	}
 }
 
 func TestUTF8Locale(t *testing.T) {
