@@ -104,6 +104,17 @@ func Graph(w io.Writer, s *session.Session, o GraphOptions) error {
 	fmt.Fprintf(&b, `<text x="%d" y="44" font-size="%d" font-weight="bold">%s</text>
 `, padL, fontTitle, esc(title))
 
+	// A long stream is thinned to what the picture can show (session.Keep
+	// Spread): say so, and how.
+	if s.Stride > 1 || s.FlaggedStride > 1 {
+		flagged := "all flagged segments drawn"
+		if s.FlaggedStride > 1 {
+			flagged = fmt.Sprintf("1 flagged segment in %d", s.FlaggedStride)
+		}
+		fmt.Fprintf(&b, `<text x="%.0f" y="%d" text-anchor="end" font-size="%d" fill="#555">thinned to fit: %d of %d segments drawn (1 in %d; %s)</text>
+`, padL+plotW, seqTop-6, fontBody-4, len(s.Segments), s.Total, s.Stride, flagged)
+	}
+
 	// Axes and grid of the sequence panel.
 	axes(&b, seqTop, seqH, plotW, tLo, tHi, yLo, yHi, "relative sequence number (bytes)", formatBytes)
 

@@ -80,6 +80,14 @@ func Ladder(w io.Writer, s *session.Session, o LadderOptions) error {
 		return err
 	}
 	for i := range s.Segments {
+		if s.Elided > 0 && i == s.ElidedAfter && i > 0 {
+			// A long stream: session.Keep kept its start and its end.
+			gap := fmt.Sprintf("%s  ... %d segments not drawn (between frames %d and %d): the ladder shows the first %d and the last %d ...",
+				strings.Repeat(" ", lm), s.Elided, s.Segments[i-1].Frame, s.Segments[i].Frame, i, len(s.Segments)-i)
+			if _, err := io.WriteString(w, bars+"\n"+th.Dim(gap)+"\n"+bars+"\n"); err != nil {
+				return err
+			}
+		}
 		if err := ladderSegment(w, s, &s.Segments[i], changes[i], width, th); err != nil {
 			return err
 		}

@@ -1,6 +1,9 @@
 package session
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // Chunk is one piece of a followed stream, in the order a reader should see
 // it: bytes one side sent, or a gap where the capture lost bytes that the
@@ -30,12 +33,55 @@ type Chunk struct {
 //
 // Matching Wireshark byte for byte lets a student check tcpscope against
 // the tool their course uses.
+//
+// Memory stays bounded whatever the stream's length: with Emit set, chunks
+// are handed over as soon as they are in order and not kept; and the
+// segments waiting behind a hole are bounded (MaxPending bytes per
+// direction, 16 MiB unless set, and 8192 segments). When a hole is still
+// not filled, nor acknowledged, once that much waits behind it, the hole is
+// given up: it is shown as missing, like an acknowledged one, and the
+// waiting data is delivered. (Wireshark waits for ever, and shows nothing
+// after a hole that never fills: a capture of one direction that missed
+// its first segment.)
 type Follower struct {
-	next    [2]uint32  // next expected relative sequence number per direction
-	written [2]int     // bytes delivered per direction
-	pending [2][]Chunk // out-of-order segments waiting for a hole to fill
-	out     []Chunk    // delivered chunks, in reading order
+	// Emit, when set, receives each chunk as it is delivered instead of
+	// Chunks keeping it; its Data is valid only during the call.
+	Emit func(Chunk)
+	// MaxPending bounds the bytes waiting behind a hole per direction;
+	// 0 means DefaultMaxPending.
+	MaxPending int
+
+	next     [2]uint32  // next expected relative sequence number per direction
+	written  [2]int     // bytes delivered per direction
+	pending  [2][]Chunk // out-of-order segments waiting for a hole to fill
+	pendingN [2]int     // bytes in pending
+	out      []Chunk    // delivered chunks, in reading order (without Emit)
+	gaps     [2]int     // missing and uncaptured bytes delivered per direction
 }
+
+// DefaultMaxPending is how many bytes may wait behind a hole per direction
+// before the hole is given up.
+const DefaultMaxPending = 16 << 20
+
+// maxPendingSegments bounds the waiting segments too (the scan for the next
+// one is linear).
+const maxPendingSegments = 8192
+
+// deliver passes c on (Emit) or keeps it (Chunks).
+func (f *Follower) deliver(c Chunk) {
+	f.gaps[c.Dir] += c.Missing + c.Uncaptured
+	if f.Emit != nil {
+		f.Emit(c)
+		return
+	}
+	f.out = append(f.out, c)
+}
+
+// Delivered returns the payload bytes delivered per direction.
+func (f *Follower) Delivered() [2]int { return f.written }
+
+// Gaps returns the missing and uncaptured bytes delivered per direction.
+func (f *Follower) Gaps() [2]int { return f.gaps }
 
 // Add feeds one segment of the connection, in capture order. dir is 0 or 1
 // (see Chunk.Dir); seq and ack are relative numbers (analysis.Result.Seq and
@@ -56,8 +102,14 @@ func (f *Follower) Add(dir, frame int, t time.Time, seq, ack uint32, hasAck bool
 	if n == 0 || seqLE(seq+n, f.next[dir]) {
 		return // nothing new: empty, or every byte already delivered
 	}
-	c := Chunk{Dir: dir, Frame: frame, Time: t, Seq: seq, Data: append([]byte(nil), payload...)}
+	c := Chunk{Dir: dir, Frame: frame, Time: t, Seq: seq}
 	if seq == f.next[dir] {
+		// In order: handed to Emit at once, which may not keep it, so
+		// no copy is made; kept otherwise.
+		c.Data = payload
+		if f.Emit == nil {
+			c.Data = bytes.Clone(payload)
+		}
 		// In order. Like Wireshark, skip what the snaplen cut off rather
 		// than wait for it: those bytes were sent, only not kept.
 		if length > len(payload) {
@@ -66,12 +118,30 @@ func (f *Follower) Add(dir, frame int, t time.Time, seq, ack uint32, hasAck bool
 		}
 		f.next[dir] += n
 		f.written[dir] += len(c.Data)
-		f.out = append(f.out, c)
+		f.deliver(c)
 		for f.flush(dir, 0, frame, t, false) {
 		}
 		return
 	}
+	c.Data = bytes.Clone(payload)
 	f.pending[dir] = append(f.pending[dir], c)
+	f.pendingN[dir] += len(c.Data)
+	limit := f.MaxPending
+	if limit <= 0 {
+		limit = DefaultMaxPending
+	}
+	for f.pendingN[dir] > limit || len(f.pending[dir]) > maxPendingSegments {
+		// Give the hole up: as if the receiver had acknowledged the
+		// lowest waiting byte.
+		lowest := f.pending[dir][0].Seq
+		for _, c := range f.pending[dir] {
+			if seqGT(lowest, c.Seq) {
+				lowest = c.Seq
+			}
+		}
+		for f.flush(dir, lowest+1, frame, t, true) {
+		}
+	}
 }
 
 // flush delivers at most one waiting segment of direction dir and reports
@@ -95,27 +165,36 @@ func (f *Follower) flush(dir int, ack uint32, frame int, t time.Time, useAck boo
 			if seqGT(end, f.next[dir]) {
 				skip := f.next[dir] - c.Seq
 				fresh := Chunk{Dir: dir, Frame: c.Frame, Time: c.Time, Seq: f.next[dir], Data: c.Data[skip:]}
-				f.out = append(f.out, fresh)
+				f.deliver(fresh)
 				f.written[dir] += len(fresh.Data)
 				f.next[dir] += uint32(len(fresh.Data))
 			}
-			f.pending[dir] = append(p[:i:i], p[i+1:]...)
+			f.drop(dir, i)
 			return true
 		}
 		if c.Seq == f.next[dir] {
-			f.out = append(f.out, c)
+			f.deliver(c)
 			f.written[dir] += len(c.Data)
 			f.next[dir] += uint32(len(c.Data))
-			f.pending[dir] = append(p[:i:i], p[i+1:]...)
+			f.drop(dir, i)
 			return true
 		}
 	}
 	if useAck && seqGT(ack, lowest) {
-		f.out = append(f.out, Chunk{Dir: dir, Frame: frame, Time: t, Seq: f.next[dir], Missing: int(lowest - f.next[dir])})
+		f.deliver(Chunk{Dir: dir, Frame: frame, Time: t, Seq: f.next[dir], Missing: int(lowest - f.next[dir])})
 		f.next[dir] = lowest
 		return true
 	}
 	return false
+}
+
+// drop removes waiting segment i of direction dir, keeping the order.
+func (f *Follower) drop(dir, i int) {
+	p := f.pending[dir]
+	f.pendingN[dir] -= len(p[i].Data)
+	copy(p[i:], p[i+1:])
+	p[len(p)-1] = Chunk{}
+	f.pending[dir] = p[:len(p)-1]
 }
 
 // Chunks returns the chunks delivered so far, in reading order. Segments

@@ -39,6 +39,8 @@ type Segment struct {
 	AcksFrame     int
 	BytesInFlight uint32
 	HasBIF        bool
+
+	ord, ford int // place among the stream's segments, and its flagged ones (Keep.Spread)
 }
 
 // Session is one connection (one tcp.stream) gathered from a capture.
@@ -51,6 +53,13 @@ type Session struct {
 	Segments []Segment
 	// Follow holds the reassembled byte streams when LoadOptions.Follow was set.
 	Follow *Follower
+	// Total counts the stream's segments, Segments holds those kept (all
+	// unless LoadOptions.Keep bounds them): with Keep.Head/Tail, Elided
+	// were left out after the first Head; with Keep.Spread, one unflagged
+	// segment in Stride is kept, and one flagged segment in FlaggedStride
+	// (1 while they fit in half of Keep.Spread).
+	Total, Elided, Stride, FlaggedStride int
+	ElidedAfter                          int // Segments[:ElidedAfter] came before the elided ones
 	// Frames counts every frame read, for progress and for the "no such
 	// stream" message.
 	Frames  int
@@ -64,7 +73,28 @@ type LoadOptions struct {
 	// Progress, when set, is called every few thousand frames with the
 	// number read so far (the command draws a progress bar from it).
 	Progress func(frames int)
+	// Keep bounds the segments kept in Session.Segments, so that a stream
+	// of any length fits in bounded memory; the zero value keeps them all.
+	Keep Keep
+	// OnChunk, with Follow, receives each piece of the reassembled stream
+	// as soon as it is in order, and the Follower keeps none of them (the
+	// Session is the one being loaded: Ends, Start and the first segment
+	// are set). An error stops Load and is returned.
+	OnChunk func(s *Session, c Chunk) error
 }
+
+// Keep says which segments Load keeps.
+type Keep struct {
+	// Head and Tail keep the first Head and the last Tail segments (a
+	// ladder of a long stream: its start and its end).
+	Head, Tail int
+	// Spread keeps at most about Spread segments spread over the whole
+	// stream (a graph: what a picture of its size can show). Segments that
+	// the analysis flagged, or that carry SYN, FIN or RST, are kept first.
+	Spread int
+}
+
+func (k Keep) all() bool { return k.Head == 0 && k.Tail == 0 && k.Spread == 0 }
 
 // ErrNoStream is returned (wrapped) when the capture has no such stream.
 var ErrNoStream = errors.New("no such stream")
@@ -74,10 +104,19 @@ var ErrNoStream = errors.New("no such stream")
 // must be read: a later SYN may reuse ports and start a new stream.
 func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error) {
 	pl := pipeline.New(src, analysis.New(analysis.Options{}))
-	s := &Session{Stream: o.Stream}
+	s := &Session{Stream: o.Stream, Stride: 1}
+	var emitErr error
 	if o.Follow {
 		s.Follow = &Follower{}
+		if o.OnChunk != nil {
+			s.Follow.Emit = func(c Chunk) {
+				if emitErr == nil {
+					emitErr = o.OnChunk(s, c)
+				}
+			}
+		}
 	}
+	var keep keeper
 	var it pipeline.Item
 	found := false
 	var base [2]uint32 // raw − relative sequence number per direction, for SACK blocks
@@ -123,6 +162,17 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 			dir = 1
 		}
 		t := p.TCP
+		if o.Keep.Spread == 0 && o.Keep.Tail == 0 && !o.Keep.all() && len(s.Segments) >= o.Keep.Head {
+			// Nothing more to keep (follow): only the payload matters.
+			s.Total++
+			if s.Follow != nil {
+				s.Follow.Add(dir, it.Frame.Meta.Number, it.Frame.Meta.Time, r.Seq, r.Ack, t.Flags()&analysis.ACK != 0, p.Payload, p.PayloadLen)
+				if emitErr != nil {
+					return nil, emitErr
+				}
+			}
+			continue
+		}
 		if !baseSet[dir] {
 			base[dir], baseSet[dir] = t.Seq()-r.Seq, true
 		}
@@ -140,11 +190,20 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 				seg.SACK = append(seg.SACK, Block{b.Left - base[1-dir], b.Right - base[1-dir]})
 			}
 		}
-		s.Segments = append(s.Segments, seg)
+		s.Total++
+		if o.Keep.all() {
+			s.Segments = append(s.Segments, seg)
+		} else {
+			keep.add(s, o.Keep, seg)
+		}
 		if s.Follow != nil {
 			s.Follow.Add(dir, seg.Frame, seg.Time, r.Seq, r.Ack, seg.Flags&analysis.ACK != 0, p.Payload, p.PayloadLen)
+			if emitErr != nil {
+				return nil, emitErr
+			}
 		}
 	}
+	keep.finish(s, o.Keep)
 	if !found {
 		return nil, fmt.Errorf("%w %d: the capture holds %d TCP %s, numbered from 0", ErrNoStream, o.Stream, s.Streams, plural(s.Streams, "stream", "streams"))
 	}
@@ -157,4 +216,95 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// keeper bounds Session.Segments as LoadOptions.Keep says.
+type keeper struct {
+	tail     []Segment // ring of the last Keep.Tail segments
+	tailNext int
+	n        int     // segments offered
+	flagged  int     // flagged segments kept (Spread)
+	fStride  int     // one flagged segment in fStride is kept (Spread)
+	fn       int     // flagged segments offered
+	last     Segment // the last segment offered, when not kept (Spread)
+	lastSet  bool
+}
+
+// flagged segments are what a reader of a graph looks for.
+func notable(g *Segment) bool {
+	return g.Verdict != 0 || g.Flags&(analysis.SYN|analysis.FIN|analysis.RST) != 0
+}
+
+func (k *keeper) add(s *Session, o Keep, g Segment) {
+	k.n++
+	switch {
+	case o.Spread > 0:
+		if k.fStride == 0 {
+			k.fStride = 1
+		}
+		g.ord = k.n
+		if notable(&g) {
+			k.fn++
+			g.ford = k.fn
+			if g.ford%k.fStride != 0 {
+				return
+			}
+		} else if g.ord != 1 && g.ord%s.Stride != 0 {
+			k.last, k.lastSet = g, true // kept if it turns out to be the last
+			return
+		}
+		k.lastSet = false
+		s.Segments = append(s.Segments, g)
+		for len(s.Segments) >= o.Spread {
+			k.thin(s, o)
+		}
+	case len(s.Segments) < o.Head:
+		s.Segments = append(s.Segments, g)
+	case o.Tail > 0:
+		if len(k.tail) < o.Tail {
+			k.tail = append(k.tail, g)
+		} else {
+			k.tail[k.tailNext] = g
+			k.tailNext = (k.tailNext + 1) % o.Tail
+			s.Elided++
+		}
+	default:
+		s.Elided++
+	}
+}
+
+// thin halves what Spread keeps: unflagged segments first (their stride
+// doubles), flagged ones too once they fill half of it.
+func (k *keeper) thin(s *Session, o Keep) {
+	flagged := 0
+	for i := range s.Segments {
+		if notable(&s.Segments[i]) {
+			flagged++
+		}
+	}
+	if flagged*2 >= o.Spread {
+		k.fStride *= 2
+	} else {
+		s.Stride *= 2
+	}
+	kept := s.Segments[:0]
+	for _, g := range s.Segments {
+		if g.ord == 1 || notable(&g) && g.ford%k.fStride == 0 || !notable(&g) && g.ord%s.Stride == 0 {
+			kept = append(kept, g)
+		}
+	}
+	clear(s.Segments[len(kept):])
+	s.Segments = kept
+}
+
+// finish appends the kept tail, oldest first.
+func (k *keeper) finish(s *Session, o Keep) {
+	s.ElidedAfter = len(s.Segments)
+	s.Segments = append(s.Segments, k.tail[k.tailNext:]...)
+	s.Segments = append(s.Segments, k.tail[:k.tailNext]...)
+	s.FlaggedStride = max(k.fStride, 1)
+	if k.lastSet {
+		// The graph's time axis ends at the stream's last segment.
+		s.Segments = append(s.Segments, k.last)
+	}
 }

@@ -10,7 +10,13 @@ import (
 
 	"github.com/tcpscope/tcpscope/internal/safefile"
 	"github.com/tcpscope/tcpscope/picture"
+	"github.com/tcpscope/tcpscope/session"
 )
+
+// graphSegments is about how many segments a graph keeps: the 1400-unit
+// plot cannot show more (a longer stream is thinned evenly, flagged
+// segments first kept, and the picture says so), and memory stays bounded.
+const graphSegments = 10000
 
 func graphCommand(e *env) *cli.Command {
 	return &cli.Command{
@@ -33,6 +39,11 @@ func graphCommand(e *env) *cli.Command {
 A steady staircase is a healthy transfer; bars pressed against the yellow
 line mean the receiver's window limits the sender; red bars after a flat
 green line show a loss and its recovery. Open the file in a web browser.
+
+A stream of more than 10,000 segments is thinned to what the picture can
+show: every segment the analysis flagged (retransmissions, out-of-order...)
+and SYN/FIN/RST are kept first, the others evenly (1 in N), and a line above
+the plot says how many were drawn.
 
 Examples:
    tcpscope graph pcaps/zeek-tcp-retransmit-fast009.pcap --stream 0 -o lossy.svg
@@ -59,7 +70,7 @@ Examples:
 			if want != "auto" && want != "client" && want != "server" {
 				return usageError("--dir must be auto, client or server, not %q", want)
 			}
-			s, err := loadStream(c, e, path, false)
+			s, err := loadStream(c, e, path, session.Keep{Spread: graphSegments})
 			if err != nil {
 				return err
 			}
@@ -90,7 +101,7 @@ Examples:
 				if err := f.Close(); err != nil {
 					return runtimeError(err)
 				}
-				fmt.Fprintf(e.stderr, "tcpscope: wrote %s (%s of stream %d)\n", out, nOf(len(s.Segments), "segment"), s.Stream)
+				fmt.Fprintf(e.stderr, "tcpscope: wrote %s (%s of stream %d)\n", out, nOf(s.Total, "segment"), s.Stream)
 			}
 			return nil
 		}),

@@ -5,7 +5,13 @@ import (
 
 	"github.com/tcpscope/tcpscope/picture"
 	"github.com/tcpscope/tcpscope/render"
+	"github.com/tcpscope/tcpscope/session"
 )
+
+// ladderEnds is how many segments a ladder draws at each end of a long
+// stream: 1000 arrows are already 3000 lines to scroll, and memory stays
+// bounded whatever the stream's length.
+const ladderEnds = 500
 
 func ladderCommand(e *env) *cli.Command {
 	return &cli.Command{
@@ -24,7 +30,9 @@ right: what the segment does, in words. Retransmissions, duplicate ACKs and
 other trouble are coloured (yellow for notes, red for warnings).
 
 The rows are evenly spaced, not to time scale: see 'tcpscope graph' for a
-picture on a time axis.
+picture on a time axis. A stream of more than 1000 segments is drawn by its
+first 500 and its last 500, with a line saying how many were left out between
+them (the states after it are inferred from the segments drawn).
 
 Examples:
    tcpscope ladder pcaps/tcpdump-print-flags.pcap --stream 0
@@ -49,7 +57,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			s, err := loadStream(c, e, path, false)
+			s, err := loadStream(c, e, path, session.Keep{Head: ladderEnds, Tail: ladderEnds})
 			if err != nil {
 				return err
 			}
