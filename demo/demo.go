@@ -53,6 +53,10 @@ type Options struct {
 	// (the terminal's normal mode) is called when paging ends, before the
 	// summary. nil: the session is printed at once.
 	Pager func() (st *replay.Stepper, restore func(), err error)
+	// Live, when set, is given each frame as it is captured and each
+	// socket call as it is made (demo --tui shows them as they come; the
+	// timeline is still printed at the end, to stdout).
+	Live LiveHooks
 
 	// Where the capture goes: Output "" keeps it as the last session in
 	// CacheFolder (replaced by each run); "-" writes a pcap to CaptureTo;
@@ -75,8 +79,18 @@ type Saved struct {
 	Last bool   // Path is the last-session file, replaced by the next run
 }
 
+// LiveHooks receive the demo's events as they happen, on the demo's own
+// goroutines: Frame a captured frame (its bytes valid only during the
+// call), Call a socket call with its place on the timeline and its strace
+// line ("server accept(3, …) = 4").
+type LiveHooks struct {
+	Frame func(f frame.Frame)
+	Call  func(at time.Time, line string)
+}
+
 // traceLog collects the socket calls of both peers.
 type traceLog struct {
+	live   func(sock.Event) // Options.Live's Call, formatted
 	mu     sync.Mutex
 	events []sock.Event
 	lines  []progLine  // the student's programs' output (programs.go)
@@ -87,6 +101,23 @@ func (t *traceLog) add(e sock.Event) {
 	t.mu.Lock()
 	t.events = append(t.events, e)
 	t.mu.Unlock()
+	if t.live != nil {
+		t.live(e)
+	}
+}
+
+// liveCall formats a call for Options.Live.Call.
+func liveCall(call func(time.Time, string), strsize int) func(sock.Event) {
+	if call == nil {
+		return nil
+	}
+	return func(e sock.Event) {
+		var b []byte
+		if e.Who != "" {
+			b = append(append(b, e.Who...), ' ')
+		}
+		call(placeAt(e), string(e.AppendCall(b, strsize)))
+	}
 }
 
 // maxFrames bounds the frames the demo keeps in memory for its timeline:
@@ -125,7 +156,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 	if o.IPv6 {
 		host = netip.IPv6Loopback()
 	}
-	trace := &traceLog{}
+	trace := &traceLog{live: liveCall(o.Live.Call, o.StrSize)}
 	if o.Client != nil && o.Port == 0 {
 		// The student's client names the port on its command line.
 		o.Port = DefaultProgramPort
@@ -245,6 +276,9 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 		for err == nil {
 			var f frame.Frame
 			f, err = tee.Next()
+			if err == nil && o.Live.Frame != nil {
+				o.Live.Frame(f)
+			}
 			if err == nil && len(mem.frames) < maxFrames {
 				f.Data = append([]byte(nil), f.Data...)
 				mem.frames = append(mem.frames, f)

@@ -147,6 +147,9 @@ func (t *traceLog) addTraced(e sock.Event) {
 		return
 	}
 	t.events = append(t.events, e)
+	if t.live != nil {
+		t.live(e)
+	}
 }
 
 // startProgram starts argv as who, its calls going to log.

@@ -16,19 +16,20 @@ import (
 // styles are the looks of the view's parts. Without colour only
 // attributes remain: the selection and the lit bytes are in reverse video.
 type styles struct {
-	normal, dim, bold, title, sel, lit, flags, warn tcell.Style
+	normal, dim, bold, title, sel, lit, flags, warn, call tcell.Style
 	sev                                             [4]tcell.Style // analysis.Severity chat … error
 }
 
 func newStyles(color bool) styles {
 	n := tcell.StyleDefault
 	st := styles{normal: n, dim: n.Dim(true), bold: n.Bold(true), title: n.Bold(true).Underline(true),
-		sel: n.Reverse(true), lit: n.Reverse(true), flags: n.Bold(true), warn: n.Bold(true)}
+		sel: n.Reverse(true), lit: n.Reverse(true), flags: n.Bold(true), warn: n.Bold(true), call: n.Italic(true)}
 	st.sev = [4]tcell.Style{n, n, n.Bold(true), n.Bold(true)}
 	if color {
 		st.lit = n.Background(tcell.ColorYellow).Foreground(tcell.ColorBlack)
 		st.flags = n.Foreground(tcell.ColorPurple).Bold(true)
 		st.warn = n.Foreground(tcell.ColorMaroon)
+		st.call = n.Foreground(tcell.ColorNavy)
 		st.sev = [4]tcell.Style{n.Foreground(tcell.ColorGreen), n.Foreground(tcell.ColorOlive),
 			n.Foreground(tcell.ColorMaroon), n.Foreground(tcell.ColorMaroon).Bold(true)}
 	}
@@ -132,6 +133,10 @@ func (v *view) drawList(w int) {
 			break
 		}
 		fn := v.list.At(i)
+		if fn < 0 {
+			v.drawCall(row, w, -fn-1, start, i == v.sel)
+			continue
+		}
 		rec, ok := v.idx.Rec(fn)
 		if !ok {
 			continue
@@ -146,6 +151,26 @@ func (v *view) drawList(w int) {
 		}
 		v.put(2, 0, w-2, msg, v.st.dim)
 	}
+}
+
+// drawCall draws a socket call among the frames, as the demo prints it:
+// no frame number, its time, the side and the call.
+func (v *view) drawCall(y, w, k int, start time.Time, selected bool) {
+	cs := v.idx.Calls(k)
+	if len(cs) == 0 {
+		return
+	}
+	c := cs[0]
+	st := v.st.call
+	mark := " "
+	if selected {
+		mark = ">"
+		st = v.st.sel
+		v.fill(0, y, w, st)
+	}
+	x := v.put(0, y, w, mark+"       ", st)
+	x = v.put(x, y, w-x, pad(render.RelTime(time.Unix(0, c.Time).UTC(), start), 10)+"  ", st)
+	v.put(x, y, w-x, c.Line, st)
 }
 
 // drawRow draws one line of the packet list: replay's compact line.
@@ -225,6 +250,11 @@ func (v *view) drawFields(w int) {
 	}
 	v.bar(v.fieldsY-1, w, title, v.pane == paneFields)
 	if c.n == 0 {
+		if fn := v.list.At(v.sel); fn < 0 {
+			if cs := v.idx.Calls(-fn - 1); len(cs) > 0 {
+				v.put(2, v.fieldsY, w-2, "socket call: "+cs[0].Line, v.st.normal)
+			}
+		}
 		return
 	}
 	if len(c.rows) == 0 {

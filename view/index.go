@@ -79,6 +79,8 @@ type Index struct {
 	err     error
 	changed chan struct{} // closed and replaced whenever frames are added
 
+	calls []Call // socket calls shown among the frames (demo --tui), by place
+
 	cache struct { // the last block of notes uncompressed
 		block int
 		notes []string
@@ -183,7 +185,10 @@ func (x *Index) run(ctx context.Context, src offsetSource) {
 		}
 		if len(batch) == 0 && x.n == 0 {
 			x.mu.Lock()
-			x.first = it.Frame.Meta.Time
+			if t := it.Frame.Meta.Time; x.first.IsZero() || t.Before(x.first) {
+				// (a socket call may have come first)
+				x.first = t
+			}
 			x.mu.Unlock()
 		}
 		r := Rec{Off: src.LastOffset(), Time: it.Frame.Meta.Time.UnixNano(), Stream: -1}
@@ -291,6 +296,49 @@ func (x *Index) sealPending() {
 	w.Close()
 	x.blocks = append(x.blocks, bytes.Clone(buf.Bytes()))
 	x.pending = x.pending[:0]
+}
+
+// Call is a socket call shown among the frames, at its place in time.
+type Call struct {
+	Time int64 // Unix nanoseconds
+	Line string
+}
+
+// addCall adds a socket call, kept in time order (the calls of two
+// peers come from two tracers and may arrive out of order).
+func (x *Index) addCall(at time.Time, line string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	t := at.UnixNano()
+	if x.first.IsZero() || at.Before(x.first) {
+		x.first = at
+	}
+	i := len(x.calls)
+	for i > 0 && x.calls[i-1].Time > t {
+		i--
+	}
+	x.calls = append(x.calls, Call{})
+	copy(x.calls[i+1:], x.calls[i:])
+	x.calls[i] = Call{Time: t, Line: line}
+	close(x.changed)
+	x.changed = make(chan struct{})
+}
+
+// Calls returns the socket calls from the k-th on.
+func (x *Index) Calls(k int) []Call {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	if k >= len(x.calls) {
+		return nil
+	}
+	return append([]Call(nil), x.calls[k:]...)
+}
+
+// NumCalls is the number of socket calls.
+func (x *Index) NumCalls() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.calls)
 }
 
 // Len is the number of frames indexed so far.
@@ -421,8 +469,10 @@ func notTCP(p *decode.Packet) string {
 }
 
 // Frames reads frames again from the file, at the offsets the index gives.
-// It belongs to one goroutine (the screen's).
+// It belongs to one goroutine (the screen's). A live spool has no header
+// until its first frame: the file is opened at the first Read.
 type Frames struct {
+	path string
 	f   *os.File
 	src replay.Positioned
 	br  *bufio.Reader
@@ -431,35 +481,57 @@ type Frames struct {
 
 // OpenFrames opens path for reading frames at their offsets.
 func OpenFrames(path string) (*Frames, error) {
+	fr := &Frames{path: path}
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if st.Size() == 0 {
+		return fr, nil // a live spool, opened at the first Read
+	}
+	return fr, fr.open()
+}
+
+func (fr *Frames) open() error {
+	path := fr.path
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	src, err := replay.NewReader(f)
 	if err != nil {
 		f.Close()
-		return nil, err
+		return err
 	}
 	pos, ok := src.(replay.Positioned)
 	if !ok {
 		f.Close()
-		return nil, fmt.Errorf("%s: not a plain capture file", path)
+		return fmt.Errorf("%s: not a plain capture file", path)
 	}
 	// A pcapng reader learns the interfaces from the blocks before the
 	// first packet: read it once so that it knows them.
 	if _, err := pos.Next(); err != nil && !errors.Is(err, io.EOF) {
 		f.Close()
-		return nil, err
+		return err
 	}
-	return &Frames{f: f, src: pos, br: bufio.NewReaderSize(nil, 64<<10)}, nil
+	fr.f, fr.src, fr.br = f, pos, bufio.NewReaderSize(nil, 64<<10)
+	return nil
 }
 
 // Close closes the file.
-func (fr *Frames) Close() error { return fr.f.Close() }
+func (fr *Frames) Close() error {
+	if fr.f == nil {
+		return nil
+	}
+	return fr.f.Close()
+}
 
 // Read returns frame n, whose record starts at off; the frame's bytes are
 // valid until the next Read. Reading frames in order does not seek.
 func (fr *Frames) Read(n int, off int64) (frame.Frame, error) {
+	if fr.f == nil {
+		if err := fr.open(); err != nil {
+			return frame.Frame{}, err
+		}
+	}
 	if fr.at != n {
 		fr.br.Reset(io.NewSectionReader(fr.f, off, 1<<62))
 		fr.src.Resume(fr.br, off, n)

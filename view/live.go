@@ -23,14 +23,18 @@ type spool struct {
 	hdr  [16]byte
 }
 
-// newSpool creates the spool file in the temporary folder and writes the
-// pcap file header (nanosecond time stamps, link type lt).
-func newSpool(src frame.Source, lt frame.LinkType) (*spool, error) {
+// newSpool creates the spool file in the temporary folder. The pcap file
+// header is written with the first frame, whose link type it takes.
+func newSpool(src frame.Source) (*spool, error) {
 	f, err := os.CreateTemp("", "tcpscope-view-*.pcap")
 	if err != nil {
 		return nil, fmt.Errorf("a temporary file for the live frames: %w", err)
 	}
-	s := &spool{src: src, f: f, w: bufio.NewWriterSize(f, 1<<16)}
+	return &spool{src: src, f: f, w: bufio.NewWriterSize(f, 1<<16)}, nil
+}
+
+// header writes the pcap file header: nanosecond time stamps, link type lt.
+func (s *spool) header(lt frame.LinkType) {
 	var h [24]byte
 	binary.LittleEndian.PutUint32(h[0:], 0xA1B23C4D) // pcap, nanoseconds
 	binary.LittleEndian.PutUint16(h[4:], 2)
@@ -39,11 +43,6 @@ func newSpool(src frame.Source, lt frame.LinkType) (*spool, error) {
 	binary.LittleEndian.PutUint32(h[20:], uint32(lt))
 	s.w.Write(h[:])
 	s.off = 24
-	if err := s.flush(); err != nil {
-		s.remove()
-		return nil, err
-	}
-	return s, nil
 }
 
 // Next reads a frame from the live source and appends it to the file.
@@ -51,6 +50,9 @@ func (s *spool) Next() (frame.Frame, error) {
 	f, err := s.src.Next()
 	if err != nil {
 		return f, err
+	}
+	if s.off == 0 {
+		s.header(f.Meta.Link)
 	}
 	t := f.Meta.Time.UnixNano()
 	binary.LittleEndian.PutUint32(s.hdr[0:], uint32(t/1e9))
@@ -84,8 +86,10 @@ func (s *spool) remove() {
 
 // Live is what RunLive needs of a live capture.
 type Live struct {
-	Src  frame.Source   // the frames as they arrive; io.EOF when the capture stops
-	Link frame.LinkType // the link type of every frame (the pcap header's)
+	// Src gives the frames as they arrive, io.EOF when the capture stops;
+	// every frame has the first one's link type. A *Feed also brings
+	// socket calls, shown among the frames.
+	Src frame.Source
 }
 
 // RunLive shows frames as they arrive from live.Src (capture --tui): the
@@ -93,7 +97,7 @@ type Live struct {
 // as less +F does. The frames go to a temporary file, deleted on return.
 // The caller stops the source when RunLive returns.
 func RunLive(ctx context.Context, o Options, live Live) error {
-	sp, err := newSpool(live.Src, live.Link)
+	sp, err := newSpool(live.Src)
 	if err != nil {
 		return err
 	}
@@ -103,6 +107,9 @@ func RunLive(ctx context.Context, o Options, live Live) error {
 	defer cancel()
 	x := &Index{path: o.Name, changed: make(chan struct{})}
 	x.cache.block = -1
+	if fd, ok := live.Src.(*Feed); ok {
+		fd.setSink(x.addCall)
+	}
 	go x.run(ctx, sp)
 	return run(ctx, o, x)
 }

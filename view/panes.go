@@ -252,8 +252,12 @@ func (v *view) save(path string) {
 		v.msg = "no frame shown: nothing to save"
 		return
 	}
-	first, _ := v.idx.Rec(v.list.At(0))
-	f, err := v.fr.Read(v.list.At(0), first.Off)
+	fn0 := 0
+	for i := 0; i < n && fn0 <= 0; i++ {
+		fn0 = v.list.At(i)
+	}
+	first, _ := v.idx.Rec(fn0)
+	f, err := v.fr.Read(fn0, first.Off)
 	if err != nil {
 		v.msg = err.Error()
 		return
@@ -265,6 +269,9 @@ func (v *view) save(path string) {
 	}
 	for i := 0; i < n; i++ {
 		fn := v.list.At(i)
+		if fn < 0 {
+			continue // a socket call, not a frame
+		}
 		r, _ := v.idx.Rec(fn)
 		f, err := v.fr.Read(fn, r.Off)
 		if err == nil {

@@ -208,17 +208,22 @@ func (v *view) loop(ctx context.Context) error {
 	}
 }
 
-// selected returns the frame number on the selected row, 0 for none.
+// selected returns the frame number on the selected row, 0 for none (or
+// a socket call).
 func (v *view) selected() int {
 	if v.sel < 0 || v.sel >= v.list.Len() {
 		return 0
 	}
-	return v.list.At(v.sel)
+	return max(0, v.list.At(v.sel))
 }
 
 // load decodes frame n into v.cur (when it is not already there).
 func (v *view) load(n int) {
-	if n == v.cur.n || n == 0 {
+	if n == v.cur.n {
+		return
+	}
+	if n == 0 {
+		v.cur = current{} // a socket call (demo --tui) has no fields
 		return
 	}
 	v.cur = current{n: n}

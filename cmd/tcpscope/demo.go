@@ -85,6 +85,7 @@ Examples:
 			&cli.BoolFlag{Name: "json", Usage: "segments and socket calls as JSON lines on stdout (docs/packet-json.md); everything else on stderr"},
 			&cli.IntFlag{Name: "strsize", Value: 32, Usage: "show at most `N` bytes of the data of a read or write and of a segment (as strace -s)"},
 			&cli.BoolFlag{Name: "step", Usage: "page the session one event per key once the peers are done: Enter/space next, b back, x header fields, q or Ctrl-C quit (needs a terminal)"},
+			&cli.BoolFlag{Name: "tui", Usage: "show the session full-screen as it happens, in tcpscope view: segments and socket calls as they come (the list follows the newest until you move up)"},
 			&cli.BoolFlag{Name: "explain", Usage: "under each segment, show every header field with its wire bytes and ntohs/ntohl value"},
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "write the capture to `FILE` (.pcapng or .pcap; - for a pcap on stdout) instead of the last-session file"},
 			forceFlag(),
@@ -147,6 +148,9 @@ Examples:
 			if toStdout && o.JSON {
 				return usageError("-w - and --json both want standard output: write the capture to a file instead (-w demo.pcap)")
 			}
+			if c.Bool("tui") && (toStdout || o.JSON || c.Bool("step")) {
+				return usageError("--tui shows the session itself: not with -w -, --json or --step")
+			}
 			var keys *os.File
 			if c.Bool("step") {
 				if toStdout {
@@ -198,6 +202,9 @@ Examples:
 			}
 			if keys != nil {
 				o.Pager = stepPager(keys, stdout, stderr)
+			}
+			if c.Bool("tui") {
+				return demoTUI(c, o, col, e)
 			}
 			saved, err := demo.Run(c.Context, o, stdout, stderr)
 			switch {

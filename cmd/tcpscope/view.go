@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/tcpscope/tcpscope/capture"
+	"github.com/tcpscope/tcpscope/demo"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/view"
@@ -151,7 +154,7 @@ func captureTUI(ctx context.Context, c *cli.Context, src frame.Source, lt frame.
 	if _, noColor := os.LookupEnv("NO_COLOR"); noColor && c.String("color") != "always" {
 		color = false
 	}
-	err := view.RunLive(ctx, view.Options{Name: iface, Color: color, Filter: viewFilter}, view.Live{Src: src, Link: lt})
+	err := view.RunLive(ctx, view.Options{Name: iface, Color: color, Filter: viewFilter}, view.Live{Src: src})
 	switch {
 	case errors.Is(err, view.ErrInterrupted):
 		return cli.Exit("", exitInterrupted)
@@ -159,4 +162,64 @@ func captureTUI(ctx context.Context, c *cli.Context, src frame.Source, lt frame.
 		return runtimeError(err)
 	}
 	return nil
+}
+
+// demoTUI runs the demo with its frames and socket calls shown in the view
+// as they happen. The timeline the demo prints at the end is not printed
+// (the view showed it); its messages (warnings, where the capture is kept)
+// come after the view has given the terminal back.
+func demoTUI(c *cli.Context, o demo.Options, color bool, e *env) error {
+	feed := view.NewFeed()
+	o.Live = demo.LiveHooks{Frame: feed.Frame, Call: feed.Call}
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	msgs := &lockedBuffer{}
+	type result struct {
+		saved demo.Saved
+		err   error
+	}
+	done := make(chan result, 1)
+	go func() {
+		saved, err := demo.Run(ctx, o, io.Discard, msgs)
+		feed.Close()
+		done <- result{saved, err}
+	}()
+	verr := view.RunLive(c.Context, view.Options{Name: "demo", Color: color, Filter: viewFilter}, view.Live{Src: feed})
+	cancel() // the user quit: the peers stop if they are still running
+	r := <-done
+	e.stderr.Write(msgs.Bytes())
+	if r.saved.Last {
+		fmt.Fprintf(e.stderr, "tcpscope: this session is kept in %s until the next demo (open it with: tcpscope view %s)\n", r.saved.Path, r.saved.Path)
+	} else if r.saved.Path != "" && isRegular(r.saved.Path) {
+		fmt.Fprintf(e.stderr, "tcpscope: capture written to %s (open it with: tcpscope view %s)\n", r.saved.Path, r.saved.Path)
+	}
+	switch {
+	case errors.Is(verr, view.ErrInterrupted) || c.Context.Err() != nil:
+		return cli.Exit("", exitInterrupted)
+	case verr != nil:
+		return runtimeError(verr)
+	case errors.Is(r.err, demo.ErrProgramFailed):
+		return cli.Exit("", exitError)
+	case r.err != nil && !errors.Is(r.err, context.Canceled):
+		return runtimeError(r.err)
+	}
+	return nil
+}
+
+// lockedBuffer is a bytes.Buffer several goroutines may write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcpscope/tcpscope/internal/testroot"
 )
 
 // viewTerm is a tmux session of its own server running one command in a
@@ -231,6 +233,42 @@ func TestCaptureTUI(t *testing.T) {
 	s = term.wait("acknowledges the server's FIN", "")
 	if !strings.Contains(s, " frame 8 of 8 · live") || !strings.Contains(s, ">#8 ") {
 		t.Errorf("the list does not follow the newest frame:\n%s", s)
+	}
+	term.keys("q")
+	term.wait("EXIT=0", "")
+	if term.alternate() != "0" {
+		t.Errorf("after q the terminal is still on the alternate screen")
+	}
+}
+
+// TestDemoTUI runs demo --tui in tmux: the socket calls and the segments
+// appear in one list in time order (listen before the SYN, connect's
+// handshake, the data), the list follows the newest line, the status
+// line says when the capture has stopped, and q ends it with the
+// terminal restored.
+func TestDemoTUI(t *testing.T) {
+	testroot.Need(t)
+	bin := binary(t)
+	cmd := fmt.Sprintf("%q demo --tui --color never -w /dev/null; echo EXIT=$?; sleep 60", bin)
+	term := newViewTerm(t, 120, 40, cmd)
+	s := term.wait("capture stopped", "")
+	if !strings.Contains(s, "server close(") {
+		t.Errorf("the list does not follow the newest line (the server's last close):\n%s", s)
+	}
+	term.keys("g")
+	s = term.wait("server listen(", "")
+	lines := strings.Split(s, "\n")
+	at := func(sub string) int {
+		for i, l := range lines {
+			if strings.Contains(l, sub) {
+				return i
+			}
+		}
+		t.Fatalf("no line with %q:\n%s", sub, s)
+		return -1
+	}
+	if !(at("server listen(") < at("client connect(") && at("client connect(") < at("[SYN]") && at("[SYN]") < at("handshake 3/3")) {
+		t.Errorf("calls and segments out of order (listen, connect, SYN, handshake 3/3):\n%s", s)
 	}
 	term.keys("q")
 	term.wait("EXIT=0", "")
