@@ -17,7 +17,7 @@ import (
 // attributes remain: the selection and the lit bytes are in reverse video.
 type styles struct {
 	normal, dim, bold, title, sel, lit, flags, warn, call tcell.Style
-	sev                                             [4]tcell.Style // analysis.Severity chat … error
+	sev                                                   [4]tcell.Style // analysis.Severity chat … error
 }
 
 func newStyles(color bool) styles {

@@ -473,10 +473,10 @@ func notTCP(p *decode.Packet) string {
 // until its first frame: the file is opened at the first Read.
 type Frames struct {
 	path string
-	f   *os.File
-	src replay.Positioned
-	br  *bufio.Reader
-	at  int // number of the frame the next Next reads; 0 = unknown
+	f    *os.File
+	src  replay.Positioned
+	br   *bufio.Reader
+	at   int // number of the frame the next Next reads; 0 = unknown
 }
 
 // OpenFrames opens path for reading frames at their offsets.
