@@ -290,6 +290,8 @@ type Tee struct {
 	Src frame.Source
 	W   *Writer
 	Err error // the write error that stopped the capture, if any
+	// Annotate, when set, gives each frame's packet comment (pcapng).
+	Annotate func(frame.Frame) string
 }
 
 // Next reads a frame from Src and writes it to W.
@@ -299,7 +301,13 @@ func (t *Tee) Next() (frame.Frame, error) {
 	}
 	f, err := t.Src.Next()
 	if err == nil && t.W != nil {
-		if werr := t.W.Write(f); werr != nil {
+		var werr error
+		if t.Annotate != nil {
+			werr = t.W.WriteCommented(f, t.Annotate(f))
+		} else {
+			werr = t.W.Write(f)
+		}
+		if werr != nil {
 			t.Err = werr
 			return frame.Frame{}, io.EOF
 		}

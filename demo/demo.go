@@ -13,12 +13,14 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/tcpscope/tcpscope/capture"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/ref/sock"
+	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/replay"
 )
 
@@ -272,6 +274,16 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (Saved, error
 	capDone := make(chan error, 1)
 	go func() {
 		tee := &capture.Tee{Src: h, W: w}
+		if strings.HasSuffix(w.Name(), ".pcapng") {
+			// Each frame's note as its packet comment: Wireshark shows
+			// the demo's words beside the packets.
+			an := render.NewAnnotator()
+			an.StrSize = o.StrSize
+			if an.StrSize <= 0 {
+				an.StrSize = sock.DefaultStrSize
+			}
+			tee.Annotate = an.Note
+		}
 		var err error
 		for err == nil {
 			var f frame.Frame

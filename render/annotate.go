@@ -4,20 +4,27 @@ import (
 	"io"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/pipeline"
 	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
 // AppendComment appends a segment's note as a capture file's packet
-// comment carries it: the note and the state changes, as on the text
-// line, without colour.
-func AppendComment(b []byte, r *analysis.Result, states []tcpstate.Change) []byte {
+// comment carries it: the note (with the bytes a data segment carried,
+// when strsize > 0, as the demo's lines name them) and the state changes,
+// as on the text line, without colour.
+func AppendComment(b []byte, r *analysis.Result, states []tcpstate.Change, p *decode.Packet, strsize int) []byte {
 	if r == nil {
 		return b
 	}
 	at := len(b)
-	b = r.Note.AppendTo(b)
+	if !r.Note.IsZero() {
+		b = r.Note.AppendTo(b)
+		if strsize > 0 && p != nil {
+			b = AppendPayloadNote(b, p.Payload, p.PayloadLen, strsize)
+		}
+	}
 	return AppendStates(b, states, len(b) > at, false, Theme{})
 }
 
@@ -27,9 +34,11 @@ func AppendComment(b []byte, r *analysis.Result, states []tcpstate.Change) []byt
 // writes without waiting for the display, which analyses the same frames
 // again on its own.
 type Annotator struct {
-	one  oneFrame
-	pl   *pipeline.Pipeline
-	note []byte
+	// StrSize > 0 names the bytes of data segments, as Text.StrSize.
+	StrSize int
+	one     oneFrame
+	pl      *pipeline.Pipeline
+	note    []byte
 }
 
 // NewAnnotator returns an Annotator with a fresh analyzer.
@@ -46,7 +55,7 @@ func (a *Annotator) Note(f frame.Frame) string {
 	if err != nil || !it.Analyzed {
 		return ""
 	}
-	a.note = AppendComment(a.note[:0], &it.Result, it.States)
+	a.note = AppendComment(a.note[:0], &it.Result, it.States, &it.Packet, a.StrSize)
 	return string(a.note)
 }
 

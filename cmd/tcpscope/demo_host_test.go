@@ -52,3 +52,42 @@ func TestDemoHostLoopback(t *testing.T) {
 		t.Errorf("--host-loopback --loss: %v, %s", err, errs)
 	}
 }
+
+// TestDemoWriteComments: the demo's pcapng carries each segment's note as
+// its packet comment (tshark reads it back): the analyzer's note first,
+// data segments naming their bytes as the lines do.
+func TestDemoWriteComments(t *testing.T) {
+	testroot.Need(t)
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not installed")
+	}
+	path := filepath.Join(t.TempDir(), "d.pcapng")
+	out, errs, err := runBin(t, "demo", "--json", "-w", path)
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, errs)
+	}
+	var notes []string
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["call"] == nil {
+			n, _ := m["note"].(string)
+			notes = append(notes, n)
+		}
+	}
+	comments := tsharkComments(t, path)
+	if len(comments) != len(notes) || len(notes) < 10 {
+		t.Fatalf("%d comments for %d segments", len(comments), len(notes))
+	}
+	data := 0
+	for i := range notes {
+		if !strings.HasPrefix(comments[i], strings.SplitN(notes[i], ": \"", 2)[0]) {
+			t.Errorf("frame %d: comment %q, note %q", i+1, comments[i], notes[i])
+		}
+		if strings.Contains(comments[i], `bytes of data: "`) {
+			data++
+		}
+	}
+	if data == 0 {
+		t.Errorf("no data segment names its bytes: %q", comments)
+	}
+}

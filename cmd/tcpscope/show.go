@@ -373,7 +373,7 @@ func (s *saver) write(f frame.Frame, r *analysis.Result, states []tcpstate.Chang
 	if f.Meta.Link != s.link {
 		return fmt.Errorf("frame %d: link type %s, but %s holds %s frames (one link type per output file)", f.Meta.Number, f.Meta.Link, s.path, s.link)
 	}
-	s.note = render.AppendComment(s.note[:0], r, states)
+	s.note = render.AppendComment(s.note[:0], r, states, nil, 0)
 	comment := string(s.note)
 	return s.w.WriteCommented(f, comment)
 }
