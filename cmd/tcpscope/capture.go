@@ -226,7 +226,14 @@ Examples:
 			if c.Bool("quiet") && c.String("write") != "-" {
 				return usageError("-q (no lines) is for -w -, where stdout carries the capture itself")
 			}
-			showErr := showSegments(ctx, h.Interface(), src, o, stdout, e.stderr)
+			// The lines run until the source ends: a signal (or --run's
+			// end) stops the handle, and every frame captured up to then
+			// is shown. Only a stdout nobody reads cuts them short (its
+			// writes give up after the signal, see internal/ctxio).
+			showErr := showSegments(context.WithoutCancel(ctx), h.Interface(), src, o, stdout, e.stderr)
+			if showErr != nil && c.Context.Err() != nil && errors.Is(showErr, context.Canceled) {
+				showErr = nil // stopped by the signal while stdout was stuck
+			}
 			if rec != nil {
 				// The display stopped early (-c, an error): stop recording.
 				h.Stop()

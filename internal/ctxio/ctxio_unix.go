@@ -93,16 +93,17 @@ type deadlineWriter struct {
 	ctx context.Context
 	f   *os.File
 	raw int // non-blocking descriptor of the same open file description
-	// graceEnd: when writes after the signal stop waiting for room.
-	graceEnd time.Time
+	// stallEnd: when a write after the signal, waiting for room that
+	// does not come, gives up (zero while the reader makes progress).
+	stallEnd time.Time
 }
 
-// Grace is how long, in all, the writes made after the context ended may
-// wait for a slow reader to make room in the pipe, so that a program
-// printing its last lines on Ctrl-C (capture's counters) is not cut off by
-// a reader that is merely behind, while one nobody reads still ends within
-// a fraction of a second.
-const Grace = 300 * time.Millisecond
+// Grace is how long a write made after the context ended waits for a
+// reader that reads nothing: a program printing its last lines on Ctrl-C
+// (capture's queued lines and counters) is not cut off by a reader that is
+// merely slow, as long as it keeps reading, while one nobody reads ends
+// the write within a fraction of a second.
+const Grace = 400 * time.Millisecond
 
 func (d *deadlineWriter) Write(p []byte) (int, error) {
 	n := 0
@@ -117,18 +118,19 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 		m, err := unix.Write(d.raw, p[n:])
 		if m > 0 {
 			n += m
+			d.stallEnd = time.Time{} // the reader is reading
 		}
 		if err == unix.EINTR {
 			continue
 		}
 		if err == unix.EAGAIN {
-			// A reader that is only slow gets a moment to make room
-			// (the whole write, after the signal, within Grace); one
-			// that reads nothing does not hold the exit up longer.
-			if d.graceEnd.IsZero() {
-				d.graceEnd = time.Now().Add(Grace)
+			// A reader that is only slow keeps making room and the
+			// last lines go out; one that reads nothing for Grace
+			// does not hold the exit up longer.
+			if d.stallEnd.IsZero() {
+				d.stallEnd = time.Now().Add(Grace)
 			}
-			left := time.Until(d.graceEnd)
+			left := time.Until(d.stallEnd)
 			if left <= 0 {
 				return n, d.ctx.Err()
 			}
