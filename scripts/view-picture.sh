@@ -17,6 +17,6 @@ sleep 0.5
 tmux -S "$TMP/s" capture-pane -p -e -t 0 >"$TMP/screen.txt"
 python3 scripts/screen2html.py <"$TMP/screen.txt" >"$TMP/screen.html"
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
-	--window-size=1010,795 --screenshot="$TMP/view.png" "file://$TMP/screen.html" >/dev/null 2>&1
+	--window-size=1040,690 --screenshot="$TMP/view.png" "file://$TMP/screen.html" >/dev/null 2>&1
 cp "$TMP/view.png" docs/view.png
 echo "wrote docs/view.png"
