@@ -602,3 +602,68 @@ func TestDemoProgramsStdin(t *testing.T) {
 		t.Errorf("a root-only file was not refused (err %v):\n%s", err, errOut)
 	}
 }
+
+const threadServer = `#include <netinet/in.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+static void *serve(void *arg) {
+	int cfd = (int)(intptr_t)arg;
+	char buf[1024];
+	ssize_t n;
+	while ((n = read(cfd, buf, sizeof buf)) > 0)
+		write(cfd, buf, n);
+	close(cfd);
+	return NULL;
+}
+int main(int argc, char **argv) {
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons(atoi(argv[1]));
+	bind(lfd, (struct sockaddr *)&a, sizeof a);
+	listen(lfd, 16);
+	for (;;) {
+		int cfd = accept(lfd, NULL, NULL);
+		pthread_t th;
+		pthread_create(&th, NULL, serve, (void *)(intptr_t)cfd);
+		pthread_detach(th);
+	}
+}
+`
+
+// TestDemoProgramsThreadServer: a thread-per-client server: one process,
+// one descriptor table shared by its threads; each thread's calls are put
+// in the stream of the connection their descriptor holds.
+func TestDemoProgramsThreadServer(t *testing.T) {
+	dir := exampleDir(t)
+	if _, err := exec.LookPath("cc"); err != nil {
+		t.Skip("skipping: no C compiler (cc)")
+	}
+	src := filepath.Join(dir, "threadserver.c")
+	os.WriteFile(src, []byte(threadServer), 0o644)
+	srv := filepath.Join(dir, "threadserver")
+	if b, err := exec.Command("cc", "-O2", "-pthread", "-o", srv, src).CombinedOutput(); err != nil {
+		t.Fatalf("cc: %v\n%s", err, b)
+	}
+	cli := buildCSource(t, dir, "client", readExample(t, "client.c"))
+	out, errOut, err := demoPrograms(t, "--server", srv+" 8080", "--client", "sh -c '"+cli+" 127.0.0.1 8080; "+cli+" 127.0.0.1 8080'")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s\n%s", err, out, errOut)
+	}
+	for _, s := range []string{"stream 0", "stream 1"} {
+		re := regexp.MustCompile(`server read\(\d+, "hello, TCP\\n", 1024\) = 11  ▸ ` + s + `:`)
+		if !re.MatchString(out) {
+			t.Errorf("no server thread's read on %s:\n%s", s, out)
+		}
+	}
+	if regexp.MustCompile(`server\[\d+\]`).MatchString(out) {
+		t.Errorf("threads were named as processes:\n%s", out)
+	}
+}
