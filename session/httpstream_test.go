@@ -69,3 +69,34 @@ func TestHTTPStreamAgreesWithParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHTTPStream: whatever the bytes and however they are split, the
+// incremental parser finds the messages ParseHTTP finds in the whole
+// stream (heads stay far below MaxHTTPHead here).
+func FuzzHTTPStream(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"), uint64(1))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nT: 1\r\n\r\nx\nHTTP/1.0 204 No\r\n\r\n"), uint64(7))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
+		if len(data) > 1<<16 {
+			return
+		}
+		for _, d := range []int{0, 1} {
+			want := ParseHTTP(d, data, nil)
+			var got []HTTPMessage
+			h := &HTTPStream{Dir: d, Done: func(m HTTPMessage) { got = append(got, m) }}
+			rng := rand.New(rand.NewPCG(seed, 3))
+			for rest := data; len(rest) > 0; {
+				n := min(len(rest), 1+rng.IntN(64))
+				h.Write(rest[:n])
+				rest = rest[n:]
+			}
+			h.Close()
+			if len(got) == 0 && len(want) == 0 {
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("dir %d:\n got %+v\nwant %+v", d, got, want)
+			}
+		}
+	})
+}

@@ -208,7 +208,7 @@ func TestBigStreamBoundedMemory(t *testing.T) {
 
 // peakRSSOut runs the binary under GNU time and returns its peak RSS in
 // KiB, its stdout and its stderr.
-func peakRSSOut(t *testing.T, args ...string) (int64, string, string) {
+func peakRSSOut(t testing.TB, args ...string) (int64, string, string) {
 	t.Helper()
 	gnuTime := "/usr/bin/time"
 	if _, err := os.Stat(gnuTime); err != nil {
@@ -252,3 +252,41 @@ func (h *headTail) Write(p []byte) (int, error) {
 }
 
 func (h *headTail) String() string { return string(h.head) + "\n[…]\n" + string(h.tail) }
+
+// BenchmarkBigStream measures replay, follow (each view), graph and ladder
+// on a 1 GB download of about 1 M segments (700,000 data segments and
+// their ACKs), generated in a temporary directory, and follow on the same
+// download missing its first segment: peak RSS (GNU time) and seconds per
+// run. It writes 2 GB of captures; run it on its own:
+//
+//	go test -run XXX -bench BigStream -benchtime 1x ./cmd/tcpscope
+func BenchmarkBigStream(b *testing.B) {
+	dir := b.TempDir()
+	full := filepath.Join(dir, "big.pcap")
+	bigStream{segments: 700000, segLen: 1448}.write(b, full)
+	holed := filepath.Join(dir, "holed.pcap")
+	bigStream{segments: 700000, segLen: 1448, missingFirst: true}.write(b, holed)
+	out := filepath.Join(dir, "flows")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"replay", []string{"replay", "--color", "never", full}},
+		{"follow", []string{"follow", "--stream", "0", full}},
+		{"follow-no-http", []string{"follow", "--stream", "0", "--no-http", full}},
+		{"follow-raw", []string{"follow", "--stream", "0", "--raw", full}},
+		{"follow-out", []string{"follow", "--stream", "0", "--out", out, "--force", full}},
+		{"follow-first-missing", []string{"follow", "--stream", "0", "--no-http", holed}},
+		{"graph", []string{"graph", "--stream", "0", "-o", "/dev/null", full}},
+		{"ladder", []string{"ladder", "--stream", "0", "--color", "never", full}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var kib int64
+			for b.Loop() {
+				kib, _, _ = peakRSSOut(b, tc.args...)
+			}
+			b.ReportMetric(float64(kib)/1024, "peak-MiB")
+			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
+		})
+	}
+}

@@ -33,7 +33,13 @@ arrived; a header line names the sender each time the direction changes
 Where the capture lost segments that the receiver did acknowledge, a marker
 says how much is missing, e.g. "[1448 bytes missing]"; "[1418 bytes not
 captured]" means the capture kept only the start of each frame (its snaplen).
-The reassembly follows Wireshark's "Follow TCP Stream", byte for byte.
+The reassembly follows Wireshark's "Follow TCP Stream", byte for byte, with
+one exception: data waits behind a hole for at most 16 MiB per direction. A
+hole neither filled nor acknowledged by then (a capture of one direction that
+missed a segment) is shown as missing, and what follows it is shown; Wireshark
+would wait for ever and show nothing after it. Bytes are printed as soon as
+they are in order and no copy of the stream is kept, so memory stays bounded
+whatever the stream's length.
 
 When the connection carries HTTP/1.x, each request and response is shown
 with its start line, headers and body size instead of the raw bytes

@@ -21,7 +21,7 @@ var (
 
 // binary builds tcpscope once: the demo re-executes its own binary inside a
 // network namespace, so it cannot run as part of the test binary.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "tcpscope-bin-")
