@@ -186,6 +186,9 @@ func appendCallArgs(b []byte, e sock.Event, strsize int) []byte {
 		}
 	case "shutdown":
 		b = appendJSONString(key(b, "how"), e.How.String())
+	case "sendfile":
+		b = strconv.AppendInt(key(b, "in_fd"), int64(e.Value), 10)
+		b = strconv.AppendInt(key(b, "count"), int64(e.Count), 10)
 	case "getaddrinfo":
 		b = appendJSONString(key(b, "node"), e.Host)
 		if e.Err == nil {

@@ -289,6 +289,8 @@ func (t *tracer) call(th *thread, ret int64, now time.Time) {
 		}
 	case kShutdown:
 		ev.How = sock.How(int32(a[1]))
+	case kSendfile:
+		ev.Value, ev.Count = int(int32(a[1])), int(a[3])
 	case kGetsockname, kGetpeername:
 		if errno != 0 {
 			break

@@ -269,3 +269,60 @@ func TestFDTable(t *testing.T) {
 		t.Error("fd -1 found")
 	}
 }
+
+const sendfileClient = `#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_port = htons(atoi(argv[1]));
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0)
+		return 1;
+	int file = open(argv[2], O_RDONLY);
+	sendfile(fd, file, NULL, 6);
+	close(fd);
+	return 0;
+}
+`
+
+// TestSendfile: sendfile from a file to a socket, as lab HTTP servers
+// send pages, is shown with its descriptors and count.
+func TestSendfile(t *testing.T) {
+	canTrace(t)
+	dir := t.TempDir()
+	bin := compile(t, dir, "sf", sendfileClient)
+	page := filepath.Join(dir, "page")
+	os.WriteFile(page, []byte("hello\n"), 0o644)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		b := make([]byte, 16)
+		n, _ := c.Read(b)
+		got <- string(b[:n])
+		c.Close()
+	}()
+	evs := run(t, bin, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), page)
+	sf := find(evs, "sendfile")
+	if len(sf) != 1 || sf[0].String() != "client sendfile(3, 4, NULL, 6) = 6" {
+		t.Errorf("sendfile events %v", sf)
+	}
+	if s := <-got; s != "hello\n" {
+		t.Errorf("the server got %q", s)
+	}
+}

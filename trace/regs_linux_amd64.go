@@ -5,7 +5,7 @@ import "golang.org/x/sys/unix"
 // x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
 var kinds = map[uint64]kind{
 	0: kRead, 1: kWrite, 3: kClose, 7: kWait, 19: kReadv, 20: kWritev, 23: kWait, 32: kDup, 33: kDup2,
-	41: kSocket, 42: kConnect, 43: kAccept, 44: kSendto, 45: kRecvfrom, 46: kSendmsg, 47: kRecvmsg,
+	40: kSendfile, 41: kSocket, 42: kConnect, 43: kAccept, 44: kSendto, 45: kRecvfrom, 46: kSendmsg, 47: kRecvmsg,
 	48: kShutdown, 49: kBind, 50: kListen, 51: kGetsockname, 52: kGetpeername, 54: kSetsockopt,
 	55: kGetsockopt, 56: kClone, 57: kFork, 58: kFork, 59: kExecve, 72: kFcntl, 231: kExitGroup,
 	232: kWait, 270: kWait, 271: kWait, 281: kWait, 288: kAccept4, 292: kDup3, 322: kExecve,

@@ -6,7 +6,7 @@ import "golang.org/x/sys/unix"
 // poll, select, dup2 or fork, only their newer forms.
 var kinds = map[uint64]kind{
 	22: kWait, 23: kDup, 24: kDup3, 25: kFcntl, 57: kClose, 63: kRead, 64: kWrite, 65: kReadv,
-	66: kWritev, 72: kWait, 73: kWait, 94: kExitGroup, 198: kSocket, 200: kBind, 201: kListen,
+	66: kWritev, 71: kSendfile, 72: kWait, 73: kWait, 94: kExitGroup, 198: kSocket, 200: kBind, 201: kListen,
 	202: kAccept, 203: kConnect, 204: kGetsockname, 205: kGetpeername, 206: kSendto, 207: kRecvfrom,
 	208: kSetsockopt, 209: kGetsockopt, 210: kShutdown, 211: kSendmsg, 212: kRecvmsg, 220: kClone,
 	221: kExecve, 242: kAccept4, 281: kExecve, 435: kClone3, 436: kCloseRange, 441: kWait,

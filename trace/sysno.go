@@ -37,6 +37,7 @@ const (
 	kExecve
 	kCloseRange
 	kExitGroup
+	kSendfile
 )
 
 // callName is the name shown for each traced call, as strace spells it.
@@ -46,7 +47,7 @@ var callName = [...]string{
 	kRead: "read", kRecvfrom: "recvfrom", kRecvmsg: "recvmsg", kReadv: "readv",
 	kWrite: "write", kSendto: "sendto", kSendmsg: "sendmsg", kWritev: "writev",
 	kShutdown: "shutdown", kClose: "close", kGetsockname: "getsockname", kGetpeername: "getpeername",
-	kExitGroup: "exit_group",
+	kExitGroup: "exit_group", kSendfile: "sendfile",
 }
 
 // direction groups calls whose EAGAIN retries fold together: an accept or
@@ -61,7 +62,7 @@ func (k kind) input() bool {
 
 func (k kind) output() bool {
 	switch k {
-	case kWrite, kSendto, kSendmsg, kWritev:
+	case kWrite, kSendto, kSendmsg, kWritev, kSendfile:
 		return true
 	}
 	return false

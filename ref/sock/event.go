@@ -73,7 +73,8 @@ type Event struct {
 	// the call in poll/select/epoll or in non-blocking retries (EAGAIN)
 	// that the tracer folded into this one call. exit_group's status is in
 	// Value; Call "killed" (not a call: a process killed by a signal) has the
-	// signal's number in Value.
+	// signal's number in Value; sendfile's in_fd is in Value, its count in
+	// Count.
 	PID         int
 	Local, Peer netip.AddrPort
 	Blocked     time.Duration
@@ -201,6 +202,11 @@ func (e Event) AppendCall(b []byte, strsize int) []byte {
 		b = strconv.AppendInt(append(b, ", "...), int64(e.Count), 10)
 	case "shutdown":
 		b = append(arg(b), e.How.String()...)
+	case "sendfile":
+		// sendfile(out_fd, in_fd, offset, count): the bytes come from a
+		// file, not from the program's memory. Value is in_fd.
+		b = strconv.AppendInt(arg(b), int64(e.Value), 10)
+		b = strconv.AppendInt(append(b, ", NULL, "...), int64(e.Count), 10)
 	case "getaddrinfo":
 		b = strconv.AppendQuote(b, e.Host)
 	case "exit_group":
