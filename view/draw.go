@@ -436,6 +436,9 @@ func (v *view) status(w, y int) {
 	}
 	b.WriteString(" of ")
 	b.WriteString(strconv.Itoa(total))
+	if v.msg != "" {
+		b.WriteString(" · " + v.msg) // first: it answers the last key
+	}
 	if done && v.o.Live {
 		b.WriteString(" · capture stopped")
 	}
@@ -458,9 +461,6 @@ func (v *view) status(w, y int) {
 	}
 	if err != nil && !v.o.Live {
 		b.WriteString(" · " + err.Error())
-	}
-	if v.msg != "" {
-		b.WriteString(" · " + v.msg)
 	}
 	left := b.String()
 	hints := "?:help  q:quit "

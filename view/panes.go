@@ -2,6 +2,7 @@ package view
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
 	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/internal/safefile"
 	"github.com/tcpscope/tcpscope/picture"
 	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/session"
@@ -263,6 +265,10 @@ func (v *view) save(path string) {
 		return
 	}
 	w, err := capture.Create(path, f.Meta.Link, 262144, false)
+	if errors.Is(err, safefile.ErrExists) {
+		v.msg = path + " exists: give another name (the view never writes over a file)"
+		return
+	}
 	if err != nil {
 		v.msg = err.Error()
 		return

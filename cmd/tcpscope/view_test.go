@@ -1,6 +1,7 @@
 package main
 
 import (
+	"compress/gzip"
 	"fmt"
 	"net"
 	"os"
@@ -274,5 +275,97 @@ func TestDemoTUI(t *testing.T) {
 	term.wait("EXIT=0", "")
 	if term.alternate() != "0" {
 		t.Errorf("after q the terminal is still on the alternate screen")
+	}
+}
+
+// TestViewPanesAndSave drives the other keys in tmux: ? (help), l (the
+// ladder around the selected segment), f (the reassembled stream), a
+// resize (the screen redrawn at the new size), w (the frames shown, one
+// connection's, saved and read back by replay), and a gzip file read from
+// standard input, spooled to a temporary file that is gone afterwards.
+func TestViewPanesAndSave(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../pcaps/pcapplusplus-one_http_stream_rst.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz := filepath.Join(dir, "in.pcap.gz")
+	var b strings.Builder
+	zw := gzip.NewWriter(&b)
+	zw.Write(src)
+	zw.Close()
+	os.WriteFile(gz, []byte(b.String()), 0o644)
+	tmp := filepath.Join(dir, "tmp")
+	os.Mkdir(tmp, 0o755)
+	out := filepath.Join(dir, "saved.pcap")
+	cmd := fmt.Sprintf("cd %q && TMPDIR=%q %q view --color never - < %q; echo EXIT=$?; sleep 60", dir, tmp, bin, gz)
+	term := newViewTerm(t, 100, 30, cmd)
+	s := term.wait(" frame 1 of ", "indexing")
+	if ents, _ := os.ReadDir(tmp); len(ents) != 1 {
+		t.Errorf("stdin is not spooled to one temporary file: %v", ents)
+	}
+	term.keys("?")
+	term.wait("Keys · Esc or q closes", "")
+	term.keys("q")
+	term.wait(" frame 1 of ", "Keys · Esc")
+
+	term.keys(":", "3", "Enter", "l")
+	s = term.wait("Ladder · stream 0", "")
+	if !strings.Contains(s, "#3 ") || !strings.Contains(s, "──") {
+		t.Errorf("l shows no ladder around #3:\n%s", s)
+	}
+	term.keys("l", "f")
+	s = term.wait("Stream 0 · ", "")
+	if !strings.Contains(s, "bytes") {
+		t.Errorf("f shows no stream:\n%s", s)
+	}
+	term.keys("Escape")
+	term.wait("── Fields · frame 3", "")
+
+	term.tm("resize-window", "-t", "0", "-x", "80", "-y", "24")
+	s = term.wait("── Bytes", "Stream 0")
+	for i, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if len([]rune(l)) > 80 || i >= 24 {
+			t.Fatalf("after resizing to 80x24 line %d is outside it: %q", i, l)
+		}
+	}
+
+	term.keys("s")
+	s = term.wait("tcp.stream == 0", "")
+	term.keys("w", "saved.pcap", "Enter")
+	term.wait("saved ", "")
+	got, _, err := runBin(t, "replay", "--color", "never", out)
+	if err != nil || !strings.Contains(got, "#1 ") {
+		t.Errorf("the saved file does not replay: %v\n%s", err, got)
+	}
+	// w never replaces a file.
+	term.keys("w", "saved.pcap", "Enter")
+	term.wait("saved.pcap exists", "")
+
+	term.keys("q")
+	term.wait("EXIT=0", "")
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("the temporary copy was left behind: %v", ents)
+	}
+}
+
+// TestViewSIGTERM: a SIGTERM restores the terminal and exits 130.
+func TestViewSIGTERM(t *testing.T) {
+	bin := binary(t)
+	capture, _ := filepath.Abs("../../pcaps/lo-bulk-loss.pcap")
+	cmd := fmt.Sprintf("%q view %q & echo PID=$!; wait $!; echo EXIT=$? MODE:$(stty -a | tr ' ' '\\n' | grep icanon); sleep 60", bin, capture)
+	term := newViewTerm(t, 80, 24, cmd)
+	term.wait(" frame 1 of 1400 ", "")
+	out, err := exec.Command("pgrep", "-f", bin+" view").Output()
+	if err != nil {
+		t.Fatalf("pgrep: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		exec.Command("kill", "-TERM", p).Run()
+	}
+	s := term.wait("EXIT=130 MODE:", "")
+	if !strings.Contains(s, "MODE:icanon") || term.alternate() != "0" {
+		t.Errorf("the terminal was not restored after SIGTERM:\n%s", s)
 	}
 }
