@@ -139,7 +139,16 @@ func run(ctx context.Context, o Options, idx *Index) (err error) {
 	v := &view{o: o, s: s, idx: idx, fr: fr, st: newStyles(o.Color), lit: -1, follow: o.Live}
 	v.list = allRows(idx)
 	go v.wake(ctx)
-	return v.loop(ctx)
+	if err := v.loop(ctx); err != nil {
+		return err
+	}
+	// A capture that could not be read to the end was shown up to the
+	// fault (the status line said so); the command still reports it, as
+	// replay does: one line after the screen is restored, a non-zero exit.
+	if _, _, done, ierr := idx.Progress(); done && ierr != nil && !errors.Is(ierr, context.Canceled) && !o.Live {
+		return ierr
+	}
+	return nil
 }
 
 // wake posts an event whenever the index grows (at most ten times a

@@ -369,3 +369,54 @@ func TestViewSIGTERM(t *testing.T) {
 		t.Errorf("the terminal was not restored after SIGTERM:\n%s", s)
 	}
 }
+
+// TestViewCutFile opens a capture cut in the middle of a record: the
+// frames before the cut are shown, the status line names the fault, and
+// after q the command prints it on one line and exits 1.
+func TestViewCutFile(t *testing.T) {
+	bin := binary(t)
+	data, err := os.ReadFile("../../pcaps/lo-bulk-loss.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(cut, data[:len(data)/2], 0o644)
+	cmd := fmt.Sprintf("%q view --color never %q; echo EXIT=$?; sleep 60", bin, cut)
+	term := newViewTerm(t, 160, 24, cmd)
+	s := term.wait("cut short", "indexing")
+	if !strings.Contains(s, "#1 ") {
+		t.Errorf("the frames before the fault are not shown:\n%s", s)
+	}
+	term.keys("G")
+	term.wait("cut short", "")
+	term.keys("q")
+	s = term.wait("EXIT=1", "")
+	if !strings.Contains(s, "tcpscope: "+cut+": frame ") {
+		t.Errorf("no line naming the file and frame after the view:\n%s", s)
+	}
+}
+
+// TestViewMouse clicks (SGR mouse reports, as xterm sends them) on a row
+// of the packet list and on a field: the row is selected, the field's
+// bytes lit.
+func TestViewMouse(t *testing.T) {
+	bin := binary(t)
+	capture, _ := filepath.Abs("../../pcaps/lo-bulk-loss.pcap")
+	term := newViewTerm(t, 120, 40, fmt.Sprintf("%q view --color never %q; sleep 60", bin, capture))
+	term.wait(" frame 1 of 1400 ", "indexing")
+	click := func(x, y int) { // 1-based, as the terminal reports
+		term.keys("-l", fmt.Sprintf("\x1b[<0;%d;%dM\x1b[<0;%d;%dm", x, y, x, y))
+	}
+	click(10, 6)
+	s := term.wait(" frame 6 of 1400 ", "")
+	if !strings.Contains(s, ">#6 ") {
+		t.Fatalf("a click on the sixth row did not select #6:\n%s", s)
+	}
+	for i, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, "Sequence Number") {
+			click(20, i+1)
+			break
+		}
+	}
+	term.wait("lit: Sequence Number (bytes 38–41)", "")
+}
