@@ -146,7 +146,9 @@ func (v *view) drawList(w int) {
 	}
 	if n == 0 {
 		msg := "no frames yet"
-		if _, _, done, _ := v.idx.Progress(); done || v.filter != "" {
+		if v.running != nil && !v.running.finished() {
+			msg = "filtering…"
+		} else if _, _, done, _ := v.idx.Progress(); done || v.filter != "" {
 			msg = "no frame matches " + v.filterName()
 		}
 		v.put(2, 0, w-2, msg, v.st.dim)

@@ -24,8 +24,8 @@ type Options struct {
 	// Color: colours on; off (--color never, NO_COLOR) the view uses
 	// reverse video and bold only.
 	Color bool
-	// Screen, when set, is drawn on instead of the terminal (tests give a
-	// tcell simulation screen).
+	// Screen, when set, is drawn on instead of the terminal, already
+	// initialised (tests give a tcell simulation screen); Run finalises it.
 	Screen tcell.Screen
 	// Live: the file is still being written (capture --tui, demo --tui);
 	// the list follows its newest line until the user moves up.
@@ -124,9 +124,9 @@ func run(ctx context.Context, o Options, idx *Index) (err error) {
 		if s, err = tcell.NewScreen(); err != nil {
 			return fmt.Errorf("view needs a terminal: %w", err)
 		}
-	}
-	if err := s.Init(); err != nil {
-		return fmt.Errorf("view needs a terminal: %w", err)
+		if err := s.Init(); err != nil {
+			return fmt.Errorf("view needs a terminal: %w", err)
+		}
 	}
 	defer s.Fini()
 	defer func() {
