@@ -57,7 +57,9 @@ func runSim(t *testing.T, path string, compile FilterCompiler) (typ func(keys ..
 	sim.SetSize(120, 40)
 	snap := &snapScreen{SimulationScreen: sim}
 	done := make(chan error, 1)
-	go func() { done <- Run(context.Background(), Options{Path: path, Name: path, Screen: snap, Filter: compile}) }()
+	go func() {
+		done <- Run(context.Background(), Options{Path: path, Name: path, Screen: snap, Filter: compile})
+	}()
 	screen = func() string {
 		snap.mu.Lock()
 		defer snap.mu.Unlock()
