@@ -3,6 +3,7 @@ package view
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/tcpscope/tcpscope/pipeline"
+	"github.com/tcpscope/tcpscope/replay"
 )
 
 // flagged matches the frames with an analysis flag: a stand-in for a
@@ -131,5 +133,69 @@ func TestFilterKey(t *testing.T) {
 	typ("q")
 	if err := stop(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFeedLive pushes frames of a capture and socket calls into a Feed
+// from another goroutine, as demo --tui does: rows appear in time order
+// (a call pushed late still lands before the frames after it), the list
+// follows the newest row, and Close says the capture stopped.
+func TestFeedLive(t *testing.T) {
+	f, err := os.Open("../pcaps/lo-bulk-loss.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	src, err := replay.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := tcell.NewSimulationScreen("UTF-8")
+	if err := sim.Init(); err != nil {
+		t.Fatal(err)
+	}
+	sim.SetSize(120, 40)
+	snap := &snapScreen{SimulationScreen: sim}
+	screen := func() string { snap.mu.Lock(); defer snap.mu.Unlock(); return snap.text }
+	feed := NewFeed()
+	done := make(chan error, 1)
+	go func() { done <- RunLive(context.Background(), Options{Name: "test", Screen: snap}, Live{Src: feed}) }()
+	var t3 time.Time
+	for n := 1; n <= 5; n++ {
+		fr, err := src.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			feed.Call(fr.Meta.Time.Add(-time.Millisecond), "client connect(3, …) = 0")
+		}
+		if n == 3 {
+			t3 = fr.Meta.Time
+		}
+		feed.Frame(fr)
+		time.Sleep(20 * time.Millisecond)
+	}
+	feed.Call(t3.Add(time.Microsecond), "client write(3, …) = 1448") // late: placed after #3
+	s := waitFor(t, screen, "client write(")
+	lines := strings.Split(s, "\n")
+	want := []string{"client connect(", "#1 ", "#2 ", "#3 ", "client write(", "#4 ", "#5 "}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) {
+			t.Fatalf("row %d is not %q:\n%s", i, w, s)
+		}
+	}
+	if !strings.HasPrefix(lines[6], ">#5 ") {
+		t.Errorf("the list does not follow the newest frame:\n%s", s)
+	}
+	feed.Close()
+	waitFor(t, screen, "capture stopped")
+	sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the view did not end")
 	}
 }
