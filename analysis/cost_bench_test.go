@@ -83,3 +83,29 @@ func BenchmarkCostPerSegment(b *testing.B) {
 		}
 	}
 }
+
+// TestAllocsWindowRounds: a transfer that keeps more than 32 segments in
+// flight and has them all acknowledged each round trip moves its list from
+// a slice into a B-tree and back every round. That recycles the tree and
+// its nodes: no allocation per round once running (it used to build a new
+// tree each round, 0.14 allocations per packet on a bulk capture).
+func TestAllocsWindowRounds(t *testing.T) {
+	const perRound = 48 // data segments per round trip, then one ACK
+	an := analysis.New(analysis.Options{})
+	frame, seq := 0, uint32(1000)
+	round := func() {
+		for range perRound {
+			frame++
+			an.Add(costData(frame, seq))
+			seq++
+		}
+		frame++
+		an.Add(costAck(frame, seq))
+	}
+	for range 10 {
+		round() // warm: the free list fills
+	}
+	if n := testing.AllocsPerRun(200, round); n > 0 {
+		t.Errorf("%.2f allocations per round trip of %d segments, want 0", n, perRound+1)
+	}
+}

@@ -34,21 +34,50 @@ func (f Flags) Has(g Flags) bool { return f&g == g }
 // Names returns the set flags by their packet-json.md names, in the spec's
 // order; an empty (non-nil) slice when none is set, so JSON shows [].
 func (f Flags) Names() []string {
-	// The spec's names, index i for bit 1<<i (a local array: the package
-	// keeps no mutable variables).
-	all := [...]string{
+	names := []string{}
+	for i := range flagCount {
+		if f&(1<<i) != 0 {
+			names = append(names, FlagName(i))
+		}
+	}
+	return names
+}
+
+// flagCount is the number of analysis flags (bits 0 to flagCount-1).
+const flagCount = 15
+
+// FlagName is the packet-json.md name of the flag 1<<bit ("" beyond the
+// last): what Names lists, for a caller that writes them one by one
+// without the slice (the JSON renderer, per segment).
+func FlagName(bit int) string {
+	// The spec's names, index i for bit 1<<i (a switch over a constant
+	// array: the package keeps no mutable variables).
+	switch all := [flagCount]string{
 		"retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
 		"lost_segment", "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe",
 		"zero_window_probe_ack", "window_full", "window_update", "keep_alive", "keep_alive_ack",
 		"reused_ports",
+	}; {
+	case bit >= 0 && bit < flagCount:
+		return all[bit]
 	}
-	names := []string{}
-	for i, n := range all {
+	return ""
+}
+
+// AppendJSON appends the set flags' names as JSON strings separated by
+// commas (the inside of the "analysis" array), allocating nothing.
+func (f Flags) AppendJSON(b []byte) []byte {
+	first := true
+	for i := range flagCount {
 		if f&(1<<i) != 0 {
-			names = append(names, n)
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(append(append(b, '"'), FlagName(i)...), '"')
 		}
 	}
-	return names
+	return b
 }
 
 // anyRetransmission is every flavour of "this data was sent before".
@@ -77,6 +106,22 @@ func (c ConnEvents) Names() []string {
 		}
 	}
 	return names
+}
+
+// AppendJSON appends the set events' names as JSON strings separated by
+// commas (the inside of the "conn" array), allocating nothing.
+func (c ConnEvents) AppendJSON(b []byte) []byte {
+	first := true
+	for i, n := range [...]string{"syn", "synack", "fin", "rst"} {
+		if c&(1<<i) != 0 {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(append(append(b, '"'), n...), '"')
+		}
+	}
+	return b
 }
 
 // Severity is a Wireshark expert-info level. The UI colours a segment by it

@@ -59,6 +59,14 @@ type unackedList struct {
 	nextOrd uint64               // ord of the next segment added
 	gone    int                  // segments removed since the tree was built
 	buf     []keyed              // scratch for matchAck
+	scratch []unacked            // scratch for all, while short
+
+	// Recycling, so that a list going back and forth between slice and
+	// tree (a bulk transfer's, every few round trips) allocates nothing:
+	// tree nodes go to the analyzer's free list (free, nil in tests that
+	// build lists by hand), an emptied tree is kept for the next build.
+	free  *btree.FreeListG[keyed]
+	spare *btree.BTreeG[keyed]
 }
 
 // keyed is a tree entry: the segment and its sequence number's key.
@@ -89,7 +97,29 @@ func (l *unackedList) len() int {
 
 // clear forgets every segment.
 func (l *unackedList) clear() {
-	*l = unackedList{nextOrd: l.nextOrd}
+	if l.tree != nil {
+		l.tree.Clear(true)
+	}
+	*l = unackedList{nextOrd: l.nextOrd, free: l.free}
+}
+
+// newTree returns an empty tree: the spare one, or a new one whose nodes
+// come from and go back to the free list.
+func (l *unackedList) newTree() *btree.BTreeG[keyed] {
+	if t := l.spare; t != nil {
+		l.spare = nil
+		return t
+	}
+	if l.free != nil {
+		return btree.NewWithFreeListG(16, keyedLess, l.free)
+	}
+	return btree.NewG(16, keyedLess)
+}
+
+// dropTree makes the list a slice again, its tree's nodes recycled.
+func (l *unackedList) dropTree() {
+	l.tree.Clear(true)
+	l.spare, l.tree = l.tree, nil
 }
 
 // add appends a segment (the newest).
@@ -110,7 +140,7 @@ func (l *unackedList) add(u unacked) {
 // build puts segs into a fresh tree anchored 2³⁰ below the oldest one.
 func (l *unackedList) build(segs []unacked) {
 	if l.tree == nil {
-		l.tree = btree.NewG(16, keyedLess)
+		l.tree = l.newTree()
 	} else {
 		l.tree.Clear(true)
 	}
@@ -147,14 +177,24 @@ func (l *unackedList) respread() {
 }
 
 // all returns the tree's segments oldest first, for the walks that do not
-// fit the tree.
+// fit the tree. A short result is in the list's scratch slice (valid until
+// the next call), so that settle allocates nothing; a long one (only a
+// spread list needs that) is new, so the scratch stays small.
 func (l *unackedList) all() []unacked {
-	segs := make([]unacked, 0, l.n)
+	var segs []unacked
+	if l.n <= toTreeAbove {
+		segs = l.scratch[:0]
+	} else {
+		segs = make([]unacked, 0, l.n)
+	}
 	l.tree.Ascend(func(e keyed) bool {
 		segs = append(segs, e.u)
 		return true
 	})
 	slices.SortFunc(segs, func(a, b unacked) int { return cmp.Compare(a.ord, b.ord) })
+	if l.n <= toTreeAbove {
+		l.scratch = segs[:0]
+	}
 	return segs
 }
 
@@ -164,8 +204,7 @@ func (l *unackedList) settle() {
 		return
 	}
 	segs := l.all()
-	l.tree.Clear(true)
-	l.tree = nil
+	l.dropTree()
 	l.small = append(l.small[:0], segs...)
 }
 
@@ -195,15 +234,15 @@ func (l *unackedList) findOriginal(seq uint32) (int, time.Time) {
 	}
 	// A segment covers seq only if seq-u.seq < u.nextSeq-u.seq <= maxLen:
 	// its key is in (q-maxLen, q] on the circle, one or two runs of keys.
-	var best *unacked
+	var best unacked
+	found := false
 	look := func(from, to uint32) { // keys from..to, to >= from
 		l.tree.DescendLessOrEqual(keyed{to, unacked{ord: math.MaxUint64}}, func(e keyed) bool {
 			if e.key < from {
 				return false
 			}
-			if covers(&e.u, seq) && (best == nil || e.u.ord < best.ord) {
-				u := e.u
-				best = &u
+			if covers(&e.u, seq) && (!found || e.u.ord < best.ord) {
+				best, found = e.u, true
 			}
 			return true
 		})
@@ -215,7 +254,7 @@ func (l *unackedList) findOriginal(seq uint32) (int, time.Time) {
 		look(0, q)
 		look(from, math.MaxUint32)
 	}
-	if best == nil {
+	if !found {
 		return 0, time.Time{}
 	}
 	return best.frame, best.time()
@@ -323,7 +362,7 @@ func (l *unackedList) matchAck(ack uint32, now time.Time, r *Result, x *facts) {
 	}
 	switch {
 	case l.n == 0:
-		l.tree = nil
+		l.dropTree()
 		l.small = l.small[:0]
 	case removed && !usual:
 		// The segment with the highest end may be gone: only those

@@ -172,24 +172,14 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = append(b, `,"win_raw":`...)
 	b = strconv.AppendUint(b, uint64(t.Window()), 10)
 	b = append(b, `,"analysis":[`...)
-	// Names are plain lower-case words: quoted without strconv. Most
-	// segments have none, so Names (which allocates) is not even called.
-	if r != nil && r.Flags != 0 {
-		for i, n := range r.Flags.Names() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(append(append(b, '"'), n...), '"')
-		}
+	// Names are plain lower-case words: quoted without strconv, and
+	// without the slice Names would allocate.
+	if r != nil {
+		b = r.Flags.AppendJSON(b)
 	}
 	b = append(b, `],"conn":[`...)
-	if r != nil && r.Conn != 0 {
-		for i, n := range r.Conn.Names() {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(append(append(b, '"'), n...), '"')
-		}
+	if r != nil {
+		b = r.Conn.AppendJSON(b)
 	}
 	b = append(b, ']')
 	if r != nil {

@@ -2,8 +2,9 @@
 # bench-compare.sh: tcpscope against tcpdump, tcptrace and tshark on one
 # large capture of real loopback TCP, timed in one run on the same file.
 #
-#   scripts/bench-compare.sh            # uses (or first makes) bench/big.pcap
-#   BENCH_PCAP=F scripts/bench-compare.sh
+#   scripts/bench-compare.sh            # uses (or first makes) bench/big.pcap and bench/bulk.pcap
+#   BENCH_PCAP=F scripts/bench-compare.sh   # one capture only
+#   BENCH_MAKE_ONLY=1 scripts/bench-compare.sh  # make the captures, time nothing
 #   BENCH_10M=1 scripts/bench-compare.sh  # also ≥10 M packets (the capture concatenated)
 #
 # Making the capture needs root (a network namespace with loss from nftables),
@@ -25,12 +26,13 @@ trap 'rm -rf "$TMP"' EXIT
 # make_capture records ≥1 M packets of real kernel TCP: in a private network
 # namespace, loopback with MTU 1500 and one segment per packet (gso_max_segs
 # 1, so segments are real-sized), 2 % of packets dropped at random on input
-# by nftables, bench/loadgen runs 20 000 short request/response connections
-# and 4 bulk transfers of 250 MB. tcpscope capture -w records it (annotating
+# by nftables, bench/loadgen runs with the arguments given after OUT (the
+# connections of one capture shape). tcpscope capture -w records it (annotating
 # to /dev/null); if the kernel dropped packets for it, tcpdump records the
 # run again instead, and that is said.
 make_capture() {
   local out=$1 ns=tcpscope-bench-$$
+  shift
   [ "$(id -u)" -eq 0 ] || { echo "bench: making $out needs root (network namespace)" >&2; exit 1; }
   mkdir -p "$(dirname "$out")"
   go build -o "$TMP/loadgen" ./bench/loadgen
@@ -49,9 +51,10 @@ make_capture() {
         tcpdump -i lo -B 65536 -s 0 -w "$3" tcp 2>"$4/cap.err" & cp=$!
       fi
       sleep 1
-      "$4/loadgen" -short 20000 -conc 64 -bulk 4 -bulk-bytes 250000000
+      d=$4; shift 4
+      "$d/loadgen" "$@"
       sleep 1
-      kill -INT $cp; wait $cp || true' sh "$tool" "$BIN" "$out" "$TMP" || true
+      kill -INT $cp; wait $cp || true' sh "$tool" "$BIN" "$out" "$TMP" "$@" || true
     ip netns del "$ns" || true
     cat "$TMP/cap.err" >&2
     local drops
@@ -65,54 +68,125 @@ make_capture() {
   done
 }
 
-[ -s "$F" ] || make_capture "$F"
-packets=$(capinfos -M -c "$F" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
-echo "capture: $F, $packets packets, $(du -h "$F" | cut -f1)$( [ -f "$F.capturer" ] && echo ", recorded by $(cat "$F.capturer")")"
+# The captures: the default shape (20 000 short connections and 4 bulk
+# transfers) and the issue's shape (a few long bulk flows with loss: 4 bulk
+# transfers and 200 short connections). BENCH_PCAP=F runs the table on F only.
+if [ -n "${BENCH_PCAP:-}" ]; then
+  shapes=("$F")
+else
+  shapes=(bench/big.pcap bench/bulk.pcap)
+  [ -s bench/big.pcap ] || make_capture bench/big.pcap -short 20000 -conc 64 -bulk 4 -bulk-bytes 250000000
+  [ -s bench/bulk.pcap ] || make_capture bench/bulk.pcap -short 200 -conc 4 -bulk 4 -bulk-bytes 400000000
+fi
+[ -n "${BENCH_MAKE_ONLY:-}" ] && exit 0
+
+# The build of tcpscope before the performance work (issue 18), for "CPU
+# per packet at least halved" measured here, in the same conditions.
+# BENCH_BASE=REV picks another revision; BENCH_BASE= (empty) skips it.
+BASE_REV=${BENCH_BASE-ee68649}
+BASE_BIN=
+if [ -n "$BASE_REV" ] && git rev-parse -q --verify "$BASE_REV^{commit}" >/dev/null 2>&1; then
+  mkdir -p "$TMP/base"
+  git archive "$BASE_REV" | tar -x -C "$TMP/base"
+  if (cd "$TMP/base" && go build -o "$TMP/tcpscope-base" ./cmd/tcpscope); then
+    BASE_BIN=$TMP/tcpscope-base
+  fi
+fi
 
 # run NAME SCALE CMD…: times CMD (stdout and stderr to /dev/null) and keeps
-# seconds, peak RSS (KiB) and SCALE (how many packets it processed).
-declare -A secs rss scale
+# seconds, CPU seconds (user + system, all threads), peak RSS (KiB) and
+# SCALE (how many packets it processed).
+declare -A secs cpu rss scale
 order=()
 run() {
   local name=$1 n=$2
   shift 2
-  /usr/bin/time -f '%e %M' -o "$TMP/time" "$@" >/dev/null 2>&1 || true
-  read -r s m <"$TMP/time" || { s=$(tail -1 "$TMP/time" | cut -d' ' -f1); m=$(tail -1 "$TMP/time" | cut -d' ' -f2); }
-  secs[$name]=$s; rss[$name]=$m; scale[$name]=$n
+  /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >/dev/null 2>&1 || true
+  local s u y m
+  read -r s u y m < <(tail -1 "$TMP/time")
+  secs[$name]=$s; cpu[$name]=$(awk -v u="$u" -v y="$y" 'BEGIN { print u + y }'); rss[$name]=$m; scale[$name]=$n
   order+=("$name")
 }
+# piped CMD…: CMD with its stdout into a pipe read by cat (as a user's
+# "| less" or "| jq" would), the whole pipeline timed.
+piped() { sh -c '"$@" | cat >/dev/null' sh "$@"; }
 
-run "read (tcpdump -r F -w /dev/null)" "$packets" tcpdump -r "$F" -w /dev/null
-run "tcpdump -nr F" "$packets" tcpdump -nr "$F"
-run "tcptrace -n F" "$packets" tcptrace -n "$F"
-editcap -r "$F" "$TMP/head.pcap" "1-$TSHARK_PACKETS" >/dev/null 2>&1
-run "tshark TCP analysis (first $TSHARK_PACKETS, scaled)" "$TSHARK_PACKETS" \
-  timeout 600 tshark -r "$TMP/head.pcap" -o tcp.analyze_sequence_numbers:TRUE -q -z conv,tcp
-run "tcpscope replay (text)" "$packets" "$BIN" replay "$F" --color never
-run "tcpscope replay --json" "$packets" "$BIN" replay "$F" --json
-run "tcpscope stats" "$packets" "$BIN" stats "$F"
-
-base=${secs["tcpdump -nr F"]}
-printf '\n%-52s %9s %13s %13s %10s\n' "tool" "seconds" "packets/s" "rate/tcpdump" "peak RSS"
-for name in "${order[@]}"; do
-  awk -v n="$name" -v s="${secs[$name]}" -v p="${scale[$name]}" -v m="${rss[$name]}" -v b="$base" -v all="$packets" 'BEGIN {
-    if (s <= 0) s = 0.005
-    rate = p / s
-    printf "%-52s %9.2f %13.0f %12.2fx %7.1f MB\n", n, s * all / p, rate, rate / (all / b), m / 1024 }'
-done
-
-# The goals, as the issue states them.
 check() { if awk "BEGIN { exit !($2) }"; then echo "PASS  $1"; else echo "FAIL  $1"; fi; }
-echo
-r=${secs["read (tcpdump -r F -w /dev/null)"]} tt=${secs["tcptrace -n F"]}
-text=${secs["tcpscope replay (text)"]} js=${secs["tcpscope replay --json"]} st=${secs["tcpscope stats"]}
-check "replay text ≥ 2× tcpdump's packet rate ($text s vs $base s)" "$text * 2 <= $base"
-check "replay --json ≥ 2× tcpdump's packet rate ($js s vs $base s)" "$js * 2 <= $base"
-check "stats faster than tcptrace ($st s vs $tt s)" "$st < $tt"
-check "stats within 3× of reading the file ($st s vs $r s)" "$st <= 3 * $r"
-for name in "tcpscope replay (text)" "tcpscope replay --json" "tcpscope stats"; do
-  check "$name peak RSS < 64 MB (${rss[$name]} KiB)" "${rss[$name]} < 65536"
-done
+
+bench_file() {
+  local F=$1
+  local packets
+  packets=$(capinfos -M -c "$F" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
+  echo
+  echo "capture: $F, $packets packets, $(du -h "$F" | cut -f1)$( [ -f "$F.capturer" ] && echo ", recorded by $(cat "$F.capturer")")"
+  order=()
+  run "read (tcpdump -r F -w /dev/null)" "$packets" tcpdump -r "$F" -w /dev/null
+  run "tcpdump -nr F" "$packets" tcpdump -nr "$F"
+  run "TZ=UTC tcpdump -nr F" "$packets" env TZ=UTC tcpdump -nr "$F"
+  run "TZ=UTC tcpdump -nr F | cat" "$packets" piped env TZ=UTC tcpdump -nr "$F"
+  run "tcptrace -n F" "$packets" tcptrace -n "$F"
+  editcap -r "$F" "$TMP/head.pcap" "1-$TSHARK_PACKETS" >/dev/null 2>&1
+  run "tshark TCP analysis (first $TSHARK_PACKETS, scaled)" "$TSHARK_PACKETS" \
+    timeout 600 tshark -r "$TMP/head.pcap" -o tcp.analyze_sequence_numbers:TRUE -q -z conv,tcp
+  if [ -n "$BASE_BIN" ]; then
+    run "before: tcpscope replay (text)" "$packets" "$BASE_BIN" replay "$F" --color never
+    run "before: tcpscope replay --json" "$packets" "$BASE_BIN" replay "$F" --json
+    run "before: tcpscope stats" "$packets" "$BASE_BIN" stats "$F"
+  fi
+  run "tcpscope replay (text)" "$packets" "$BIN" replay "$F" --color never
+  run "tcpscope replay (text) | cat" "$packets" piped "$BIN" replay "$F" --color never
+  run "tcpscope replay --json" "$packets" "$BIN" replay "$F" --json
+  run "tcpscope replay --json | cat" "$packets" piped "$BIN" replay "$F" --json
+  run "tcpscope stats" "$packets" "$BIN" stats "$F"
+
+  local base=${secs["tcpdump -nr F"]}
+  printf '\n%-52s %9s %13s %13s %12s %10s\n' "tool" "seconds" "packets/s" "rate/tcpdump" "CPU ns/pkt" "peak RSS"
+  for name in "${order[@]}"; do
+    awk -v n="$name" -v s="${secs[$name]}" -v c="${cpu[$name]}" -v p="${scale[$name]}" -v m="${rss[$name]}" -v b="$base" -v all="$packets" 'BEGIN {
+      if (s <= 0) s = 0.005
+      rate = p / s
+      printf "%-52s %9.2f %13.0f %12.2fx %12.0f %7.1f MB\n", n, s * all / p, rate, rate / (all / b), c * 1e9 / p, m / 1024 }'
+  done
+
+  # Per stage, on the first 200 000 frames of the same capture: CPU time
+  # per packet of one thread (cpu-ns/packet) and allocations per packet
+  # (allocs/op: one op is one packet). See BenchmarkStages.
+  echo
+  echo "per stage (go test -bench Stages ./pipeline, first 200000 frames):"
+  BENCH_PCAP=$PWD/$F go test -run '^$' -bench Stages -benchtime 200000x ./pipeline 2>&1 |
+    awk '/^BenchmarkStages\// {
+      name = $1; sub(/^BenchmarkStages\//, "", name); sub(/-[0-9]+$/, "", name)
+      cpu = ""; al = ""
+      for (i = 2; i < NF; i++) { if ($(i+1) == "cpu-ns/packet") cpu = $i; if ($(i+1) == "allocs/packet") al = $i }
+      printf "  %-22s %8s cpu-ns/packet %6s allocs/packet\n", name, cpu, al
+      if (al + 0 > 0.01) bad = bad " " name
+    } END { print (bad == "" ? "PASS  allocations per packet ≤ 0.01 in every stage" : "FAIL  allocations per packet > 0.01 in:" bad) }'
+
+  # The goals, as issue 18 states them.
+  echo
+  local r=${secs["read (tcpdump -r F -w /dev/null)"]} tt=${secs["tcptrace -n F"]}
+  local utc=${secs["TZ=UTC tcpdump -nr F"]} utcp=${secs["TZ=UTC tcpdump -nr F | cat"]}
+  local st=${secs["tcpscope stats"]}
+  check "stats ≥ 1.5× tcptrace's rate ($st s vs $tt s)" "$st * 1.5 <= $tt"
+  check "stats within 2× of reading the file ($st s vs $r s)" "$st <= 2 * $r"
+  local name t
+  for name in "tcpscope replay (text)" "tcpscope replay --json"; do
+    t=${secs[$name]}
+    check "$name ≥ 3× TZ=UTC tcpdump -nr's rate ($t s vs $utc s)" "$t * 3 <= $utc"
+    t=${secs["$name | cat"]}
+    check "$name | cat ≥ 3× TZ=UTC tcpdump -nr | cat's rate ($t s vs $utcp s)" "$t * 3 <= $utcp"
+  done
+  if [ -n "$BASE_BIN" ]; then
+    for name in "tcpscope replay (text)" "tcpscope replay --json" "tcpscope stats"; do
+      check "$name CPU per packet at least halved since $BASE_REV (${cpu[$name]} s vs ${cpu["before: $name"]} s)" "${cpu[$name]} * 2 <= ${cpu["before: $name"]}"
+    done
+  fi
+  for name in "tcpscope replay (text)" "tcpscope replay --json" "tcpscope stats"; do
+    check "$name peak RSS < 64 MB (${rss[$name]} KiB)" "${rss[$name]} < 65536"
+  done
+}
+
+for f in "${shapes[@]}"; do bench_file "$f"; done
 
 # Live capture: a full-speed bulk transfer on loopback (MTU 65536 and GSO, as
 # Linux sets it up: 64 KiB segments at several GB/s) in a private network
@@ -151,6 +225,7 @@ else
 fi
 
 if [ -n "${BENCH_10M:-}" ]; then
+  packets=$(capinfos -M -c "$F" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
   F10=${F%.pcap}-10m.pcap
   if [ ! -s "$F10" ]; then
     k=$(( (10000000 + packets - 1) / packets ))
