@@ -18,14 +18,24 @@ import (
 // captures real loopback traffic with it — through its own AF_PACKET
 // socket, with a tcpdump filter compiled by libpcap loaded at run time and
 // attached as a kernel filter — writes it with -w, and replays the file.
+//
+// With -tags pcapdl the same binary captures the way a cgo-free macOS build
+// does: through libpcap loaded at run time (pcap_create … pcap_next_ex), so
+// that path is tested here too.
 func TestCgoFreeBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
 	testroot.Need(t)
+	for _, tags := range []string{"", "pcapdl"} {
+		t.Run("tags="+tags, func(t *testing.T) { cgoFreeCapture(t, tags) })
+	}
+}
+
+func cgoFreeCapture(t *testing.T, tags string) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "tcpscope")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.Command("go", "build", "-tags="+tags, "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("CGO_ENABLED=0 go build: %v\n%s", err, b)
