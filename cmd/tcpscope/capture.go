@@ -71,6 +71,7 @@ Examples:
 			&cli.IntFlag{Name: "rotate-seconds", Aliases: []string{"G"}, Usage: "with -w: start a new file every `SECONDS`; the name goes through strftime, e.g. -w 'cap-%H%M%S.pcap' (as tcpdump -G)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "with -w -: no annotated lines on stderr, only the capture on stdout"},
 			colorFlag(),
+			screenFlags()[0], screenFlags()[1],
 		}, tcpdumpFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.Bool("list-interfaces") {
@@ -207,19 +208,24 @@ Examples:
 				}
 				return err
 			}
-			fmt.Fprintf(e.stderr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
+			// On a terminal the lines fit its width, as replay's do.
+			width, glyphs, sout, serr, flush := screen(c, e, stdout)
+			defer flush()
+			stdout = sout
+			fmt.Fprintf(serr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
 			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY, HeadersOnly: headersOnly}
 			if err := applyTcpdumpFlags(c, &o); err != nil {
 				return err
 			}
+			o.Width, o.Glyphs = width, glyphs
 			if calls != nil {
-				calls.text = &render.Text{W: stdout, Theme: render.NewTheme(col), StrSize: sock.DefaultStrSize}
+				calls.text = &render.Text{W: stdout, Theme: render.NewTheme(col), StrSize: sock.DefaultStrSize, Width: width, ASCII: glyphs}
 				calls.js = &render.JSON{W: stdout, StrSize: sock.DefaultStrSize}
 				o.Hook = calls.hook
 				o.BeforeSummary = func() {
 					calls.until(time.Time{})
 					if calls.dropped > 0 {
-						fmt.Fprintf(e.stderr, "tcpscope: %d socket calls of --run were not shown (more than %d waited for a segment)\n", calls.dropped, maxPending)
+						fmt.Fprintf(serr, "tcpscope: %d socket calls of --run were not shown (more than %d waited for a segment)\n", calls.dropped, maxPending)
 					}
 				}
 			}
@@ -230,7 +236,7 @@ Examples:
 			// end) stops the handle, and every frame captured up to then
 			// is shown. Only a stdout nobody reads cuts them short (its
 			// writes give up after the signal, see internal/ctxio).
-			showErr := showSegments(context.WithoutCancel(ctx), h.Interface(), src, o, stdout, e.stderr)
+			showErr := showSegments(context.WithoutCancel(ctx), h.Interface(), src, o, stdout, serr)
 			if showErr != nil && c.Context.Err() != nil && errors.Is(showErr, context.Canceled) {
 				showErr = nil // stopped by the signal while stdout was stuck
 			}
@@ -240,17 +246,17 @@ Examples:
 				rec.Wait()
 			}
 			if st, err := h.Stats(); err == nil {
-				fmt.Fprintf(e.stderr, "tcpscope: %s received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", nOf(st.Received, "packet"), st.Dropped, st.IfDropped)
+				fmt.Fprintf(serr, "tcpscope: %s received by the kernel, %d dropped by the kernel (buffer full), %d dropped by the interface\n", nOf(st.Received, "packet"), st.Dropped, st.IfDropped)
 			}
 			if w != nil {
 				if n := rec.NotShown(); n > 0 {
-					fmt.Fprintf(e.stderr, "tcpscope: %s written to %s but not shown: the output was read too slowly (the lines and the analysis skip them)\n", nOf(n, "frame"), w.Name())
+					fmt.Fprintf(serr, "tcpscope: %s written to %s but not shown: the output was read too slowly (the lines and the analysis skip them)\n", nOf(n, "frame"), w.Name())
 				}
 				if err := w.Close(); err != nil {
 					// The Writer cut the file back to its last whole frame.
 					return runtimeError(fmt.Errorf("%v (capture stopped; the file holds the first %s)", err, nOf(w.Count(), "frame")))
 				}
-				fmt.Fprintf(e.stderr, "tcpscope: wrote %s to %s\n", nOf(w.Count(), "frame"), outputNames(w))
+				fmt.Fprintf(serr, "tcpscope: wrote %s to %s\n", nOf(w.Count(), "frame"), outputNames(w))
 			}
 			if showErr != nil {
 				// A capture that broke off names its interface itself;

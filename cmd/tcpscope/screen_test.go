@@ -238,3 +238,37 @@ func TestReplayStates(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureFitsWidth: a live capture on a terminal of 80 columns lays its
+// lines out as replay does (compact, notes under the segment, states).
+func TestCaptureFitsWidth(t *testing.T) {
+	testroot.Need(t)
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script(1) not installed (bsdutils)")
+	}
+	port := 30000 + os.Getpid()%20000
+	py := fmt.Sprintf(`import socket,time
+s=socket.socket(); s.bind(("127.0.0.1",%d)); s.listen()
+time.sleep(0.3)
+c=socket.create_connection(("127.0.0.1",%d)); a,_=s.accept(); c.sendall(b"hello"); a.recv(5); c.close(); a.close(); time.sleep(0.2)`, port, port)
+	script := filepath.Join(t.TempDir(), "peer.py")
+	if err := os.WriteFile(script, []byte(py), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("script", "-qec", fmt.Sprintf("stty cols 80 rows 50; %s capture -i lo --run 'python3 %s' tcp port %d", binary(t), script, port), "/dev/null")
+	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=", "LC_CTYPE=")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("capture: %v\n%s", err, out)
+	}
+	text := strings.ReplaceAll(string(out), "\r", "")
+	if w, l := maxWidth(text); w > 80 {
+		t.Errorf("a line of %d columns: %q", w, l)
+	}
+	plain := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(text, "")
+	for _, want := range []string{fmt.Sprintf("→ %d  [SYN]  seq 0 len 0 win", port), "\n        ▸ handshake 1/3", "client: CLOSED → SYN-SENT"} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("no %q in:\n%s", want, plain)
+		}
+	}
+}
