@@ -18,13 +18,14 @@ import (
 // Handle is an open live capture. It is a frame.Source: Next blocks until a
 // frame arrives, and returns io.EOF once Stop was called.
 type Handle struct {
-	h       *pcap.Handle
-	iface   string
-	link    frame.LinkType
-	n       int
-	stopped atomic.Int64 // UnixNano of the Stop call; 0 while running
-	drainBy time.Time    // after Stop: give up draining at this time
-	updown  *linkState   // nil when the interface's state cannot be read
+	h        *pcap.Handle
+	iface    string
+	link     frame.LinkType
+	n        int
+	stopped  atomic.Int64 // UnixNano of the Stop call; 0 while running
+	drainBy  time.Time    // after Stop: give up draining at this time
+	updown   *linkState   // nil when the interface's state cannot be read
+	downSeen bool         // the interface was seen down at the last read timeout
 }
 
 // Open starts capturing. Errors name the interface and, for a missing
@@ -125,8 +126,14 @@ func (c *Handle) Next() (frame.Frame, error) {
 			// Nothing waiting in the buffer: a good moment to see whether
 			// the interface went down, which libpcap does not report
 			// (only a deleted interface makes its read fail).
-			if c.updown.wentDown() {
-				return frame.Frame{}, &ReadError{Iface: c.iface, Err: errors.New("the interface went down")}
+			// Once it is down, one more read timeout lets the kernel hand
+			// over a block it was still filling, so the -w file gets
+			// every packet it received.
+			if c.downSeen || c.updown.wentDown() {
+				if c.downSeen {
+					return frame.Frame{}, &ReadError{Iface: c.iface, Err: errors.New("the interface went down")}
+				}
+				c.downSeen = true
 			}
 			continue
 		case errors.Is(err, pcap.NextErrorNoMorePackets), errors.Is(err, io.EOF):

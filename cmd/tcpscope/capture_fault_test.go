@@ -190,7 +190,7 @@ func tsharkReads(t *testing.T, path string) int {
 	return strings.Count(out.String(), "\n")
 }
 
-var wroteRE = regexp.MustCompile(`wrote (\d+) frames to `)
+var wroteRE = regexp.MustCompile(`wrote (\d+) frames? to `)
 
 // TestCaptureSignals stops a capture that is writing busy loopback traffic
 // to a file with SIGINT and with SIGTERM, in both file formats: exit 0, the
