@@ -176,7 +176,7 @@ func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result, x *facts) {
 	if s.WScale >= 0 {
 		fwd.winScale = min(s.WScale, 14)
 	}
-	if syn {
+	if syn && !s.OptionsUnseen {
 		if fwd.winScale == wsUnknown {
 			fwd.winScale, rev.winScale = wsNone, wsNone
 		} else if ack && rev.winScale == wsNone {

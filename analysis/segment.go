@@ -44,7 +44,13 @@ type Segment struct {
 	// shows the sequence analysis, so the result leaves those fields empty
 	// (the state is still updated, as in Wireshark).
 	EmptySACK bool
-	HasTS     bool // timestamps option present
-	TSVal     uint32
-	TSEcr     uint32
+	// OptionsUnseen: the header was not dissected as far as its options
+	// (cut by the snaplen inside the fixed 20 bytes, or a bogus data
+	// offset). Wireshark then never runs its window-scale check on the
+	// segment, so a SYN-ACK without a visible option does not switch
+	// scaling off for the connection.
+	OptionsUnseen bool
+	HasTS         bool // timestamps option present
+	TSVal         uint32
+	TSEcr         uint32
 }

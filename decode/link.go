@@ -14,6 +14,10 @@ const (
 	EtherTypeQinQ   = 0x88A8 // 802.1ad service tag
 	EtherTypeQinQv1 = 0x9100 // pre-standard Q-in-Q tag
 	EtherTypePPPoE  = 0x8864 // PPPoE session stage (RFC 2516), carrying PPP
+	EtherTypeMPLS   = 0x8847 // MPLS unicast (RFC 3032)
+	EtherTypeMPLSMC = 0x8848 // MPLS multicast
+	EtherTypeFP     = 0x8903 // Cisco FabricPath
+	EtherTypeTEB    = 0x6558 // Transparent Ethernet Bridging: an Ethernet frame follows (GRE, Geneve)
 )
 
 // PPPoE session header (RFC 2516 §4): ver/type (1), code (1), session id (2),
@@ -136,6 +140,12 @@ func decodeLink(lt frame.LinkType, b []byte, l *Link) error {
 		case isAFInet6(fam):
 			l.EtherType = EtherTypeIPv6
 		}
+	case frame.LinkPPP, frame.LinkPPPHDLC:
+		return decodePPPLink(b, l)
+	case frame.LinkCHDLC:
+		return decodeCHDLC(b, l)
+	case frame.LinkNFLOG:
+		return decodeNFLOG(b, l)
 	case frame.LinkRaw, frame.LinkIPv4, frame.LinkIPv6:
 		if len(b) < 1 {
 			return errAt("raw", 0, ErrTruncated, "")
@@ -149,5 +159,114 @@ func decodeLink(lt frame.LinkType, b []byte, l *Link) error {
 	default:
 		return errAt("link", 0, ErrUnsupported, "link type "+lt.String())
 	}
+	return nil
+}
+
+// PPP framing (RFC 1661 §2, RFC 1662 §3.1): an optional address 0xFF and
+// control 0x03 (HDLC-like framing), then the 2-byte protocol number.
+// LINKTYPE_PPP_HDLC may also hold Cisco HDLC, whose address byte is 0x0F
+// (unicast) or 0x8F (broadcast).
+func decodePPPLink(b []byte, l *Link) error {
+	if len(b) >= 1 && (b[0] == 0x0F || b[0] == 0x8F) {
+		return decodeCHDLC(b, l)
+	}
+	off := 0
+	if len(b) >= 2 && b[0] == 0xFF && b[1] == 0x03 {
+		off = 2
+	}
+	if len(b) < off+pppProtoLen {
+		return errAt("ppp", 0, ErrTruncated, "")
+	}
+	l.HeaderLen = off + pppProtoLen
+	l.EtherType = pppEtherType(ntohs(b[off:]))
+	return nil
+}
+
+// pppEtherType maps a PPP protocol number to the EtherType of the same
+// payload (0 when it is not IP: LCP, IPCP, compressed data…).
+func pppEtherType(proto uint16) uint16 {
+	switch proto {
+	case pppIPv4:
+		return EtherTypeIPv4
+	case pppIPv6:
+		return EtherTypeIPv6
+	case 0x0281: // MPLS unicast (RFC 3032 §5)
+		return EtherTypeMPLS
+	}
+	return 0
+}
+
+// Cisco HDLC: address (1, 0x0F or 0x8F), control (1, 0x00), then an
+// EtherType (2, network order).
+const chdlcHeaderLen = 4
+
+func decodeCHDLC(b []byte, l *Link) error {
+	if len(b) < chdlcHeaderLen {
+		return errAt("chdlc", 0, ErrTruncated, "")
+	}
+	l.HeaderLen = chdlcHeaderLen
+	l.EtherType = ntohs(b[2:])
+	return nil
+}
+
+// Linux NFLOG (https://www.tcpdump.org/linktypes/LINKTYPE_NFLOG.html):
+//
+//	0        1        2                 4
+//	+--------+--------+-----------------+
+//	| family |version |  resource ID    |   (resource ID in network order)
+//	+--------+--------+-----------------+
+//	| TLV length (2)  |  TLV type (2)   |   (both in the writer's host order)
+//	| value, padded to 4 bytes …        |
+//
+// The packet itself is the value of TLV type 9 (NFULA_PAYLOAD), a bare IP
+// datagram of the header's address family.
+const (
+	nflogHeaderLen  = 4
+	nflogTLVLen     = 4
+	nflogPayload    = 9
+	nflogAFInet6    = 10
+	nflogMaxTLVWalk = 64 // a bound against hostile records
+)
+
+func decodeNFLOG(b []byte, l *Link) error {
+	if len(b) < nflogHeaderLen {
+		return errAt("nflog", 0, ErrTruncated, "")
+	}
+	fam := b[0]
+	// The TLV fields are in the capturing host's byte order, which the file
+	// does not record: read them little-endian (every common Linux host)
+	// unless that gives an impossible first length, as Wireshark guesses.
+	little := true
+	if len(b) >= nflogHeaderLen+nflogTLVLen {
+		n := int(b[4]) | int(b[5])<<8
+		if n < nflogTLVLen || nflogHeaderLen+n > len(b) {
+			little = false
+		}
+	}
+	u16 := func(x []byte) int {
+		if little {
+			return int(x[0]) | int(x[1])<<8
+		}
+		return int(ntohs(x))
+	}
+	off := nflogHeaderLen
+	for i := 0; i < nflogMaxTLVWalk && off+nflogTLVLen <= len(b); i++ {
+		n, typ := u16(b[off:]), u16(b[off+2:])
+		if n < nflogTLVLen {
+			return errAt("nflog", off, ErrMalformed, "TLV length "+strconv.Itoa(n))
+		}
+		if typ == nflogPayload {
+			l.HeaderLen = off + nflogTLVLen
+			switch {
+			case fam == nflogAFInet6:
+				l.EtherType = EtherTypeIPv6
+			case fam == afInet:
+				l.EtherType = EtherTypeIPv4
+			}
+			return nil
+		}
+		off += (n + 3) &^ 3
+	}
+	l.HeaderLen = len(b) // no packet in this record (a log line only)
 	return nil
 }

@@ -27,6 +27,15 @@ type Packet struct {
 	// any, appears only once it is reassembled (see package defrag).
 	Fragment bool
 
+	// Outer lists the encapsulations the segment travelled in, outermost
+	// first (NOuter of them); the fields above describe the innermost IP
+	// header, the one whose addresses make the connection.
+	Outer  [MaxTunnels]Outer
+	NOuter int
+	// Skipped says why a frame that may carry TCP was not decoded to it
+	// (a tunnel not followed); SkipNone otherwise.
+	Skipped Skip
+
 	TCP         TCP // nil when the frame holds no (decodable) TCP header
 	TCPOffset   int // offset of the TCP header in the frame
 	Options     Options
@@ -41,6 +50,11 @@ type Packet struct {
 	// holds what there is (ports, maybe sequence numbers) and TCP is nil.
 	TCPHeaderTruncated bool
 	TCPPartial         []byte
+	// TCPBogus: the data offset is below 5 (a header "shorter" than the
+	// fixed 20 bytes, which no correct sender emits). TCP is nil and
+	// TCPPartial holds the captured segment; Wireshark still lists the
+	// frame as TCP with its stream ("bogus TCP header length").
+	TCPBogus bool
 	// TCPShort: the IP length leaves less room than the TCP header length
 	// claims (a malformed or crafted segment); it is shown, not analyzed.
 	TCPShort bool
@@ -48,6 +62,27 @@ type Packet struct {
 
 // HasTCP reports whether a TCP header was decoded.
 func (p *Packet) HasTCP() bool { return p.TCP != nil }
+
+// tcpHeadLen is how much of a TCP header Wireshark needs to place a segment
+// in its stream: everything up to and including the window (offset 16).
+// The checksum and urgent pointer after it play no part in the analysis.
+const tcpHeadLen = tcpWindow + 2
+
+// TCPHead returns the fixed header fields of a segment whose header could
+// not be decoded whole (cut by the snaplen after the window, or with a data
+// offset below 5), or p.TCP when it was. It is nil when fewer than 16 bytes
+// were captured. On a cut or bogus header only SrcPort, DstPort, Seq, Ack,
+// DataOffset, HeaderLen, AE, Reserved, Flags, Has and Window may be called:
+// the view may end before the checksum.
+func (p *Packet) TCPHead() TCP {
+	if p.TCP != nil {
+		return p.TCP
+	}
+	if len(p.TCPPartial) >= tcpHeadLen {
+		return TCP(p.TCPPartial)
+	}
+	return nil
+}
 
 // Decode decodes frame f into p. Non-IP and non-TCP frames are not errors:
 // p.TCP stays nil. An error means the frame is malformed or cut short; p
@@ -96,6 +131,53 @@ func DecodeIPWith(b []byte, p *Packet, o DecodeOptions) error {
 }
 
 func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o DecodeOptions) error {
+	// Each turn decodes one layer and moves off to the next; every tunnel
+	// adds an Outer (at most MaxTunnels), and an Ethernet header inside a
+	// tunnel moves off forward by at least its 14 bytes, so this ends.
+	for {
+		var n next
+		var ok bool
+		switch etherType {
+		case EtherTypeIPv4, EtherTypeIPv6:
+			var end int
+			var err error
+			n, end, ok, err = decodeOneIP(b, off, etherType, wire, p, o)
+			if err != nil || !ok {
+				return err
+			}
+			wire = end - n.off
+		case EtherTypeMPLS, EtherTypeMPLSMC:
+			if n, ok = p.mpls(b, off, len(b), p.IPVersion == 0); !ok {
+				return nil
+			}
+			wire -= n.off - off
+		case EtherTypeFP:
+			// The link decoder stopped after the outer EtherType; the
+			// FTag/TTL word and then a whole Ethernet frame follow.
+			if off < ethHeaderLen || !p.pushOuter(Outer{Encap: EncapFabricPath, Offset: off - ethHeaderLen, Len: fabricPathLen, Ether: true}) {
+				return nil
+			}
+			if n, ok = etherAt(b, off+2, len(b)); !ok {
+				return nil
+			}
+			wire -= n.off - off
+		case EtherTypeTEB:
+			if n, ok = etherAt(b, off, len(b)); !ok {
+				return nil
+			}
+			wire -= n.off - off
+		default:
+			return nil
+		}
+		off, etherType = n.off, n.et
+	}
+}
+
+// decodeOneIP decodes the IP header at b[off:] into p and, for TCP, the
+// segment after it. When the payload is a tunnel, ok is true, n says where
+// the inner layer starts and end is where the datagram ends on the wire
+// (its own length, capped by the frame's).
+func decodeOneIP(b []byte, off int, etherType uint16, wire int, p *Packet, o DecodeOptions) (n next, end int, ok bool, err error) {
 	p.IPOffset = off
 	var seg []byte // the TCP segment as the IP header delimits it (captured part)
 	var segLen int // its length on the wire
@@ -109,7 +191,7 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Decode
 				hl := int(b[off]&0x0F) * 4
 				err = errOwn("ipv4", 0, ErrMalformed, "Malformed Packet: a "+strconv.Itoa(hl)+"-byte IPv4 header in a "+strconv.Itoa(wire)+"-byte packet")
 			}
-			return shift(err, off)
+			return n, 0, false, shift(err, off)
 		}
 		p.IPVersion, p.IPv4 = 4, h
 		p.Src, p.Dst, p.Proto = h.Src(), h.Dst(), h.Protocol()
@@ -121,30 +203,30 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Decode
 		}
 		if h.IsFragment() {
 			p.Fragment = true
-			return nil
+			return n, 0, false, nil
 		}
+		payOff := off + h.HeaderLen()
 		if p.Proto != ProtoTCP {
-			return nil
+			end = payOff + h.PayloadLen(wire)
+			n, ok = p.ipTunnel(b, payOff, min(end, off+len(h.Payload())+h.HeaderLen()))
+			return n, end, ok, nil
 		}
 		seg, segLen = h.Payload(), h.PayloadLen(wire)
-		p.TCPOffset = off + h.HeaderLen()
+		p.TCPOffset = payOff
 	case EtherTypeIPv6:
 		h, err := ParseIPv6(b[off:])
 		if err != nil {
-			return shift(err, off)
+			return n, 0, false, shift(err, off)
 		}
 		p.IPVersion, p.IPv6 = 6, h
 		p.Src, p.Dst = h.Src(), h.Dst()
 		if err := h.WalkExt(&p.Ext); err != nil {
-			return shift(err, off)
+			return n, 0, false, shift(err, off)
 		}
 		p.Proto = p.Ext.Proto
 		if p.Ext.Frag && !p.Ext.Atomic() {
 			p.Fragment = true
-			return nil
-		}
-		if p.Proto != ProtoTCP {
-			return nil
+			return n, 0, false, nil
 		}
 		total := ipv6HeaderLen + int(h.PayloadLen())
 		switch {
@@ -156,23 +238,47 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Decode
 		if total > wire {
 			total = wire // the header claims more than was on the wire
 		}
-		end := len(h)
-		if total < end {
-			end = total
+		capEnd := len(h)
+		if total < capEnd {
+			capEnd = total
 		}
-		if end < p.Ext.Offset {
-			end = p.Ext.Offset
+		if capEnd < p.Ext.Offset {
+			capEnd = p.Ext.Offset
 		}
-		seg = h[p.Ext.Offset:end]
+		if p.Proto != ProtoTCP {
+			n, ok = p.ipTunnel(b, off+p.Ext.Offset, off+capEnd)
+			return n, off + total, ok, nil
+		}
+		seg = h[p.Ext.Offset:capEnd]
 		segLen = total - p.Ext.Offset
+		p.TCPOffset = off + p.Ext.Offset
 	default:
-		return nil
+		return n, 0, false, nil
 	}
+	return n, 0, false, p.decodeTCP(seg, segLen, o)
+}
+
+// decodeTCP decodes the TCP segment seg (captured bytes; segLen on the
+// wire) of the IP header already in p.
+func (p *Packet) decodeTCP(seg []byte, segLen int, o DecodeOptions) error {
 	t, err := ParseTCP(seg)
 	if t == nil {
-		if err != nil && len(seg) < tcpMinLen && len(seg) > 0 {
-			p.TCPHeaderTruncated = true
+		if len(seg) > 0 {
 			p.TCPPartial = seg
+			p.TCPHeaderTruncated = len(seg) < tcpMinLen
+			if h := p.TCPHead(); h != nil {
+				// The fixed fields up to the window were captured: the
+				// payload length follows from the IP length and the
+				// data offset (however bogus), as Wireshark reckons it.
+				p.TCPBogus = h.DataOffset() < 5
+				p.PayloadLen = segLen - h.HeaderLen()
+				if p.PayloadLen < 0 {
+					p.PayloadLen = 0
+				}
+			} else if len(seg) >= tcpDataOff+1 {
+				p.TCPBogus = TCP(seg).DataOffset() < 5
+			}
+			p.Truncated = p.Truncated || p.TCPHeaderTruncated
 		}
 		return shift(err, p.TCPOffset)
 	}
@@ -222,10 +328,14 @@ func shift(err error, by int) error {
 }
 
 // SrcAddrPort returns the source address and TCP port.
-func (p *Packet) SrcAddrPort() netip.AddrPort { return netip.AddrPortFrom(p.Src, p.TCP.SrcPort()) }
+func (p *Packet) SrcAddrPort() netip.AddrPort {
+	return netip.AddrPortFrom(p.Src, p.TCPHead().SrcPort())
+}
 
 // DstAddrPort returns the destination address and TCP port.
-func (p *Packet) DstAddrPort() netip.AddrPort { return netip.AddrPortFrom(p.Dst, p.TCP.DstPort()) }
+func (p *Packet) DstAddrPort() netip.AddrPort {
+	return netip.AddrPortFrom(p.Dst, p.TCPHead().DstPort())
+}
 
 // AdoptTCP takes the TCP layer of q, decoded from a datagram rebuilt from
 // fragments, into p, which keeps its own link and IP headers: the frame
@@ -237,6 +347,6 @@ func (p *Packet) AdoptTCP(q *Packet) {
 	p.Options = q.Options
 	p.Payload, p.PayloadLen = q.Payload, q.PayloadLen
 	p.TCPChecksum = q.TCPChecksum
-	p.TCPHeaderTruncated, p.TCPPartial, p.TCPShort = q.TCPHeaderTruncated, q.TCPPartial, q.TCPShort
+	p.TCPHeaderTruncated, p.TCPPartial, p.TCPShort, p.TCPBogus = q.TCPHeaderTruncated, q.TCPPartial, q.TCPShort, q.TCPBogus
 	p.Fragment = false
 }

@@ -188,7 +188,7 @@ func Build(m Meta, p *decode.Packet, order binary.ByteOrder) *Explanation {
 	case p.TCP != nil:
 		b.tcp(tcpBase, p.TCPOffset, p.TCP, p)
 		b.payload(tcpBase, p)
-	case p.TCPHeaderTruncated:
+	case len(p.TCPPartial) > 0: // cut short, or a bogus header length
 		b.tcp(tcpBase, p.TCPOffset, p.TCPPartial, p)
 	}
 	b.problems(m, p)
@@ -207,6 +207,9 @@ func (b *builder) problems(m Meta, p *decode.Packet) {
 	}
 	if p.TCPHeaderTruncated {
 		e.Problems = append(e.Problems, fmt.Sprintf("TCP header cut short: %d of at least 20 bytes captured", len(p.TCPPartial)))
+	}
+	if p.TCPBogus && len(p.TCPPartial) > 12 {
+		e.Problems = append(e.Problems, fmt.Sprintf("bogus TCP header length (%d bytes, must be at least 20): Wireshark stops there; the segment counts in its stream but is not analysed", decode.TCP(p.TCPPartial).HeaderLen()))
 	}
 	if p.TCPShort {
 		e.Problems = append(e.Problems, "the IP length leaves less room than the TCP header claims (short segment)")
@@ -229,6 +232,10 @@ func summary(p *decode.Packet) string {
 	switch {
 	case p.TCP != nil:
 		return fmt.Sprintf("%s → %s  [%s]  %d payload bytes", p.SrcAddrPort(), p.DstAddrPort(), flagList(p.TCP.Flags(), p.TCP.AE()), p.PayloadLen)
+	case p.TCPHead() != nil && p.TCPBogus:
+		return fmt.Sprintf("%s → %s  bogus TCP header length", p.SrcAddrPort(), p.DstAddrPort())
+	case p.TCPHead() != nil:
+		return fmt.Sprintf("%s → %s  [%s]  TCP header cut short", p.SrcAddrPort(), p.DstAddrPort(), flagList(p.TCPHead().Flags(), p.TCPHead().AE()))
 	case p.TCPHeaderTruncated:
 		return fmt.Sprintf("%s → %s  TCP header cut short", p.Src, p.Dst)
 	case p.IPVersion != 0:

@@ -23,6 +23,10 @@ const (
 	LinkIPv4     LinkType = 228 // raw IPv4
 	LinkIPv6     LinkType = 229 // raw IPv6
 	LinkSLL2     LinkType = 276 // Linux cooked capture v2
+	LinkPPP      LinkType = 9   // PPP (RFC 1661), with or without the HDLC address/control bytes
+	LinkPPPHDLC  LinkType = 50  // PPP in HDLC-like framing (RFC 1662), or Cisco HDLC
+	LinkCHDLC    LinkType = 104 // Cisco HDLC: address, control, EtherType
+	LinkNFLOG    LinkType = 239 // Linux netfilter log (tcpdump -i nflog:N): TLVs in host order
 	// LinkNone marks a record that is not a packet (a pcapng custom
 	// block), numbered as a frame as Wireshark does but never decoded.
 	LinkNone LinkType = 1 << 16
@@ -43,6 +47,14 @@ func (l LinkType) String() string {
 		return "LINUX_SLL"
 	case LinkSLL2:
 		return "LINUX_SLL2"
+	case LinkPPP:
+		return "PPP"
+	case LinkPPPHDLC:
+		return "PPP_HDLC"
+	case LinkCHDLC:
+		return "C_HDLC"
+	case LinkNFLOG:
+		return "NFLOG"
 	case LinkNone:
 		return "NONE"
 	}

@@ -153,7 +153,7 @@ func (p *Pipeline) decode(f frame.Frame, it *Item) {
 			it.Reassembled = true
 		}
 	}
-	if pk.TCP == nil {
+	if pk.TCPHead() == nil {
 		return
 	}
 	it.Segment = SegmentOf(f.Meta, pk, it.sack[:0]) // a short segment only needs its stream (Locate)
@@ -181,14 +181,36 @@ func (p *Pipeline) analyze(it *Item) {
 		// A short segment: a stream, as in Wireshark, but no analysis.
 		it.Result = p.an.Locate(it.Segment)
 		it.Analyzed = true
+	case it.Packet.TCPHead() != nil:
+		// A header cut after the window, or with a bogus data offset:
+		// Wireshark 4.0 updates the connection's state with it (the next
+		// ACK names it in acks_frame) but stops dissecting before it shows
+		// the analysis, so only the stream and the relative numbers are
+		// kept (checked with tshark in the agreement test).
+		it.Result = p.an.Add(it.Segment)
+		it.Analyzed = true
+		hideAnalysis(&it.Result, it.Packet.TCPBogus)
 	}
 	it.EvictedStreams = p.an.EvictedStreams()
 }
 
+// hideAnalysis keeps what Wireshark shows of a segment whose header it
+// could not dissect whole: the stream and relative numbers, and the
+// connection events of its flags unless the header length is bogus (then
+// the flags are never shown).
+func hideAnalysis(r *analysis.Result, bogus bool) {
+	*r = analysis.Result{Frame: r.Frame, Stream: r.Stream, Seq: r.Seq, Ack: r.Ack, Win: r.Win, Conn: r.Conn}
+	if bogus {
+		r.Conn = 0
+	}
+}
+
 // SegmentOf converts a decoded TCP packet into the analyzer's input. SACK
 // blocks are appended to sack (pass a reusable buffer to avoid allocation).
+// A header cut after the window or with a bogus length (pk.TCPHead) gives
+// its fixed fields and no options.
 func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analysis.Segment {
-	t := pk.TCP
+	t := pk.TCPHead()
 	o := &pk.Options
 	s := analysis.Segment{
 		Frame:  m.Number,
@@ -209,6 +231,7 @@ func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analy
 	if o.HasWScale {
 		s.WScale = int(o.WScale)
 	}
+	s.OptionsUnseen = pk.TCP == nil
 	s.SACKPerm = o.SACKPerm
 	s.EmptySACK = o.EmptySACK
 	for i := 0; i < o.NSACK; i++ {

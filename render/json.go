@@ -109,18 +109,11 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = append(b, `","dst":"`...)
 	b = p.Dst.AppendTo(b)
 	b = append(b, '"')
-	if p.TCP == nil { // header cut by the snaplen: what there is
-		tp := p.TCPPartial
-		if len(tp) >= 2 {
-			b = append(b, `,"sport":`...)
-			b = strconv.AppendUint(b, uint64(decode.Ntohs(tp)), 10)
-		}
-		if len(tp) >= 4 {
-			b = append(b, `,"dport":`...)
-			b = strconv.AppendUint(b, uint64(decode.Ntohs(tp[2:])), 10)
-		}
-		b = append(b, `,"flags":[],"analysis":[],"conn":[],"error":"TCP header truncated"}`...)
-		b = append(b, '\n')
+	if p.NOuter > 0 {
+		b = appendOuter(b, p)
+	}
+	if p.TCP == nil {
+		b = j.appendPartial(b, m, p, r)
 		j.buf = b
 		_, err := j.W.Write(b)
 		return err
@@ -130,20 +123,7 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = strconv.AppendUint(b, uint64(t.SrcPort()), 10)
 	b = append(b, `,"dport":`...)
 	b = strconv.AppendUint(b, uint64(t.DstPort()), 10)
-	b = append(b, `,"flags":[`...)
-	first := true
-	for i := 0; i < 8; i++ {
-		if t.Flags()&(0x80>>i) != 0 {
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			b = append(b, '"')
-			b = append(b, decode.FlagName(i)...)
-			b = append(b, '"')
-		}
-	}
-	b = append(b, ']')
+	b = appendFlags(append(b, `,"flags":`...), t.Flags())
 	if r != nil {
 		b = append(b, `,"seq":`...)
 		b = strconv.AppendUint(b, uint64(r.Seq), 10)
@@ -303,4 +283,122 @@ func (j *JSON) Problem(m frame.Meta, msg string) error {
 	j.buf = b
 	_, err := j.W.Write(b)
 	return err
+}
+
+// appendPartial writes the rest of the line for a TCP header that could not
+// be decoded whole, with the keys tshark 4.0 gives such a frame: a header
+// cut by the snaplen before the window has its ports only; one cut after
+// the window has every fixed field, its stream and relative numbers (r);
+// one with a data offset below 5 has its stream, seq and len but no flags,
+// ack or window (Wireshark stops before it shows them). None has analysis.
+func (j *JSON) appendPartial(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []byte {
+	tp := p.TCPPartial
+	if len(tp) >= 2 {
+		b = append(b, `,"sport":`...)
+		b = strconv.AppendUint(b, uint64(decode.Ntohs(tp)), 10)
+	}
+	if len(tp) >= 4 {
+		b = append(b, `,"dport":`...)
+		b = strconv.AppendUint(b, uint64(decode.Ntohs(tp[2:])), 10)
+	}
+	h := p.TCPHead()
+	if h == nil || r == nil {
+		if p.TCPBogus {
+			return append(b, `,"flags":[],"analysis":[],"conn":[],"error":"bogus TCP header length"}`+"\n"...)
+		}
+		return append(b, `,"flags":[],"analysis":[],"conn":[],"error":"TCP header truncated"}`+"\n"...)
+	}
+	if !p.TCPBogus {
+		b = appendFlags(append(b, `,"flags":`...), h.Flags())
+	}
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, uint64(r.Seq), 10)
+	if !p.TCPBogus {
+		b = append(b, `,"ack":`...)
+		b = strconv.AppendUint(b, uint64(r.Ack), 10)
+	}
+	b = append(b, `,"seq_raw":`...)
+	b = strconv.AppendUint(b, uint64(h.Seq()), 10)
+	if !p.TCPBogus {
+		b = append(b, `,"ack_raw":`...)
+		b = strconv.AppendUint(b, uint64(h.Ack()), 10)
+	}
+	b = append(b, `,"len":`...)
+	b = strconv.AppendInt(b, int64(p.PayloadLen), 10)
+	if !p.TCPBogus {
+		b = append(b, `,"win":`...)
+		b = strconv.AppendUint(b, uint64(r.Win), 10)
+		b = append(b, `,"win_raw":`...)
+		b = strconv.AppendUint(b, uint64(h.Window()), 10)
+	}
+	b = append(b, `,"analysis":[],"conn":[`...)
+	if r.Conn != 0 {
+		for i, n := range r.Conn.Names() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(append(append(b, '"'), n...), '"')
+		}
+	}
+	b = append(b, `],"hdr_len":`...)
+	b = strconv.AppendInt(b, int64(h.HeaderLen()), 10)
+	if p.TCPBogus {
+		b = append(b, `,"error":"bogus TCP header length"`...)
+	} else {
+		b = append(b, `,"error":"TCP header truncated","tcp_captured":`...)
+		b = strconv.AppendInt(b, int64(len(tp)), 10)
+	}
+	if p.Truncated {
+		b = append(b, `,"frame_len":`...)
+		b = strconv.AppendInt(b, int64(m.OrigLen), 10)
+		b = append(b, `,"cap_len":`...)
+		b = strconv.AppendInt(b, int64(m.CapLen), 10)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendFlags appends the set flags of byte 13 as a JSON array of names.
+func appendFlags(b []byte, f uint8) []byte {
+	b = append(b, '[')
+	first := true
+	for i := 0; i < 8; i++ {
+		if f&(0x80>>i) != 0 {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(append(append(b, '"'), decode.FlagName(i)...), '"')
+		}
+	}
+	return append(b, ']')
+}
+
+// appendOuter writes the "outer" key: the encapsulations the segment
+// travelled in, outermost first, each with the addresses of the IP header
+// that carried it (none for MPLS or FabricPath directly on the link) and
+// the tunnel's identifier (VNI, TEID, GRE key, ERSPAN session, MPLS label).
+func appendOuter(b []byte, p *decode.Packet) []byte {
+	b = append(b, `,"outer":[`...)
+	for i := 0; i < p.NOuter; i++ {
+		o := &p.Outer[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"encap":"`...)
+		b = append(b, o.Encap.String()...)
+		b = append(b, '"')
+		if o.IPVersion != 0 {
+			b = append(b, `,"src":"`...)
+			b = o.Src.AppendTo(b)
+			b = append(b, `","dst":"`...)
+			b = o.Dst.AppendTo(b)
+			b = append(b, '"')
+		}
+		if o.HasID {
+			b = append(b, `,"id":`...)
+			b = strconv.AppendUint(b, uint64(o.ID), 10)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -79,20 +80,7 @@ func (t *Text) SegmentWith(m frame.Meta, p *decode.Packet, r *analysis.Result, s
 	}
 	b := t.appendHead(t.buf[:0], m)
 	if p.TCP == nil {
-		at := len(b)
-		b = p.Src.AppendTo(b)
-		b = t.paintFrom(b, at, th.addr)
-		b = append(b, " → "...)
-		at = len(b)
-		b = p.Dst.AppendTo(b)
-		b = t.paintFrom(b, at, th.addr)
-		b = append(b, "  "...)
-		at = len(b)
-		b = append(b, "TCP header cut short by the snaplen ("...)
-		b = strconv.AppendInt(b, int64(len(p.TCPPartial)), 10)
-		b = append(b, " of 20 bytes captured)"...)
-		b = t.paintFrom(b, at, th.warn)
-		return t.flush(append(b, '\n'))
+		return t.flush(append(t.partial(b, m, p, r), '\n'))
 	}
 	b = t.appendAddrs(b, p, false)
 	b = t.appendNumbers(b, p, r)
@@ -482,4 +470,64 @@ func appendOptions(b []byte, p *decode.Packet, sackBase uint32) []byte {
 		}
 	}
 	return b
+}
+
+// partial appends what can be shown of a TCP header that was not decoded
+// whole: cut by the snaplen, or with a data offset below 5.
+func (t *Text) partial(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []byte {
+	th := &t.Theme
+	h := p.TCPHead()
+	tp := p.TCPPartial
+	at := len(b)
+	if len(tp) >= 4 {
+		b = netip.AddrPortFrom(p.Src, decode.Ntohs(tp)).AppendTo(b)
+	} else {
+		b = p.Src.AppendTo(b)
+	}
+	b = t.paintFrom(b, at, th.addr)
+	b = append(b, " → "...)
+	at = len(b)
+	if len(tp) >= 4 {
+		b = netip.AddrPortFrom(p.Dst, decode.Ntohs(tp[2:])).AppendTo(b)
+	} else {
+		b = p.Dst.AppendTo(b)
+	}
+	b = t.paintFrom(b, at, th.addr)
+	b = append(b, "  "...)
+	if h != nil {
+		seq, ack, win := h.Seq(), h.Ack(), uint32(h.Window())
+		if r != nil && !t.Absolute {
+			seq, ack, win = r.Seq, r.Ack, r.Win
+		}
+		if !p.TCPBogus {
+			at = len(b)
+			b = appendFlagNames(append(b, '['), h.Flags())
+			b = t.paintFrom(append(b, ']'), at, th.flags)
+			b = append(b, "  "...)
+		}
+		b = strconv.AppendUint(append(b, "seq "...), uint64(seq), 10)
+		if !p.TCPBogus && h.Has(decode.FlagACK) {
+			b = strconv.AppendUint(append(b, " ack "...), uint64(ack), 10)
+		}
+		b = strconv.AppendInt(append(b, " len "...), int64(p.PayloadLen), 10)
+		if !p.TCPBogus {
+			b = strconv.AppendUint(append(b, " win "...), uint64(win), 10)
+		}
+		b = append(b, "  "...)
+	}
+	at = len(b)
+	switch {
+	case p.TCPBogus && len(tp) > 12:
+		b = append(b, "bogus TCP header length ("...)
+		b = strconv.AppendInt(b, int64(decode.TCP(tp).HeaderLen()), 10)
+		b = append(b, " bytes, must be at least 20)"...)
+	default:
+		b = append(b, "TCP header cut short by the snaplen ("...)
+		b = strconv.AppendInt(b, int64(len(tp)), 10)
+		b = append(b, " of 20 bytes captured)"...)
+	}
+	if h != nil {
+		b = append(b, ": not analysed, as in Wireshark"...)
+	}
+	return t.paintFrom(b, at, th.warn)
 }

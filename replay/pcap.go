@@ -98,7 +98,12 @@ func (p *pcapReader) Next() (frame.Frame, error) {
 	p.n++
 	ns := int64(frac)
 	if !p.nano {
-		ns *= 1000 // invalid values (≥ 1e6 µs) carry into the seconds, as tshark shows them
+		// Microseconds to nanoseconds as Wireshark's wiretap does it: a
+		// 32-bit unsigned product stored in a 32-bit signed int. Valid
+		// values (< 1e6) are unaffected; an invalid 1 000 000 becomes a
+		// whole second (carried into the seconds), and 2^31 wraps to 0, so
+		// RTTs between such frames come out as tshark computes them.
+		ns = int64(int32(frac * 1000))
 	}
 	if origLen < capLen {
 		origLen = capLen

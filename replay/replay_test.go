@@ -303,3 +303,25 @@ func FuzzPcapng(f *testing.F) {
 		}
 	})
 }
+
+// TestInvalidMicrosecondsReadAsWireshark: tcpdump's timestamp_invalid_micro
+// capture has microsecond fields of 1 000 000 and 2^31. Wireshark's wiretap
+// multiplies them by 1000 in 32-bit unsigned arithmetic into a signed int,
+// so the first becomes a whole second and the second wraps to 0; tshark's
+// RTTs on that capture (initial_rtt 1 µs) follow from that reading.
+func TestInvalidMicrosecondsReadAsWireshark(t *testing.T) {
+	fs := mustRead(t, "../pcaps/tcpdump-timestamp_invalid_micro.pcap")
+	want := []time.Time{
+		time.Unix(1418145369, 999999000),
+		time.Unix(1418145371, 0), // 1418145370 s + 1 000 000 µs
+		time.Unix(1418145370, 0), // 2^31 µs × 1000 wraps to 0 in 32 bits
+	}
+	if len(fs) != len(want) {
+		t.Fatalf("%d frames, want %d", len(fs), len(want))
+	}
+	for i, w := range want {
+		if !fs[i].Meta.Time.Equal(w) {
+			t.Errorf("frame %d: time %v, Wireshark reads %v", i+1, fs[i].Meta.Time.UTC(), w.UTC())
+		}
+	}
+}

@@ -106,7 +106,7 @@ type decoder struct {
 
 // isTCP reports whether the item carries a TCP header, even one cut short.
 func isTCP(it *pipeline.Item) bool {
-	return it.Packet.TCP != nil || it.Packet.TCPHeaderTruncated
+	return it.Packet.TCP != nil || len(it.Packet.TCPPartial) > 0
 }
 
 func (d *decoder) show(it *pipeline.Item) error {

@@ -117,6 +117,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	evictionSaid := false
 	var links linkSkips // frames of link types decode does not read
 	frames := 0
+	var skips pipeline.Skips
 	text := &render.Text{W: stdout, Theme: render.NewTheme(o.Color), Absolute: o.Absolute, HeadersOnly: o.HeadersOnly, Time: o.Time,
 		Width: o.Width, ASCII: o.Glyphs}
 	js := &render.JSON{W: stdout}
@@ -169,7 +170,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			fmt.Fprintf(stderr, "tcpscope: frame %d: more than %d connections; forgetting finished ones first, then the least recently used, to bound memory (--max-streams)\n", m.Number, an.MaxStreams())
 		}
 		p := &it.Packet
-		if p.TCP == nil && !p.TCPHeaderTruncated {
+		if p.TCP == nil && len(p.TCPPartial) == 0 {
+			skips.Add(m.Number, p)
 			var werr error
 			switch {
 			case it.DecodeErr == nil:
@@ -277,6 +279,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	}
 	// The analyzer is the reading goroutine's until it has stopped.
 	pl.Close()
+	if line := skips.Line(); line != "" {
+		fmt.Fprintf(stderr, "tcpscope: %s: %s\n", name, line)
+	}
 	if err := links.report(stderr, name, frames, eof); err != nil {
 		return err
 	}
