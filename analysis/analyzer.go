@@ -205,6 +205,20 @@ func (a *Analyzer) Locate(s Segment) Result {
 	return r
 }
 
+// StreamOf returns the stream of s's connection, starting one (with the
+// next stream number) when the address/port pair is unknown, without
+// counting s as a segment of it: this is how Wireshark numbers a TCP header
+// quoted whole in an ICMP error, which takes no part in the analysis.
+func (a *Analyzer) StreamOf(s Segment) int {
+	key := keyOf(s.Src, s.Dst)
+	n := a.current[key]
+	if n == nil {
+		s.Flags = 0 // a quoted SYN must not open the connection's state
+		n, _ = a.start(key, s)
+	}
+	return n.c.stream
+}
+
 // portsReused decides whether a SYN or SYN-ACK on a known address/port pair
 // starts a new connection (Wireshark: "A new tcp session is started with
 // the same ports as an earlier session", tcp.analysis.reused_ports).

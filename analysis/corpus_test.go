@@ -172,12 +172,13 @@ func TestAgreementWithTshark(t *testing.T) {
 	all := newTally()
 	for _, exp := range expects {
 		name := strings.TrimSuffix(filepath.Base(exp), ".jsonl")
-		if strings.HasPrefix(name, "gen-") {
+		if strings.HasPrefix(name, "gen-") || strings.HasSuffix(name, ".zst") || strings.HasSuffix(name, ".xz") {
 			// The generated captures are about decoding (tunnels, link
 			// types, cut and bogus headers, ICMP errors), which this
 			// test's gopacket reader does not do as Wireshark does; the
 			// pipeline's agreement test holds each of them to the
-			// targets through tcpscope's own decoder.
+			// targets through tcpscope's own decoder. Compressed copies
+			// (.zst, .xz) are the reader's concern, tested there.
 			continue
 		}
 		want, err := readExpect(exp)

@@ -32,6 +32,10 @@ type Packet struct {
 	// header, the one whose addresses make the connection.
 	Outer  [MaxTunnels]Outer
 	NOuter int
+	// ICMP: an ICMP or ICMPv6 error quoting a TCP header (HasICMP). The
+	// fields above describe the error's own IP header; TCP stays nil.
+	ICMP    ICMPError
+	HasICMP bool
 	// Skipped says why a frame that may carry TCP was not decoded to it
 	// (a tunnel not followed); SkipNone otherwise.
 	Skipped Skip
@@ -206,6 +210,10 @@ func decodeOneIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Dec
 			return n, 0, false, nil
 		}
 		payOff := off + h.HeaderLen()
+		if p.Proto == ProtoICMP {
+			p.icmp(b, payOff, off+h.HeaderLen()+len(h.Payload()))
+			return n, 0, false, nil
+		}
 		if p.Proto != ProtoTCP {
 			end = payOff + h.PayloadLen(wire)
 			n, ok = p.ipTunnel(b, payOff, min(end, off+len(h.Payload())+h.HeaderLen()))
@@ -244,6 +252,10 @@ func decodeOneIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Dec
 		}
 		if capEnd < p.Ext.Offset {
 			capEnd = p.Ext.Offset
+		}
+		if p.Proto == ProtoICMPv6 {
+			p.icmp(b, off+p.Ext.Offset, off+capEnd)
+			return n, 0, false, nil
 		}
 		if p.Proto != ProtoTCP {
 			n, ok = p.ipTunnel(b, off+p.Ext.Offset, off+capEnd)

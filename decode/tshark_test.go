@@ -183,6 +183,23 @@ func decodeAll(t *testing.T, path string) map[int]map[string]string {
 		if p.NOuter > 0 {
 			m["tunnelled"] = "1" // tshark lists the outer IP headers' fields first
 		}
+		if p.HasICMP { // the quoted header: tshark's tcp.* fields are its
+			q := decode.TCP(p.ICMP.TCP)
+			m["sport"], m["dport"] = strconv.Itoa(int(q.SrcPort())), strconv.Itoa(int(q.DstPort()))
+			if h := p.ICMP.Head(); h != nil {
+				m["hdr_len"] = strconv.Itoa(h.HeaderLen())
+				m["flags"] = "0x" + leftPad(strconv.FormatUint(uint64(uint16(h.Reserved())<<9|uint16(h.Flags())), 16), 4)
+				m["win_raw"], m["ack_raw"] = strconv.Itoa(int(h.Window())), strconv.FormatUint(uint64(h.Ack()), 10)
+				if p.ICMP.V6 {
+					m["seq_raw"] = strconv.FormatUint(uint64(h.Seq()), 10)
+				}
+				var o decode.Options
+				decode.ParseOptions(h, &o)
+				addOptions(m, &o)
+			}
+			out[fm.Meta.Number] = m
+			continue
+		}
 		if p.TCPHead() == nil && len(p.TCPPartial) > 0 {
 			b := p.TCPPartial
 			if len(b) >= 2 {
@@ -213,7 +230,15 @@ func decodeAll(t *testing.T, path string) map[int]map[string]string {
 		}
 		m["win_raw"] = u(uint32(tc.Window()))
 		m["len"] = strconv.Itoa(p.PayloadLen)
-		o := p.Options
+		addOptions(m, &p.Options)
+		out[fm.Meta.Number] = m
+	}
+}
+
+// addOptions adds the option columns tshark fills.
+func addOptions(m map[string]string, o *decode.Options) {
+	u := func(v uint32) string { return strconv.FormatUint(uint64(v), 10) }
+	{
 		if o.HasMSS {
 			m["mss"] = u(uint32(o.MSS))
 		}
@@ -229,7 +254,6 @@ func decodeAll(t *testing.T, path string) map[int]map[string]string {
 		if o.HasTS {
 			m["tsval"], m["tsecr"] = u(o.TSVal), u(o.TSEcr)
 		}
-		out[fm.Meta.Number] = m
 	}
 }
 

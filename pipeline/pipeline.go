@@ -9,6 +9,7 @@ package pipeline
 import (
 	"errors"
 	"io"
+	"net/netip"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
@@ -58,6 +59,27 @@ type Pipeline struct {
 	own   Item // NextRef's item in a sequential pipeline
 	ahead bool // Options.AnalyzeAhead
 	st    *tcpstate.Tracker
+	// recent remembers the frames of recent segments by their addresses,
+	// ports and sequence number, so an ICMP error can name the segment it
+	// quotes; a fixed table, overwritten, so memory stays bounded.
+	recent [recentSlots]recentSeg
+}
+
+const recentSlots = 1024
+
+type recentSeg struct {
+	src, dst netip.AddrPort
+	seq      uint32
+	frame    int
+}
+
+func recentSlot(src, dst netip.AddrPort, seq uint32) int {
+	h := uint32(src.Port())*31 + uint32(dst.Port())*17 + seq*2654435761
+	a, b := src.Addr().As16(), dst.Addr().As16()
+	for i := 12; i < 16; i++ {
+		h = h*31 + uint32(a[i]) + uint32(b[i])*7
+	}
+	return int(h % recentSlots)
 }
 
 // Options tunes a pipeline made by NewWith.
@@ -168,6 +190,13 @@ func (p *Pipeline) analyze(it *Item) {
 	if p.an == nil {
 		return
 	}
+	if pk := &it.Packet; pk.HasICMP {
+		p.quoted(it)
+		return
+	}
+	if s := &it.Segment; it.Packet.TCPHead() != nil {
+		p.recent[recentSlot(s.Src, s.Dst, s.Seq)] = recentSeg{s.Src, s.Dst, s.Seq, s.Frame}
+	}
 	switch {
 	case it.Packet.TCP != nil && !it.Packet.TCPShort:
 		it.Result = p.an.Add(it.Segment)
@@ -192,6 +221,27 @@ func (p *Pipeline) analyze(it *Item) {
 		hideAnalysis(&it.Result, it.Packet.TCPBogus)
 	}
 	it.EvictedStreams = p.an.EvictedStreams()
+}
+
+// quoted handles an ICMP error quoting a TCP header: it names the frame of
+// the quoted segment when it was seen, and a header quoted whole gets the
+// stream of its connection (a new one for an unknown connection), as in
+// Wireshark; nothing goes into the sequence analysis.
+func (p *Pipeline) quoted(it *Item) {
+	e := &it.Packet.ICMP
+	t := decode.TCP(e.TCP)
+	src, dst := netip.AddrPortFrom(e.Src, t.SrcPort()), netip.AddrPortFrom(e.Dst, t.DstPort())
+	if len(e.TCP) >= 8 {
+		if r := p.recent[recentSlot(src, dst, t.Seq())]; r.src == src && r.dst == dst && r.seq == t.Seq() && r.frame < it.Frame.Meta.Number {
+			e.QuotedFrame = r.frame
+		}
+	}
+	if h := e.Head(); h != nil && p.an != nil {
+		it.Result = analysis.Result{Frame: it.Frame.Meta.Number, Stream: p.an.StreamOf(analysis.Segment{
+			Frame: it.Frame.Meta.Number, Time: it.Frame.Meta.Time, Src: src, Dst: dst, Seq: h.Seq(), Ack: h.Ack(), Window: h.Window(), MSS: -1, WScale: -1})}
+		it.Analyzed = true
+		it.EvictedStreams = p.an.EvictedStreams()
+	}
 }
 
 // hideAnalysis keeps what Wireshark shows of a segment whose header it

@@ -104,6 +104,12 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		b = append(b, `,"stream":`...)
 		b = strconv.AppendInt(b, int64(r.Stream), 10)
 	}
+	if p.HasICMP {
+		b = appendICMP(b, m, p, r)
+		j.buf = b
+		_, err := j.W.Write(b)
+		return err
+	}
 	b = append(b, `,"src":"`...)
 	b = p.Src.AppendTo(b)
 	b = append(b, `","dst":"`...)
@@ -401,4 +407,102 @@ func appendOuter(b []byte, p *decode.Packet) []byte {
 		b = append(b, '}')
 	}
 	return append(b, ']')
+}
+
+// appendICMP writes the rest of the line for an ICMP error quoting a TCP
+// header, with the keys tshark 4.0 gives the quoted header: src, dst and
+// ports are the quoted segment's; a header quoted whole has its stream (r),
+// flags, seq, ack and window as raw values (no relative numbers, no len)
+// and its SYN, FIN or RST in conn; a shorter quote has its ports
+// and, in ICMP (not ICMPv6), the sequence number. seq_raw is there only for
+// ICMPv6, as tshark shows it. The "icmp" key says what the error is.
+func appendICMP(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []byte {
+	e := &p.ICMP
+	t := decode.TCP(e.TCP)
+	b = append(b, `,"src":"`...)
+	b = e.Src.AppendTo(b)
+	b = append(b, `","dst":"`...)
+	b = e.Dst.AppendTo(b)
+	b = append(b, `","sport":`...)
+	b = strconv.AppendUint(b, uint64(t.SrcPort()), 10)
+	b = append(b, `,"dport":`...)
+	b = strconv.AppendUint(b, uint64(t.DstPort()), 10)
+	h := e.Head()
+	switch {
+	case h != nil:
+		b = appendFlags(append(b, `,"flags":`...), h.Flags())
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, uint64(h.Seq()), 10)
+		if e.V6 {
+			b = append(b, `,"seq_raw":`...)
+			b = strconv.AppendUint(b, uint64(h.Seq()), 10)
+		}
+		b = append(b, `,"ack":`...)
+		if h.Has(decode.FlagACK) {
+			b = strconv.AppendUint(b, uint64(h.Ack()), 10)
+		} else {
+			b = append(b, '0')
+		}
+		b = append(b, `,"ack_raw":`...)
+		b = strconv.AppendUint(b, uint64(h.Ack()), 10)
+		b = append(b, `,"win":`...)
+		b = strconv.AppendUint(b, uint64(h.Window()), 10)
+		b = append(b, `,"win_raw":`...)
+		b = strconv.AppendUint(b, uint64(h.Window()), 10)
+	case !e.V6 && len(e.TCP) >= 8:
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, uint64(t.Seq()), 10)
+	}
+	b = append(b, `,"analysis":[],"conn":[`...)
+	if h != nil {
+		switch {
+		case h.Has(decode.FlagSYN | decode.FlagACK):
+			b = append(b, `"synack"`...)
+		case h.Has(decode.FlagSYN):
+			b = append(b, `"syn"`...)
+		}
+		if h.Has(decode.FlagFIN) {
+			if h.Has(decode.FlagSYN) {
+				b = append(b, ',')
+			}
+			b = append(b, `"fin"`...)
+		}
+		if h.Has(decode.FlagRST) {
+			if h.Flags()&(decode.FlagSYN|decode.FlagFIN) != 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `"rst"`...)
+		}
+	}
+	b = append(b, `],"icmp":{"version":`...)
+	if e.V6 {
+		b = append(b, '6')
+	} else {
+		b = append(b, '4')
+	}
+	b = append(b, `,"type":`...)
+	b = strconv.AppendUint(b, uint64(e.Type), 10)
+	b = append(b, `,"code":`...)
+	b = strconv.AppendUint(b, uint64(e.Code), 10)
+	b = append(b, `,"text":"`...)
+	b = append(b, e.Text()...)
+	b = append(b, `","from":"`...)
+	b = p.Src.AppendTo(b)
+	b = append(b, '"')
+	if e.MTU != 0 {
+		b = append(b, `,"mtu":`...)
+		b = strconv.AppendUint(b, uint64(e.MTU), 10)
+	}
+	if e.Gateway.IsValid() {
+		b = append(b, `,"gateway":"`...)
+		b = e.Gateway.AppendTo(b)
+		b = append(b, '"')
+	}
+	b = append(b, `,"quoted_bytes":`...)
+	b = strconv.AppendInt(b, int64(len(e.TCP)), 10)
+	if e.QuotedFrame != 0 {
+		b = append(b, `,"quotes_frame":`...)
+		b = strconv.AppendInt(b, int64(e.QuotedFrame), 10)
+	}
+	return append(b, "}}\n"...)
 }

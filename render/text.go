@@ -79,6 +79,9 @@ func (t *Text) SegmentWith(m frame.Meta, p *decode.Packet, r *analysis.Result, s
 		return t.compact(m, p, r, states)
 	}
 	b := t.appendHead(t.buf[:0], m)
+	if p.HasICMP {
+		return t.flush(append(t.icmp(b, p, r), '\n'))
+	}
 	if p.TCP == nil {
 		return t.flush(append(t.partial(b, m, p, r), '\n'))
 	}
@@ -530,4 +533,59 @@ func (t *Text) partial(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Res
 		b = append(b, ": not analysed, as in Wireshark"...)
 	}
 	return t.paintFrom(b, at, th.warn)
+}
+
+// icmp appends the line of an ICMP error quoting a TCP header:
+//
+//	192.0.2.1 → 127.0.0.1  ICMP fragmentation needed, MTU 1400, for the segment in #812 (127.0.0.1:52716 → 127.0.0.1:80 seq 1)
+//
+// "fragmentation needed" for a segment that keeps being resent is the
+// classic clue of a path-MTU black hole.
+func (t *Text) icmp(b []byte, p *decode.Packet, r *analysis.Result) []byte {
+	th := &t.Theme
+	e := &p.ICMP
+	at := len(b)
+	b = p.Src.AppendTo(b)
+	b = t.paintFrom(b, at, th.addr)
+	b = append(b, " → "...)
+	at = len(b)
+	b = p.Dst.AppendTo(b)
+	b = t.paintFrom(b, at, th.addr)
+	b = append(b, "  "...)
+	at = len(b)
+	if e.V6 {
+		b = append(b, "ICMPv6 "...)
+	} else {
+		b = append(b, "ICMP "...)
+	}
+	b = append(b, e.Text()...)
+	if e.MTU != 0 {
+		b = strconv.AppendUint(append(b, ", MTU "...), uint64(e.MTU), 10)
+	}
+	if e.Gateway.IsValid() {
+		b = e.Gateway.AppendTo(append(b, ", use gateway "...))
+	}
+	if e.QuotedFrame != 0 {
+		b = strconv.AppendInt(append(b, ", for the segment in #"...), int64(e.QuotedFrame), 10)
+	} else {
+		b = append(b, ", for a segment not in the capture"...)
+	}
+	b = t.paintFrom(b, at, th.warn)
+	tc := decode.TCP(e.TCP)
+	b = append(b, " ("...)
+	b = netip.AddrPortFrom(e.Src, tc.SrcPort()).AppendTo(b)
+	b = append(b, " → "...)
+	b = netip.AddrPortFrom(e.Dst, tc.DstPort()).AppendTo(b)
+	if h := e.Head(); h != nil {
+		b = appendFlagNames(append(b, "  ["...), h.Flags())
+		b = append(b, ']')
+	}
+	if len(e.TCP) >= 8 {
+		b = strconv.AppendUint(append(b, " seq "...), uint64(tc.Seq()), 10)
+	}
+	if e.Head() == nil {
+		b = strconv.AppendInt(append(b, ", "...), int64(len(e.TCP)), 10)
+		b = append(b, " bytes of its TCP header quoted"...)
+	}
+	return append(b, ')')
 }

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bufio"
+	"bytes"
 	"compress/flate"
 	"compress/gzip"
 	"context"
@@ -10,6 +11,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/internal/ctxio"
@@ -79,6 +84,10 @@ func NewReader(r io.Reader) (frame.Source, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, err := br.Peek(4)
 	if err != nil {
+		var ce compressErr
+		if errors.As(err, &ce) {
+			return nil, err // the decompressor's own words ("zstd: …")
+		}
 		if len(head) == 0 {
 			return nil, errors.New("empty file, not a capture")
 		}
@@ -94,6 +103,12 @@ func NewReader(r io.Reader) (frame.Source, error) {
 		}
 		return NewReader(gzipReader{zr})
 	}
+	if zr, err := decompressor(br, head); zr != nil || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return NewReader(zr)
+	}
 	var h [4]byte
 	copy(h[:], head)
 	if _, err := br.Discard(4); err != nil {
@@ -106,6 +121,70 @@ func NewReader(r io.Reader) (frame.Source, error) {
 		return newPcapReader(br, h[:])
 	}
 	return nil, fmt.Errorf("not a pcap or pcapng file (starts with %02x %02x %02x %02x)", h[0], h[1], h[2], h[3])
+}
+
+// Compressed captures besides gzip: zstd (RFC 8878, what Wireshark reads
+// and logrotate's zstd option writes) and xz. The formats are not the
+// teaching point, so well-kept pure-Go libraries decode them
+// (klauspost/compress/zstd, ulikunitz/xz); both stream, so memory stays
+// bounded whatever the file's size.
+var (
+	zstdMagic = []byte{0x28, 0xB5, 0x2F, 0xFD}
+	xzMagic   = []byte{0xFD, '7', 'z', 'X', 'Z', 0x00}
+)
+
+// zstdMaxWindow bounds the zstd window (the memory a frame may make the
+// decoder keep): 64 MiB is zstd's largest level's window and far above
+// what capture compressors use; a file asking for more is refused.
+const zstdMaxWindow = 64 << 20
+
+// decompressor returns a decompressing reader when br starts with the zstd
+// or xz magic (head holds at least its first 4 bytes), nil otherwise.
+func decompressor(br *bufio.Reader, head []byte) (io.Reader, error) {
+	switch {
+	case bytes.HasPrefix(head, zstdMagic):
+		// One goroutine-free, synchronous stream decoder.
+		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(zstdMaxWindow), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %v", err)
+		}
+		return errPrefix{d, "zstd"}, nil
+	case bytes.HasPrefix(xzMagic[:4], head[:4]):
+		if h, _ := br.Peek(len(xzMagic)); !bytes.Equal(h, xzMagic) {
+			return nil, nil
+		}
+		x, err := xz.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("xz: %v", err)
+		}
+		return errPrefix{x, "xz"}, nil
+	}
+	return nil, nil
+}
+
+// errPrefix names the compression in its read errors ("zstd: …"), once,
+// and says "cut short" for a stream that ends early.
+type errPrefix struct {
+	r    io.Reader
+	name string
+}
+
+// compressErr is a decompressor's read error, already worded for the user.
+type compressErr struct{ error }
+
+func (e compressErr) Unwrap() error { return e.error }
+
+func (e errPrefix) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	switch {
+	case err == nil || err == io.EOF:
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = compressErr{fmt.Errorf("%s: compressed data cut short (the file is truncated)", e.name)}
+	default:
+		msg := strings.TrimPrefix(err.Error(), e.name+": ")
+		err = compressErr{fmt.Errorf("%s: corrupt compressed data: %s", e.name, msg)}
+	}
+	return n, err
 }
 
 func isPcapMagic(h [4]byte) bool {
@@ -155,3 +234,4 @@ type wrapped struct {
 
 func (w wrapped) Error() string { return w.msg }
 func (w wrapped) Unwrap() error { return w.err }
+

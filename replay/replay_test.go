@@ -325,3 +325,42 @@ func TestInvalidMicrosecondsReadAsWireshark(t *testing.T) {
 		}
 	}
 }
+
+// TestZstdAndXz: captures compressed with zstd or xz are recognised by
+// their magic and read frame for frame as the plain file; a corrupt or cut
+// stream gives one line naming the compression, after the frames before it.
+func TestZstdAndXz(t *testing.T) {
+	plain := mustRead(t, "../pcaps/lo-reset.pcap")
+	for _, name := range []string{"../pcaps/lo-reset.pcap.zst", "../pcaps/lo-reset.pcap.xz"} {
+		got := mustRead(t, name)
+		if len(got) != len(plain) {
+			t.Fatalf("%s: %d frames, plain file %d", name, len(got), len(plain))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i].Data, plain[i].Data) || !got[i].Meta.Time.Equal(plain[i].Meta.Time) {
+				t.Fatalf("%s frame %d differs from the plain file's", name, i+1)
+			}
+		}
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind := strings.TrimPrefix(filepath.Ext(name), ".")
+		if kind == "zst" {
+			kind = "zstd"
+		}
+		flipped := append([]byte(nil), raw...)
+		flipped[len(flipped)*2/3] ^= 0xFF
+		for what, b := range map[string][]byte{"cut": raw[:len(raw)*2/3], "flipped": flipped} {
+			src, err := replay.NewReader(bytes.NewReader(b))
+			if err == nil {
+				_, err = readAll(t, src)
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), kind+": ") && !strings.Contains(err.Error(), ": "+kind+": ") {
+				t.Errorf("%s %s: error %v, want one naming %s", name, what, err, kind)
+			} else if strings.Count(err.Error(), "\n") != 0 {
+				t.Errorf("%s %s: error of several lines: %q", name, what, err)
+			}
+		}
+	}
+}

@@ -170,7 +170,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			fmt.Fprintf(stderr, "tcpscope: frame %d: more than %d connections; forgetting finished ones first, then the least recently used, to bound memory (--max-streams)\n", m.Number, an.MaxStreams())
 		}
 		p := &it.Packet
-		if p.TCP == nil && len(p.TCPPartial) == 0 {
+		if p.TCP == nil && len(p.TCPPartial) == 0 && !p.HasICMP {
 			skips.Add(m.Number, p)
 			var werr error
 			switch {

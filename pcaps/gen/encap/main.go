@@ -417,6 +417,7 @@ func captures(v4, v6, all []frame) []capture {
 	})
 
 	cs = append(cs, cutAndBogus(v4)...)
+	cs = append(cs, icmpErrors(v4, v6))
 	return cs
 }
 
@@ -465,4 +466,94 @@ func cutAndBogus(v4 []frame) []capture {
 		{"gen-tcp-header-cut.pcap", layers.LinkTypeEthernet, cut},
 		{"gen-tcp-bogus-hdrlen.pcap", layers.LinkTypeEthernet, bogus},
 	}
+}
+
+// icmpErrors makes a capture of ICMP and ICMPv6 errors quoting TCP
+// segments, each right after the segment it quotes (as a router on the
+// path would send it back): fragmentation needed (MTU 1400) and packet too
+// big (MTU 1280) quoting the whole header, time exceeded quoting only the
+// 8 bytes RFC 792 requires, a redirect, and port unreachables for a
+// connection that is not in the capture.
+func icmpErrors(v4, v6 []frame) capture {
+	icmp4 := func(typ, code uint8, rest uint32, quoted []byte) []byte {
+		m := cat([]byte{typ, code, 0, 0}, be32(rest), quoted)
+		binary.BigEndian.PutUint16(m[2:], ^sum(m, 0))
+		h := make([]byte, 20)
+		h[0], h[8], h[9] = 0x45, 64, 1
+		binary.BigEndian.PutUint16(h[2:], uint16(20+len(m)))
+		copy(h[12:], v4A) // the router
+		copy(h[16:], quoted[12:16])
+		binary.BigEndian.PutUint16(h[10:], ^sum(h, 0))
+		return ether(0x0800, cat(h, m))
+	}
+	icmp6 := func(typ, code uint8, rest uint32, quoted []byte) []byte {
+		m := cat([]byte{typ, code, 0, 0}, be32(rest), quoted)
+		src, dst := v6A, quoted[8:24]
+		ps := cat(src, dst, be32(uint32(len(m))), []byte{0, 0, 0, 58})
+		binary.BigEndian.PutUint16(m[2:], ^sum(m, uint32(sum(ps, 0))))
+		h := make([]byte, 40)
+		h[0], h[6], h[7] = 0x60, 58, 64
+		binary.BigEndian.PutUint16(h[4:], uint16(len(m)))
+		copy(h[8:], src)
+		copy(h[24:], dst)
+		return ether(0x86DD, cat(h, m))
+	}
+	// quote returns the first n bytes of the datagram after the IP header
+	// (all of it when n < 0), with the IP header.
+	quote := func(ip []byte, n int) []byte {
+		hl := 40
+		if ip[0]>>4 == 4 {
+			hl = int(ip[0]&0x0f) * 4
+		}
+		if n < 0 {
+			// As much as fits in a minimal-MTU error, as Linux quotes:
+			// 576 bytes for ICMP, 1280 for ICMPv6, headers included.
+			n = 576 - 20 - 8 - hl
+			if hl == 40 {
+				n = 1280 - 40 - 8 - hl
+			}
+		}
+		if hl+n > len(ip) {
+			return append([]byte(nil), ip...)
+		}
+		return append([]byte(nil), ip[:hl+n]...)
+	}
+	// elsewhere changes the ports of a quoted segment: a connection that
+	// never appears in the capture.
+	elsewhere := func(q []byte, sport uint16) []byte {
+		hl := 40
+		if q[0]>>4 == 4 {
+			hl = int(q[0]&0x0f) * 4
+		}
+		binary.BigEndian.PutUint16(q[hl:], sport)
+		return q
+	}
+	var rs []rec
+	n := 0
+	for i, f := range append(append([]frame(nil), v4...), v6...) {
+		rs = append(rs, whole(ether(etherTypeOf(f.ip), f.ip), f.t))
+		t := f.t.Add(50 * time.Microsecond)
+		v6 := f.ip[0]>>4 == 6
+		if i%3 != 1 {
+			continue
+		}
+		switch n++; {
+		case !v6 && n%4 == 1:
+			rs = append(rs, whole(icmp4(3, 4, 1400, quote(f.ip, -1)), t)) // frag needed, MTU 1400
+		case !v6 && n%4 == 2:
+			rs = append(rs, whole(icmp4(11, 0, 0, quote(f.ip, 8)), t)) // time exceeded, 8 bytes
+		case !v6 && n%4 == 3:
+			gw := binary.BigEndian.Uint32([]byte{192, 0, 2, 254})
+			rs = append(rs, whole(icmp4(5, 1, gw, quote(f.ip, 28)), t)) // redirect for host
+		case !v6:
+			rs = append(rs, whole(icmp4(3, 3, 0, elsewhere(quote(f.ip, -1), uint16(40000+n))), t)) // port unreachable, unknown connection
+		case n%3 == 0:
+			rs = append(rs, whole(icmp6(2, 0, 1280, quote(f.ip, -1)), t)) // packet too big
+		case n%3 == 1:
+			rs = append(rs, whole(icmp6(3, 0, 0, quote(f.ip, 8)), t)) // time exceeded, 8 bytes
+		default:
+			rs = append(rs, whole(icmp6(1, 4, 0, elsewhere(quote(f.ip, -1), uint16(41000+n))), t)) // port unreachable
+		}
+	}
+	return capture{"gen-icmp-errors.pcap", layers.LinkTypeEthernet, rs}
 }
