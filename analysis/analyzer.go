@@ -215,6 +215,7 @@ func (a *Analyzer) StreamOf(s Segment) int {
 	if n == nil {
 		s.Flags = 0 // a quoted SYN must not open the connection's state
 		n, _ = a.start(key, s)
+		n.c.last = s.Time // known from this moment, with no segment of its own
 	}
 	return n.c.stream
 }

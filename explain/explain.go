@@ -3,6 +3,7 @@ package explain
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -172,6 +173,7 @@ func Build(m Meta, p *decode.Packet, order binary.ByteOrder) *Explanation {
 	}
 	if ipBase == "frame" {
 		b.link(m.Frame, &ip.Link)
+		b.outer(m.Frame, ip)
 	}
 	switch ip.IPVersion {
 	case 4:
@@ -190,6 +192,8 @@ func Build(m Meta, p *decode.Packet, order binary.ByteOrder) *Explanation {
 		b.payload(tcpBase, p)
 	case len(p.TCPPartial) > 0: // cut short, or a bogus header length
 		b.tcp(tcpBase, p.TCPOffset, p.TCPPartial, p)
+	case p.HasICMP:
+		b.icmp(m.Frame, p)
 	}
 	b.problems(m, p)
 	e.Summary = summary(p)
@@ -229,7 +233,33 @@ func (b *builder) problems(m Meta, p *decode.Packet) {
 
 // summary is the one-liner at the top: who talks to whom, with which flags.
 func summary(p *decode.Packet) string {
+	s := summary1(p)
+	for i := 0; i < p.NOuter; i++ {
+		o := &p.Outer[i]
+		s += ", in " + o.Encap.String()
+		if o.HasID {
+			s += " " + strconv.FormatUint(uint64(o.ID), 10)
+		}
+		if o.IPVersion != 0 {
+			s += " " + o.Src.String() + " → " + o.Dst.String()
+		}
+	}
+	return s
+}
+
+func summary1(p *decode.Packet) string {
 	switch {
+	case p.HasICMP:
+		e := &p.ICMP
+		t := decode.TCP(e.TCP)
+		s := fmt.Sprintf("%s → %s  ICMP %s", p.Src, p.Dst, e.Text())
+		if e.V6 {
+			s = fmt.Sprintf("%s → %s  ICMPv6 %s", p.Src, p.Dst, e.Text())
+		}
+		if e.MTU != 0 {
+			s += fmt.Sprintf(", MTU %d", e.MTU)
+		}
+		return s + fmt.Sprintf(", quoting %s → %s", netip.AddrPortFrom(e.Src, t.SrcPort()), netip.AddrPortFrom(e.Dst, t.DstPort()))
 	case p.TCP != nil:
 		return fmt.Sprintf("%s → %s  [%s]  %d payload bytes", p.SrcAddrPort(), p.DstAddrPort(), flagList(p.TCP.Flags(), p.TCP.AE()), p.PayloadLen)
 	case p.TCPHead() != nil && p.TCPBogus:

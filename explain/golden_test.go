@@ -61,6 +61,13 @@ func TestDecodeGolden(t *testing.T) {
 		{"sack", "tcpdump-ssh.pcap", 48, false},
 		{"data-timestamps", "tcpdump-print-flags.pcap", 4, false},
 		{"truncated", "zeek-tcp-truncated-header.pcap", 1, true},
+		// Tunnels: every layer with its offsets and byte order.
+		{"tunnel-vxlan", "gen-tun-vxlan.pcap", 4, true},
+		{"tunnel-erspan3", "gen-tun-erspan.pcap", 2, false},
+		{"tunnel-mpls", "gen-tun-mpls.pcap", 2, false},
+		{"tunnel-gtpu", "gen-tun-gtpu.pcap", 3, false},
+		{"icmp-frag-needed", "gen-icmp-errors.pcap", 3, true},
+		{"bogus-hdrlen", "gen-tcp-bogus-hdrlen.pcap", 7, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -104,9 +104,10 @@ type decoder struct {
 	shown  int
 }
 
-// isTCP reports whether the item carries a TCP header, even one cut short.
+// isTCP reports whether the item carries a TCP header, even one cut short
+// or quoted in an ICMP error.
 func isTCP(it *pipeline.Item) bool {
-	return it.Packet.TCP != nil || len(it.Packet.TCPPartial) > 0
+	return it.Packet.TCP != nil || len(it.Packet.TCPPartial) > 0 || it.Packet.HasICMP
 }
 
 func (d *decoder) show(it *pipeline.Item) error {
