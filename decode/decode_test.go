@@ -159,7 +159,8 @@ func frames(t testing.TB, name string) []frame.Frame {
 func TestDecodeAllocatesNothing(t *testing.T) {
 	var all []frame.Frame
 	for _, n := range []string{"tcpdump-print-flags.pcap", "tcpdump-ssh.pcap", "zeek-http-1000-requests-one-dropped-response.pcap", "zeek-vlan-qinqinq.pcap", "zeek-tls-openjdk-25.0.2-zeek.org.pcap",
-		"gen-tun-gre.pcap", "gen-tun-vxlan.pcap", "gen-tun-gtpu.pcap", "gen-tun-mpls.pcap", "gen-tun-fabricpath.pcap", "gen-link-nflog.pcap", "gen-link-ppp.pcap"} {
+		"gen-tun-gre.pcap", "gen-tun-vxlan.pcap", "gen-tun-gtpu.pcap", "gen-tun-mpls.pcap", "gen-tun-fabricpath.pcap", "gen-link-nflog.pcap", "gen-link-ppp.pcap",
+		"gen-icmp-errors.pcap", "gen-tcp-header-cut.pcap", "gen-tcp-bogus-hdrlen.pcap"} {
 		all = append(all, frames(t, n)...)
 	}
 	var p decode.Packet

@@ -158,7 +158,7 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Decode
 		case EtherTypeFP:
 			// The link decoder stopped after the outer EtherType; the
 			// FTag/TTL word and then a whole Ethernet frame follow.
-			if off < ethHeaderLen || !p.pushOuter(Outer{Encap: EncapFabricPath, Offset: off - ethHeaderLen, Len: fabricPathLen, Ether: true}) {
+			if off < ethHeaderLen || !p.pushOuter(Outer{Encap: EncapFabricPath, Offset: int32(off - ethHeaderLen), Len: fabricPathLen, Ether: true}) {
 				return nil
 			}
 			if n, ok = etherAt(b, off+2, len(b)); !ok {

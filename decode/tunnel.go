@@ -50,26 +50,59 @@ func (e Encap) String() string {
 }
 
 // Outer is one encapsulation a frame's TCP segment travelled through.
+//
+// It is kept small (a Packet holds MaxTunnels of them and is reset for
+// every frame): the carrying IP header is a view (IP) from which Src and
+// Dst are read when asked for.
 type Outer struct {
-	Encap Encap
-	// IPVersion (4 or 6), Src, Dst and IPOffset describe the IP header that
-	// carried the encapsulation; IPVersion is 0 for one that sits directly
-	// on the link (MPLS, FabricPath on Ethernet).
-	IPVersion uint8
-	Src, Dst  netip.Addr
-	IPOffset  int
+	// IP is the IP header that carried the encapsulation (a view of the
+	// frame, starting at IPOffset); nil for one that sits directly on the
+	// link (MPLS, FabricPath on Ethernet).
+	IP       []byte
+	IPOffset int32
 	// Offset and Len locate the encapsulation's own header in the frame
 	// (for a UDP tunnel: the UDP header and the tunnel header; for IP in
 	// IP it is empty, at the inner IP header).
-	Offset, Len int
+	Offset, Len int32
 	// ID is the tunnel's identifier when it has one: the VXLAN or Geneve
 	// VNI, the GTP-U TEID, the GRE key, the ERSPAN session, the innermost
 	// MPLS label.
 	ID    uint32
+	Encap Encap
 	HasID bool
 	// Ether: an Ethernet header follows the encapsulation header (VXLAN,
 	// GRE 0x6558, ERSPAN, FabricPath, …), at Offset+Len.
 	Ether bool
+}
+
+// IPVersion is 4 or 6 for the carrying IP header, 0 when there is none.
+func (o *Outer) IPVersion() int {
+	if len(o.IP) == 0 {
+		return 0
+	}
+	return int(o.IP[0] >> 4)
+}
+
+// Src is the carrying IP header's source address (invalid without one).
+func (o *Outer) Src() netip.Addr {
+	switch o.IPVersion() {
+	case 4:
+		return IPv4(o.IP).Src()
+	case 6:
+		return IPv6(o.IP).Src()
+	}
+	return netip.Addr{}
+}
+
+// Dst is the carrying IP header's destination address.
+func (o *Outer) Dst() netip.Addr {
+	switch o.IPVersion() {
+	case 4:
+		return IPv4(o.IP).Dst()
+	case 6:
+		return IPv6(o.IP).Dst()
+	}
+	return netip.Addr{}
 }
 
 // Skip says why a frame that may hold TCP was not decoded to it.
@@ -133,7 +166,11 @@ func (p *Packet) pushOuter(o Outer) bool {
 // carried returns an Outer for an encapsulation carried by the IP header
 // just decoded into p.
 func (p *Packet) carried(e Encap, off, n int) Outer {
-	return Outer{Encap: e, IPVersion: uint8(p.IPVersion), Src: p.Src, Dst: p.Dst, IPOffset: p.IPOffset, Offset: off, Len: n}
+	ip := []byte(p.IPv4)
+	if p.IPVersion == 6 {
+		ip = p.IPv6
+	}
+	return Outer{Encap: e, IP: ip, IPOffset: int32(p.IPOffset), Offset: int32(off), Len: int32(n)}
 }
 
 // ipTunnel looks at the payload of the IP header decoded into p (which
@@ -238,7 +275,7 @@ func (p *Packet) gre(b []byte, off, end int) (n next, ok bool) {
 		if et == 0 {
 			return n, false // LCP, CCP, compressed PPP: not IP
 		}
-		o.Len = in + pppProtoLen - off
+		o.Len = int32(in + pppProtoLen - off)
 		if !p.pushOuter(o) {
 			return n, false
 		}
@@ -274,7 +311,7 @@ func (p *Packet) gre(b []byte, off, end int) (n next, ok bool) {
 		if last&1 != 0 {
 			o.Len += erspan3Plat
 		}
-		if off+o.Len > end {
+		if off+int(o.Len) > end {
 			return n, false
 		}
 	case proto == EtherTypeIPv4 || proto == EtherTypeIPv6 || proto == EtherTypeMPLS || proto == EtherTypeMPLSMC:
@@ -291,7 +328,7 @@ func (p *Packet) gre(b []byte, off, end int) (n next, ok bool) {
 	if !p.pushOuter(o) {
 		return n, false
 	}
-	return next{off + o.Len, EtherTypeTEB}, true
+	return next{off + int(o.Len), EtherTypeTEB}, true
 }
 
 // UDP header (RFC 768): source port, destination port, length, checksum,
@@ -336,7 +373,7 @@ func (p *Packet) udpTunnel(b []byte, off, end int) (n next, ok bool) {
 		if end-in < hl {
 			return n, false
 		}
-		o.Encap, o.Len = EncapGeneve, udpHeaderLen+hl
+		o.Encap, o.Len = EncapGeneve, int32(udpHeaderLen+hl)
 		o.ID, o.HasID = ntohl(b[in+4:])>>8, true
 		et := ntohs(b[in+2:])
 		o.Ether = et == EtherTypeTEB
@@ -371,7 +408,7 @@ func (p *Packet) udpTunnel(b []byte, off, end int) (n next, ok bool) {
 			p.Skipped = SkipTunnelPayload
 			return n, false
 		}
-		o.Encap, o.Ether, o.Len = EncapCAPWAP, true, udpHeaderLen+hl
+		o.Encap, o.Ether, o.Len = EncapCAPWAP, true, int32(udpHeaderLen+hl)
 		if !p.pushOuter(o) {
 			return n, false
 		}
@@ -432,7 +469,7 @@ func (p *Packet) gtpu(b []byte, in, end int, o Outer) (n next, ok bool) {
 		p.Skipped = SkipTunnelPayload
 		return n, false
 	}
-	o.Encap, o.Len = EncapGTPU, udpHeaderLen+hl
+	o.Encap, o.Len = EncapGTPU, int32(udpHeaderLen+hl)
 	o.ID, o.HasID = ntohl(b[in+4:]), true
 	if !p.pushOuter(o) {
 		return n, false
@@ -450,7 +487,7 @@ const (
 )
 
 func (p *Packet) mpls(b []byte, off, end int, onLink bool) (n next, ok bool) {
-	o := Outer{Encap: EncapMPLS, Offset: off}
+	o := Outer{Encap: EncapMPLS, Offset: int32(off)}
 	if !onLink {
 		o = p.carried(EncapMPLS, off, 0)
 	}
@@ -466,7 +503,7 @@ func (p *Packet) mpls(b []byte, off, end int, onLink bool) (n next, ok bool) {
 			break
 		}
 	}
-	o.Len = at - off
+	o.Len = int32(at - off)
 	if end-at < 1 {
 		return n, false
 	}

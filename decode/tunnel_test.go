@@ -108,9 +108,10 @@ func TestESPSkipped(t *testing.T) {
 func FuzzDecodeTunnels(f *testing.F) {
 	for _, n := range []string{"gen-tun-ipip.pcap", "gen-tun-gre.pcap", "gen-tun-erspan.pcap", "gen-tun-gtpu.pcap", "gen-tun-vxlan.pcap",
 		"gen-tun-geneve.pcap", "gen-tun-capwap.pcap", "gen-tun-mpls.pcap", "gen-tun-fabricpath.pcap", "gen-link-ppp.pcap",
-		"gen-link-ppp-hdlc.pcap", "gen-link-chdlc.pcap", "gen-link-nflog.pcap"} {
+		"gen-link-ppp-hdlc.pcap", "gen-link-chdlc.pcap", "gen-link-nflog.pcap", "gen-icmp-errors.pcap",
+		"gen-tcp-header-cut.pcap", "gen-tcp-bogus-hdrlen.pcap"} {
 		fs := frames(f, n)
-		for _, fr := range fs[:4] {
+		for _, fr := range fs[:8] {
 			f.Add(uint16(fr.Meta.Link), fr.Data)
 		}
 	}
@@ -121,7 +122,7 @@ func FuzzDecodeTunnels(f *testing.F) {
 			t.Fatalf("%d outer layers", p.NOuter)
 		}
 		for i := 0; i < p.NOuter; i++ {
-			if o := p.Outer[i]; o.Offset < 0 || o.Offset+o.Len > len(data) {
+			if o := p.Outer[i]; o.Offset < 0 || int(o.Offset+o.Len) > len(data) {
 				t.Fatalf("outer %d at %d+%d outside %d bytes", i, o.Offset, o.Len, len(data))
 			}
 		}
@@ -130,6 +131,15 @@ func FuzzDecodeTunnels(f *testing.F) {
 		}
 		if h := p.TCPHead(); h != nil {
 			_ = h.Window()
+		}
+		if p.HasICMP {
+			if len(p.ICMP.TCP) < 4 || p.ICMP.TCPOffset+len(p.ICMP.TCP) > len(data) {
+				t.Fatalf("quoted TCP of %d bytes at %d in %d", len(p.ICMP.TCP), p.ICMP.TCPOffset, len(data))
+			}
+			if h := p.ICMP.Head(); h != nil && len(h) < h.HeaderLen() {
+				t.Fatalf("whole quoted header of %d bytes, header length %d", len(h), h.HeaderLen())
+			}
+			_ = p.ICMP.Text()
 		}
 	})
 }

@@ -240,8 +240,8 @@ func summary(p *decode.Packet) string {
 		if o.HasID {
 			s += " " + strconv.FormatUint(uint64(o.ID), 10)
 		}
-		if o.IPVersion != 0 {
-			s += " " + o.Src.String() + " → " + o.Dst.String()
+		if o.IPVersion() != 0 {
+			s += " " + o.Src().String() + " → " + o.Dst().String()
 		}
 	}
 	return s

@@ -16,12 +16,13 @@ func (b *builder) outer(fr frame.Frame, p *decode.Packet) {
 	d := fr.Data
 	for i := 0; i < p.NOuter; i++ {
 		o := &p.Outer[i]
-		if o.IPVersion != 0 && o.IPOffset < len(d) {
+		ipOff, encOff, encLen := int(o.IPOffset), int(o.Offset), int(o.Len)
+		if o.IPVersion() != 0 && ipOff < len(d) {
 			var op decode.Packet
-			op.IPOffset = o.IPOffset
+			op.IPOffset = ipOff
 			at := len(b.e.Layers)
-			if o.IPVersion == 4 {
-				h, err := decode.ParseIPv4(d[o.IPOffset:])
+			if o.IPVersion() == 4 {
+				h, err := decode.ParseIPv4(d[ipOff:])
 				if err != nil {
 					continue
 				}
@@ -31,7 +32,7 @@ func (b *builder) outer(fr frame.Frame, p *decode.Packet) {
 				}
 				b.ipv4("frame", &op)
 			} else {
-				h, err := decode.ParseIPv6(d[o.IPOffset:])
+				h, err := decode.ParseIPv6(d[ipOff:])
 				if err != nil {
 					continue
 				}
@@ -45,21 +46,20 @@ func (b *builder) outer(fr frame.Frame, p *decode.Packet) {
 				ly.Name += fmt.Sprintf(", outer header %d of %d (carries %s)", i+1, p.NOuter, o.Encap)
 			}
 		}
-		b.encapHeader(d, o)
+		b.encapHeader(d, o, encOff, encLen)
 		if o.Ether {
-			b.innerEther(d, o.Offset+o.Len)
+			b.innerEther(d, encOff+encLen)
 		}
 	}
 }
 
 // encapHeader explains the tunnel's own header at o.Offset (o.Len bytes).
-func (b *builder) encapHeader(d []byte, o *decode.Outer) {
-	if o.Len == 0 || o.Offset+o.Len > len(d) {
+func (b *builder) encapHeader(d []byte, o *decode.Outer, off, length int) {
+	if length == 0 || off+length > len(d) {
 		return
 	}
-	h := d[o.Offset : o.Offset+o.Len]
-	off := o.Offset
-	ly := Layer{Key: "encap." + o.Encap.String(), Base: "frame", Offset: off, Length: o.Len}
+	h := d[off : off+length]
+	ly := Layer{Key: "encap." + o.Encap.String(), Base: "frame", Offset: off, Length: length}
 	n := func(s spec, meaning string) {
 		f := b.num(off, h, s)
 		f.Meaning = meaning
@@ -112,7 +112,7 @@ func (b *builder) encapHeader(d []byte, o *decode.Outer) {
 			if o.HasID {
 				// The session ID sits in the second 16-bit word of the
 				// ERSPAN header, which ends the GRE header's optional words.
-				e := o.Len - 8
+				e := length - 8
 				if o.Encap == decode.EncapERSPAN3 {
 					e = greLen(h)
 				}

@@ -393,11 +393,11 @@ func appendOuter(b []byte, p *decode.Packet) []byte {
 		b = append(b, `{"encap":"`...)
 		b = append(b, o.Encap.String()...)
 		b = append(b, '"')
-		if o.IPVersion != 0 {
+		if o.IPVersion() != 0 {
 			b = append(b, `,"src":"`...)
-			b = o.Src.AppendTo(b)
+			b = o.Src().AppendTo(b)
 			b = append(b, `","dst":"`...)
-			b = o.Dst.AppendTo(b)
+			b = o.Dst().AppendTo(b)
 			b = append(b, '"')
 		}
 		if o.HasID {

@@ -153,6 +153,9 @@ func decompressor(br *bufio.Reader, head []byte) (io.Reader, error) {
 		if h, _ := br.Peek(len(xzMagic)); !bytes.Equal(h, xzMagic) {
 			return nil, nil
 		}
+		if err := xzDictOK(br); err != nil {
+			return nil, err
+		}
 		x, err := xz.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("xz: %v", err)
@@ -160,6 +163,76 @@ func decompressor(br *bufio.Reader, head []byte) (io.Reader, error) {
 		return errPrefix{x, "xz"}, nil
 	}
 	return nil, nil
+}
+
+// xzMaxDict bounds the LZMA2 dictionary an xz file may ask for (the memory
+// the decoder allocates): 64 MiB is what xz -9 uses.
+const xzMaxDict = 64 << 20
+
+// xzDictOK reads the LZMA2 dictionary size from the first block header of
+// an xz stream (xz file format 1.1.0, §3.1.1 and §5.3.1) and refuses one
+// larger than xzMaxDict before the decoder allocates it. Later blocks are
+// not checked: xz writes every block of a file with the same filter
+// settings.
+func xzDictOK(br *bufio.Reader) error {
+	b, _ := br.Peek(12 + 1024)
+	if len(b) < 13 {
+		return nil // too short: the decoder says so
+	}
+	blk := b[12:]
+	if blk[0] == 0 {
+		return nil // the index: an empty stream
+	}
+	size := (int(blk[0]) + 1) * 4
+	if size > len(blk) {
+		return nil
+	}
+	flags := blk[1]
+	i := 2
+	varint := func() (uint64, bool) {
+		var v uint64
+		for s := uint(0); i < size && s < 63; s += 7 {
+			c := blk[i]
+			i++
+			v |= uint64(c&0x7F) << s
+			if c&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	if flags&0x40 != 0 { // compressed size present
+		if _, ok := varint(); !ok {
+			return nil
+		}
+	}
+	if flags&0x80 != 0 { // uncompressed size present
+		if _, ok := varint(); !ok {
+			return nil
+		}
+	}
+	for f := 0; f <= int(flags&0x03); f++ {
+		id, ok1 := varint()
+		n, ok2 := varint()
+		if !ok1 || !ok2 || i+int(n) > size {
+			return nil
+		}
+		if id == 0x21 && n == 1 { // LZMA2: one byte of dictionary size
+			d := blk[i]
+			if d > 40 {
+				return nil // invalid: the decoder says so
+			}
+			dict := uint64(2|d&1) << (d/2 + 11)
+			if d == 40 {
+				dict = 1<<32 - 1
+			}
+			if dict > xzMaxDict {
+				return fmt.Errorf("xz: the file asks for a %d MiB dictionary, more than the %d MiB tcpscope allows (recompress with xz -9 or lower)", dict>>20, xzMaxDict>>20)
+			}
+		}
+		i += int(n)
+	}
+	return nil
 }
 
 // errPrefix names the compression in its read errors ("zstd: …"), once,

@@ -227,7 +227,7 @@ func TestBadFiles(t *testing.T) {
 
 // FuzzReader: any bytes: no panic, no huge allocation, frames stay within limits.
 func FuzzReader(f *testing.F) {
-	for _, n := range []string{"tcpdump-print-flags.pcap", "zeek-tcp-retransmit-timeout.pcapng"} {
+	for _, n := range []string{"tcpdump-print-flags.pcap", "zeek-tcp-retransmit-timeout.pcapng", "lo-reset.pcap.zst", "lo-reset.pcap.xz"} {
 		b, _ := os.ReadFile(filepath.Join("../pcaps", n))
 		if len(b) > 4096 {
 			b = b[:4096]
@@ -362,5 +362,24 @@ func TestZstdAndXz(t *testing.T) {
 				t.Errorf("%s %s: error of several lines: %q", name, what, err)
 			}
 		}
+	}
+}
+
+// TestXzDictionaryBound: an xz file asking for a dictionary larger than
+// tcpscope allows (memory it would allocate at once) is refused with one
+// line before anything is allocated.
+func TestXzDictionaryBound(t *testing.T) {
+	raw, err := os.ReadFile("../pcaps/lo-reset.pcap.xz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw[14] != 0x21 || raw[15] != 1 {
+		t.Fatalf("unexpected block header % x", raw[12:18])
+	}
+	b := append([]byte(nil), raw...)
+	b[16] = 30 // LZMA2 dictionary 2 << 26 = 128 MiB
+	_, err = replay.NewReader(bytes.NewReader(b))
+	if err == nil || !strings.Contains(err.Error(), "xz: the file asks for a 128 MiB dictionary") {
+		t.Fatalf("error %v, want the dictionary refused", err)
 	}
 }
