@@ -118,7 +118,7 @@ type Meta struct {
 // over pipeline.Next can call Write(w, theme, MetaOf(&it), &it.Packet).
 func MetaOf(it *pipeline.Item) Meta {
 	m := Meta{Frame: it.Frame, Stream: -1, Reassembled: it.Reassembled, DecodeErr: it.DecodeErr}
-	if it.Analyzed {
+	if it.Analyzed || it.Located {
 		m.Stream = it.Result.Stream
 		if who, sure := it.Result.Note.Sender(); sure {
 			m.Sender = who

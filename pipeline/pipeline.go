@@ -29,8 +29,15 @@ type Item struct {
 	// Analyzed is true when the frame carried a TCP segment that was fed
 	// to the analyzer; Result is then valid.
 	Analyzed bool
-	Segment  analysis.Segment
-	Result   analysis.Result
+	// Located: the frame carries a TCP header that is not a segment of
+	// its own — one quoted whole in an ICMP error (Result.Stream only, as
+	// Wireshark numbers it), or one cut inside its 20 bytes or with a bogus
+	// data offset (Result's Stream, Seq, Ack, Win and Conn, no analysis).
+	// Analyzed stays false, so counters and views of segments, which need
+	// Packet.TCP, leave it out.
+	Located bool
+	Segment analysis.Segment
+	Result  analysis.Result
 	// Reassembled: the TCP segment was rebuilt from IP fragments that
 	// ended with this frame.
 	Reassembled bool
@@ -154,7 +161,7 @@ func (p *Pipeline) NextRef() (*Item, error) {
 // In a parallel pipeline it runs on the reading goroutine.
 func (p *Pipeline) decode(f frame.Frame, it *Item) {
 	it.Frame = f
-	it.Analyzed, it.Reassembled, it.Result, it.EvictedStreams = false, false, analysis.Result{}, 0
+	it.Analyzed, it.Located, it.Reassembled, it.Result, it.EvictedStreams = false, false, false, analysis.Result{}, 0
 	it.States = nil
 	it.Segment = analysis.Segment{}
 	it.DecodeErr = decode.DecodeWith(f, &it.Packet, p.dopts)
@@ -217,7 +224,7 @@ func (p *Pipeline) analyze(it *Item) {
 		// the analysis, so only the stream and the relative numbers are
 		// kept (checked with tshark in the agreement test).
 		it.Result = p.an.Add(it.Segment)
-		it.Analyzed = true
+		it.Located = true
 		hideAnalysis(&it.Result, it.Packet.TCPBogus)
 	}
 	it.EvictedStreams = p.an.EvictedStreams()
@@ -239,7 +246,7 @@ func (p *Pipeline) quoted(it *Item) {
 	if h := e.Head(); h != nil && p.an != nil {
 		it.Result = analysis.Result{Frame: it.Frame.Meta.Number, Stream: p.an.StreamOf(analysis.Segment{
 			Frame: it.Frame.Meta.Number, Time: it.Frame.Meta.Time, Src: src, Dst: dst, Seq: h.Seq(), Ack: h.Ack(), Window: h.Window(), MSS: -1, WScale: -1})}
-		it.Analyzed = true
+		it.Located = true
 		it.EvictedStreams = p.an.EvictedStreams()
 	}
 }

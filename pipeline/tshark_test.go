@@ -197,7 +197,7 @@ func ours(t *testing.T, path string) map[int]expected {
 			out[n] = quotedView(&it)
 			continue
 		}
-		if h := p.TCPHead(); p.TCP == nil && (h == nil || !it.Analyzed) {
+		if h := p.TCPHead(); p.TCP == nil && (h == nil || !it.Located) {
 			if len(p.TCPPartial) == 0 {
 				continue
 			}
@@ -324,7 +324,7 @@ func quotedView(it *pipeline.Item) expected {
 	var b bytes.Buffer
 	j := render.JSON{W: &b}
 	var r *analysis.Result
-	if it.Analyzed {
+	if it.Located {
 		r = &it.Result
 	}
 	if err := j.Segment(it.Frame.Meta, &it.Packet, r); err != nil {

@@ -181,7 +181,7 @@ func (d *decoder) stream(pl *pipeline.Pipeline, s int) error {
 			}
 			return nil
 		}
-		if !it.Analyzed {
+		if !it.Analyzed && !it.Located {
 			continue
 		}
 		streams = max(streams, it.Result.Stream+1)

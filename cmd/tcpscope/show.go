@@ -196,7 +196,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			continue
 		}
 		var r *analysis.Result
-		if it.Analyzed {
+		if it.Analyzed || it.Located {
 			r = &it.Result
 			if o.Stream >= 0 && r.Stream != o.Stream {
 				continue

@@ -66,3 +66,23 @@ func TestReplaySaysWhatItSkips(t *testing.T) {
 		t.Errorf("stderr %q, want one line with %q", errs, want)
 	}
 }
+
+// TestEveryCommandOnGeneratedCaptures: the frames that are not whole
+// segments (ICMP quotes, cut and bogus headers) and the tunnelled ones go
+// through every reading command without a crash (stats used to index a
+// cut header's missing flags byte).
+func TestEveryCommandOnGeneratedCaptures(t *testing.T) {
+	files, _ := filepath.Glob("../../pcaps/gen-*.pcap")
+	if len(files) < 15 {
+		t.Fatalf("only %d generated captures", len(files))
+	}
+	for _, f := range files {
+		for _, args := range [][]string{{"stats"}, {"stats", "--json"}, {"ladder", "--stream", "1"}, {"follow", "--stream", "1"},
+			{"replay", "--explain"}, {"decode", "--frame", "3"}} {
+			_, errs, code := runCLI(t, nil, append(args, f)...)
+			if code != 0 {
+				t.Errorf("%v %s: exit %d: %s", args, filepath.Base(f), code, errs)
+			}
+		}
+	}
+}
