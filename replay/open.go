@@ -307,4 +307,3 @@ type wrapped struct {
 
 func (w wrapped) Error() string { return w.msg }
 func (w wrapped) Unwrap() error { return w.err }
-
