@@ -105,7 +105,8 @@ func Wrap(b []byte, line string, width, indent int) []byte {
 
 // wordEnd is where the word starting at i ends: at the next space, except
 // that an arrow and the words on each side of it stay together
-// ("CLOSED → SYN-SENT", "80 -> 55920"), so a line never ends in an arrow.
+// ("CLOSED → SYN-SENT", "80 -> 55920"), so a line never ends in an arrow,
+// and so does a state change with its side ("client: CLOSED → SYN-SENT").
 func wordEnd(line string, i int) int {
 	for {
 		j := strings.IndexByte(line[i:], ' ')
@@ -114,6 +115,11 @@ func wordEnd(line string, i int) int {
 		}
 		j += i
 		rest := line[j:]
+		if w := line[:j]; (strings.HasSuffix(w, "client:") || strings.HasSuffix(w, "server:")) && len(rest) > 1 && rest[1] != ' ' {
+			// "client: SYN-SENT → ESTABLISHED" stays whole too.
+			i = j + 1
+			continue
+		}
 		var arrow string
 		for _, a := range []string{" → ", " -> "} {
 			if strings.HasPrefix(rest, a) && len(rest) > len(a) && rest[len(a)] != ' ' {
