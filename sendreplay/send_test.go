@@ -323,7 +323,7 @@ func TestNoSuchStream(t *testing.T) {
 	}
 	defer f.Close()
 	_, err = Load(f, 5)
-	if err == nil || err.Error() != "no stream 5: the capture has 1 stream (numbered from 0)" {
+	if err == nil || err.Error() != "no such stream 5: the capture holds 1 TCP stream, numbered from 0" {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -133,7 +133,7 @@ func Load(src frame.Source, want int) (*Session, error) {
 		return nil, errors.New("no TCP connection in the capture")
 	}
 	if want >= len(streams) {
-		return nil, fmt.Errorf("no stream %d: the capture has %s (numbered from 0)", want, plural(len(streams), "stream"))
+		return nil, fmt.Errorf("%w %d: the capture holds %s, numbered from 0", ErrNoStream, want, plural(len(streams), "TCP stream"))
 	}
 	if want >= 0 {
 		s, err := build(streams[want], want, len(streams))
@@ -281,3 +281,7 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// ErrNoStream is returned (wrapped) when --stream names a connection the
+// capture does not hold: a mistake in the command line (exit 2).
+var ErrNoStream = errors.New("no such stream")

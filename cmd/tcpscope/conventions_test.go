@@ -128,6 +128,7 @@ func TestStreamNotInCapture(t *testing.T) {
 		{"follow", f, "--stream", "7"},
 		{"ladder", f, "--stream", "7"},
 		{"graph", f, "--stream", "7", "-o", filepath.Join(t.TempDir(), "g.svg")},
+		{"send", f, "--stream", "7", "--to", "127.0.0.1:9"},
 	} {
 		out, errs, code := runCLI(t, nil, args...)
 		if code != exitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no such stream 7: the capture holds 1 TCP stream,") {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -58,6 +59,9 @@ Examples:
 			}
 			defer f.Close()
 			s, err := sendreplay.Load(f, c.Int("stream"))
+			if errors.Is(err, sendreplay.ErrNoStream) {
+				return usageError("%s: %v", path, err)
+			}
 			if err != nil {
 				return runtimeError(fmt.Errorf("%s: %w", path, err))
 			}

@@ -80,7 +80,7 @@ func TestSendErrors(t *testing.T) {
 		{[]string{"send", echoSession, "--to", closed}, exitError, "tcpscope: connect to " + closed + ": connection refused"},
 		{[]string{"send", "no-such.pcap", "--to", closed}, exitError, "tcpscope: no-such.pcap: no such file or directory"},
 		{[]string{"send", "send.go", "--to", closed}, exitError, "tcpscope: send.go: not a pcap or pcapng file"},
-		{[]string{"send", echoSession, "--to", closed, "--stream", "4"}, exitError, "no stream 4: the capture has 1 stream"},
+		{[]string{"send", echoSession, "--to", closed, "--stream", "4"}, exitUsage, "no such stream 4: the capture holds 1 TCP stream"},
 		{[]string{"send", "../../pcaps/zeek-tcp-syn-then-stuff-then-rst.pcap", "--stream", "0", "--to", closed}, exitError, "the client sent no data"},
 		{[]string{"send", echoSession}, exitUsage, `send needs --to HOST:PORT`},
 		{[]string{"send", echoSession, "--to", "nowhere"}, exitUsage, `--to "nowhere": want HOST:PORT`},
