@@ -45,6 +45,13 @@ type Analyzer struct {
 	evicted    int                  // connections forgotten to respect maxStreams
 	dropped    int                  // segments whose state was not kept (cap, retirement, eviction)
 
+	// Connections are allocated in slabs of connSlab, and an evicted
+	// one is reused, with its lists' storage, by the next new one: a
+	// capture of many short connections (tens of thousands) then
+	// allocates about nothing per connection (issue 18).
+	slab      []connSlot
+	freeSlots []*lruNode // evicted, each with its conn, for reuse
+
 	// free recycles the nodes of the unacknowledged lists' B-trees
 	// (see unackedList), which a bulk transfer builds and empties
 	// every few round trips.
@@ -270,11 +277,16 @@ func (a *Analyzer) takeStream() int {
 // address/port pair and the most recently used, and evicts the least
 // recently used ones if the table is now over its limit.
 func (a *Analyzer) newConn(key connKey, s Segment, stream int) *lruNode {
-	c := &conn{stream: stream, ends: [2]netip.AddrPort{s.Src, s.Dst}, first: s.Time}
-	c.flow[0].init()
-	c.flow[1].init()
-	c.flow[0].segs.free, c.flow[1].segs.free = a.free, a.free
-	n := &lruNode{c: c, key: key}
+	n := a.takeSlot()
+	c := n.c
+	spare := [2]flowSpare{c.flow[0].spare(), c.flow[1].spare()}
+	*c = conn{stream: stream, ends: [2]netip.AddrPort{s.Src, s.Dst}, first: s.Time}
+	*n = lruNode{c: c, key: key}
+	for i := range c.flow {
+		c.flow[i].init()
+		c.flow[i].reuse(spare[i])
+		c.flow[i].segs.free = a.free
+	}
 	a.lru.pushFront(n)
 	a.current[key] = n
 	a.evictOverflow(n)

@@ -3,6 +3,8 @@ package analysis
 import (
 	"net/netip"
 	"slices"
+
+	"github.com/google/btree"
 )
 
 // DefaultMaxStreams is how many connections an Analyzer keeps state for when
@@ -124,7 +126,7 @@ func (a *Analyzer) evictOverflow(keep *lruNode) {
 		for i := range e.c.flow {
 			a.dropped += e.c.flow[i].segs.len()
 		}
-		e.c = nil
+		a.freeSlots = append(a.freeSlots, e) // e.c with it, reset when reused
 		a.evicted++
 	}
 }
@@ -209,4 +211,75 @@ func (a *Analyzer) exhume(key connKey) (tomb, bool) {
 	}
 	t, ok := a.tombs[hashKey(key)]
 	return t, ok
+}
+
+// connSlab is how many connections are allocated at once.
+const connSlab = 64
+
+// connSlot is a connection and its recency-list node, allocated together,
+// with the first storage of its two unacknowledged lists (a short
+// connection never has more than a few segments in flight).
+type connSlot struct {
+	n     lruNode
+	c     conn
+	small [2][8]unacked
+}
+
+// takeSlot returns a node with its conn (both to be reset by the caller):
+// an evicted one, or the next of the current slab.
+func (a *Analyzer) takeSlot() *lruNode {
+	if k := len(a.freeSlots); k > 0 {
+		n := a.freeSlots[k-1]
+		a.freeSlots[k-1] = nil
+		a.freeSlots = a.freeSlots[:k-1]
+		return n
+	}
+	if len(a.slab) == 0 {
+		a.slab = make([]connSlot, connSlab)
+	}
+	sl := &a.slab[0]
+	a.slab = a.slab[1:]
+	sl.n.c = &sl.c
+	for i := range sl.c.flow {
+		sl.c.flow[i].segs.small = sl.small[i][:0]
+	}
+	return &sl.n
+}
+
+// flowSpare is the storage of an evicted connection's flow that a new
+// connection reuses: emptied slices and an empty B-tree. Storage that grew
+// large (a long transfer's) is not kept, so memory stays bounded by what
+// short connections need.
+type flowSpare struct {
+	small, scratch []unacked
+	buf            []keyed
+	sack           []SACKBlock
+	tree           *btree.BTreeG[keyed]
+}
+
+// spareKeep bounds the slices a reused flow keeps (entries).
+const spareKeep = 64
+
+func keepSmall[T any](s []T) []T {
+	if cap(s) > spareKeep {
+		return nil
+	}
+	return s[:0]
+}
+
+// spare takes f's reusable storage (f is about to be reset).
+func (f *flow) spare() flowSpare {
+	l := &f.segs
+	sp := flowSpare{small: keepSmall(l.small), scratch: keepSmall(l.scratch), buf: keepSmall(l.buf),
+		sack: keepSmall(f.sack), tree: l.spare}
+	if l.tree != nil {
+		l.tree.Clear(true)
+		sp.tree = l.tree
+	}
+	return sp
+}
+
+// reuse gives a freshly reset f the storage sp.
+func (f *flow) reuse(sp flowSpare) {
+	f.segs.small, f.segs.scratch, f.segs.buf, f.sack, f.segs.spare = sp.small, sp.scratch, sp.buf, sp.sack, sp.tree
 }

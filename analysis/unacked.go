@@ -100,7 +100,7 @@ func (l *unackedList) clear() {
 	if l.tree != nil {
 		l.tree.Clear(true)
 	}
-	*l = unackedList{nextOrd: l.nextOrd, free: l.free}
+	*l = unackedList{nextOrd: l.nextOrd, free: l.free, small: keepSmall(l.small), scratch: keepSmall(l.scratch)}
 }
 
 // newTree returns an empty tree: the spare one, or a new one whose nodes
@@ -127,6 +127,9 @@ func (l *unackedList) add(u unacked) {
 	u.ord = l.nextOrd
 	l.nextOrd++
 	if l.tree == nil {
+		if l.small == nil {
+			l.small = make([]unacked, 0, 8) // one allocation, not four
+		}
 		l.small = append(l.small, u)
 		if len(l.small) > toTreeAbove {
 			l.build(l.small)

@@ -108,8 +108,8 @@ run() {
   order+=("$name")
 }
 # piped CMD…: CMD with its stdout into a pipe read by cat (as a user's
-# "| less" or "| jq" would), the whole pipeline timed.
-piped() { sh -c '"$@" | cat >/dev/null' sh "$@"; }
+# "| less" or "| jq" would), the whole pipeline timed (a command for run).
+piped=(sh -c '"$@" | cat >/dev/null' sh)
 
 check() { if awk "BEGIN { exit !($2) }"; then echo "PASS  $1"; else echo "FAIL  $1"; fi; }
 
@@ -123,7 +123,7 @@ bench_file() {
   run "read (tcpdump -r F -w /dev/null)" "$packets" tcpdump -r "$F" -w /dev/null
   run "tcpdump -nr F" "$packets" tcpdump -nr "$F"
   run "TZ=UTC tcpdump -nr F" "$packets" env TZ=UTC tcpdump -nr "$F"
-  run "TZ=UTC tcpdump -nr F | cat" "$packets" piped env TZ=UTC tcpdump -nr "$F"
+  run "TZ=UTC tcpdump -nr F | cat" "$packets" "${piped[@]}" env TZ=UTC tcpdump -nr "$F"
   run "tcptrace -n F" "$packets" tcptrace -n "$F"
   editcap -r "$F" "$TMP/head.pcap" "1-$TSHARK_PACKETS" >/dev/null 2>&1
   run "tshark TCP analysis (first $TSHARK_PACKETS, scaled)" "$TSHARK_PACKETS" \
@@ -134,9 +134,9 @@ bench_file() {
     run "before: tcpscope stats" "$packets" "$BASE_BIN" stats "$F"
   fi
   run "tcpscope replay (text)" "$packets" "$BIN" replay "$F" --color never
-  run "tcpscope replay (text) | cat" "$packets" piped "$BIN" replay "$F" --color never
+  run "tcpscope replay (text) | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --color never
   run "tcpscope replay --json" "$packets" "$BIN" replay "$F" --json
-  run "tcpscope replay --json | cat" "$packets" piped "$BIN" replay "$F" --json
+  run "tcpscope replay --json | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --json
   run "tcpscope stats" "$packets" "$BIN" stats "$F"
 
   local base=${secs["tcpdump -nr F"]}
