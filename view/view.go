@@ -167,6 +167,9 @@ func (v *view) wake(ctx context.Context) {
 		ch = v.idx.Changed()
 		v.s.PostEvent(tcell.NewEventInterrupt(nil))
 		if _, _, done, _ := v.idx.Progress(); done {
+			// Nothing more to index; still, a signal must end the view.
+			<-ctx.Done()
+			v.s.PostEvent(tcell.NewEventInterrupt(ctx.Err()))
 			return
 		}
 		select {

@@ -354,15 +354,16 @@ func TestViewPanesAndSave(t *testing.T) {
 func TestViewSIGTERM(t *testing.T) {
 	bin := binary(t)
 	capture, _ := filepath.Abs("../../pcaps/lo-bulk-loss.pcap")
-	cmd := fmt.Sprintf("%q view %q & echo PID=$!; wait $!; echo EXIT=$? MODE:$(stty -a | tr ' ' '\\n' | grep icanon); sleep 60", bin, capture)
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	cmd := fmt.Sprintf("%q view %q & echo $! > %q; wait $!; echo EXIT=$? MODE:$(stty -a | tr ' ' '\\n' | grep icanon); sleep 60", bin, capture, pidFile)
 	term := newViewTerm(t, 80, 24, cmd)
 	term.wait(" frame 1 of 1400 ", "")
-	out, err := exec.Command("pgrep", "-f", bin+" view").Output()
+	pid, err := os.ReadFile(pidFile)
 	if err != nil {
-		t.Fatalf("pgrep: %v", err)
+		t.Fatal(err)
 	}
-	for _, p := range strings.Fields(string(out)) {
-		exec.Command("kill", "-TERM", p).Run()
+	if out, err := exec.Command("kill", "-TERM", strings.TrimSpace(string(pid))).CombinedOutput(); err != nil {
+		t.Fatalf("kill: %v %s", err, out)
 	}
 	s := term.wait("EXIT=130 MODE:", "")
 	if !strings.Contains(s, "MODE:icanon") || term.alternate() != "0" {
