@@ -201,6 +201,7 @@ func TestViewCtrlC(t *testing.T) {
 // handshake, the data and the teardown appear as they happen, the list
 // follows the newest frame, and q stops the capture.
 func TestCaptureTUI(t *testing.T) {
+	testroot.Need(t)
 	bin := binary(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
