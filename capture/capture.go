@@ -31,15 +31,7 @@ type Handle struct {
 // Open starts capturing. Errors name the interface and, for a missing
 // privilege, say how to get it.
 func Open(o Options) (*Handle, error) {
-	if o.Interface == "" {
-		o.Interface = Loopback()
-	}
-	if o.Snaplen <= 0 {
-		o.Snaplen = DefaultSnaplen
-	}
-	if o.BufferSize <= 0 {
-		o.BufferSize = DefaultBufferSize
-	}
+	o.fill()
 	in, err := pcap.NewInactiveHandle(o.Interface)
 	if err != nil {
 		return nil, explain(o.Interface, err)

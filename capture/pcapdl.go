@@ -42,15 +42,7 @@ type Handle struct {
 // Open starts capturing. Errors name the interface and, for a missing
 // privilege, say how to get it.
 func Open(o Options) (*Handle, error) {
-	if o.Interface == "" {
-		o.Interface = Loopback()
-	}
-	if o.Snaplen <= 0 {
-		o.Snaplen = DefaultSnaplen
-	}
-	if o.BufferSize <= 0 {
-		o.BufferSize = DefaultBufferSize
-	}
+	o.fill()
 	l, err := libpcap.Load()
 	if err != nil {
 		return nil, fmt.Errorf("capture on %s: %v: live capture in this build (without cgo) loads the system's libpcap", o.Interface, err)
@@ -185,25 +177,4 @@ func (c *Handle) Close() {
 	if c.closed.CompareAndSwap(false, true) {
 		c.lib.Close(c.p)
 	}
-}
-
-// Interfaces lists the interfaces as "name [addresses]".
-func Interfaces() ([]string, error) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil, fmt.Errorf("list interfaces: %v", err)
-	}
-	var out []string
-	for _, i := range ifs {
-		line := i.Name
-		if addrs, err := i.Addrs(); err == nil && len(addrs) > 0 {
-			var s []string
-			for _, a := range addrs {
-				s = append(s, strings.SplitN(a.String(), "/", 2)[0])
-			}
-			line += " [" + strings.Join(s, ", ") + "]"
-		}
-		out = append(out, line)
-	}
-	return out, nil
 }

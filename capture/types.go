@@ -82,3 +82,16 @@ type FilterError struct {
 func (e *FilterError) Error() string { return fmt.Sprintf("capture filter %q: %v", e.Expr, e.Err) }
 
 func (e *FilterError) Unwrap() error { return e.Err }
+
+// fill puts the defaults in the options left zero.
+func (o *Options) fill() {
+	if o.Interface == "" {
+		o.Interface = Loopback()
+	}
+	if o.Snaplen <= 0 {
+		o.Snaplen = DefaultSnaplen
+	}
+	if o.BufferSize <= 0 {
+		o.BufferSize = DefaultBufferSize
+	}
+}
