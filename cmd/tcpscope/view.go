@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -59,12 +61,14 @@ Examples:
 				return usageError("--color must be auto, always or never, not %q", c.String("color"))
 			}
 			name := c.Args().First()
-			path, cleanup, err := plainCapture(c.Context, name, e.stdin)
+			ctx, stop := hangup(c.Context)
+			defer stop()
+			path, cleanup, err := plainCapture(ctx, name, e.stdin)
 			if err != nil {
 				return runtimeError(err)
 			}
 			defer cleanup()
-			err = view.Run(c.Context, view.Options{Path: path, Name: name, Color: color, Filter: viewFilter})
+			err = view.Run(ctx, view.Options{Path: path, Name: name, Color: color, Filter: viewFilter})
 			switch {
 			case errors.Is(err, view.ErrInterrupted):
 				return cli.Exit("", exitInterrupted)
@@ -74,6 +78,13 @@ Examples:
 			return nil
 		}),
 	}
+}
+
+// hangup is ctx, also ended by SIGHUP: the view's terminal closed (a
+// window shut, an ssh connection lost) must still remove the temporary
+// files and leave as after q.
+func hangup(ctx context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(ctx, syscall.SIGHUP)
 }
 
 // plainCapture returns a plain pcap or pcapng file holding the capture
@@ -154,6 +165,8 @@ func captureTUI(ctx context.Context, c *cli.Context, src frame.Source, lt frame.
 	if _, noColor := os.LookupEnv("NO_COLOR"); noColor && c.String("color") != "always" {
 		color = false
 	}
+	ctx, stop := hangup(ctx)
+	defer stop()
 	err := view.RunLive(ctx, view.Options{Name: iface, Color: color, Filter: viewFilter}, view.Live{Src: src})
 	switch {
 	case errors.Is(err, view.ErrInterrupted):
@@ -184,7 +197,9 @@ func demoTUI(c *cli.Context, o demo.Options, color bool, e *env) error {
 		feed.Close()
 		done <- result{saved, err}
 	}()
-	verr := view.RunLive(c.Context, view.Options{Name: "demo", Color: color, Filter: viewFilter}, view.Live{Src: feed})
+	hctx, stop := hangup(c.Context)
+	defer stop()
+	verr := view.RunLive(hctx, view.Options{Name: "demo", Color: color, Filter: viewFilter}, view.Live{Src: feed})
 	cancel() // the user quit: the peers stop if they are still running
 	r := <-done
 	e.stderr.Write(msgs.Bytes())

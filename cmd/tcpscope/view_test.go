@@ -422,3 +422,29 @@ func TestViewMouse(t *testing.T) {
 	}
 	term.wait("lit: Sequence Number (bytes 38–41)", "")
 }
+
+// TestViewHangup: a SIGHUP (the terminal closed) ends the view like q,
+// and the temporary copy of standard input is removed.
+func TestViewHangup(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "tmp")
+	os.Mkdir(tmp, 0o755)
+	capture, _ := filepath.Abs("../../pcaps/lo-bulk-loss.pcap")
+	pidFile := filepath.Join(dir, "pid")
+	cmd := fmt.Sprintf("TMPDIR=%q %q view - < %q & echo $! > %q; wait $!; echo EXIT=$?; sleep 60", tmp, bin, capture, pidFile)
+	term := newViewTerm(t, 80, 24, cmd)
+	term.wait(" frame 1 of 1400 ", "")
+	if ents, _ := os.ReadDir(tmp); len(ents) != 1 {
+		t.Fatalf("standard input is not spooled: %v", ents)
+	}
+	pid, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec.Command("kill", "-HUP", strings.TrimSpace(string(pid))).Run()
+	term.wait("EXIT=", "")
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("the temporary copy was left behind after SIGHUP: %v", ents)
+	}
+}
