@@ -443,14 +443,7 @@ func cutAndBogus(v4 []frame) []capture {
 		// window-scale check and initial-RTT on a SYN or handshake ACK it
 		// stops dissecting, which docs/packet-json.md lists as a difference.
 		hs := fr[tcpOff+13]&0x02 != 0 || i > 0 && v4[i-1].ip[int(v4[i-1].ip[0]&0x0f)*4+13]&0x12 == 0x12
-		switch i % 5 {
-		case 0, 2:
-		case 1, 3, 4:
-			if hs {
-				break
-			}
-			fallthrough
-		default:
+		if !hs {
 			switch i % 5 {
 			case 1:
 				b[tcpOff+12] = b[tcpOff+12]&0x0f | 2<<4 // 8-byte "header"
