@@ -119,6 +119,12 @@ bench_file() {
   packets=$(capinfos -M -c "$F" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
   echo
   echo "capture: $F, $packets packets, $(du -h "$F" | cut -f1)$( [ -f "$F.capturer" ] && echo ", recorded by $(cat "$F.capturer")")"
+  # Wall-clock rates mean little on a machine busy with other work: say
+  # how busy it was (Linux's pressure stall information), so a FAIL below
+  # can be read for what it is. CPU ns/pkt and the stage table hold up.
+  if [ -r /proc/pressure/cpu ]; then
+    echo "CPU pressure before the runs: $(awk '/^some/ {print $2}' /proc/pressure/cpu) (avg10=0: an idle machine)"
+  fi
   order=()
   run "read (tcpdump -r F -w /dev/null)" "$packets" tcpdump -r "$F" -w /dev/null
   run "tcpdump -nr F" "$packets" tcpdump -nr "$F"
