@@ -11,7 +11,24 @@ import (
 // Packet is one decoded frame. Views (IPv4, IPv6, TCP, Payload) alias the
 // frame's bytes and are valid only as long as those bytes are. Reuse one
 // Packet across frames: Decode resets it and allocates nothing.
+//
+// Decode clears the fields of Head for every frame; Outer and ICMP, the
+// larger part, are not cleared (only Outer[:NOuter] and, when HasICMP,
+// ICMP are meaningful), so a frame without tunnels pays nothing for them.
 type Packet struct {
+	Head
+	// Outer lists the encapsulations the segment travelled in, outermost
+	// first (NOuter of them); the fields of Head describe the innermost
+	// IP header, the one whose addresses make the connection.
+	Outer [MaxTunnels]Outer
+	// ICMP: an ICMP or ICMPv6 error quoting a TCP header, when HasICMP.
+	// Head's IP fields then describe the error's own IP header; TCP stays
+	// nil.
+	ICMP ICMPError
+}
+
+// Head is the part of a Packet cleared for every frame.
+type Head struct {
 	Link Link
 
 	IPVersion  int  // 4 or 6; 0 when the frame holds no IP datagram
@@ -27,15 +44,8 @@ type Packet struct {
 	// any, appears only once it is reassembled (see package defrag).
 	Fragment bool
 
-	// Outer lists the encapsulations the segment travelled in, outermost
-	// first (NOuter of them); the fields above describe the innermost IP
-	// header, the one whose addresses make the connection.
-	Outer  [MaxTunnels]Outer
-	NOuter int
-	// ICMP: an ICMP or ICMPv6 error quoting a TCP header (HasICMP). The
-	// fields above describe the error's own IP header; TCP stays nil.
-	ICMP    ICMPError
-	HasICMP bool
+	NOuter  int  // encapsulations in Outer
+	HasICMP bool // the frame is an ICMP error quoting TCP (Packet.ICMP)
 	// Skipped says why a frame that may carry TCP was not decoded to it
 	// (a tunnel not followed); SkipNone otherwise.
 	Skipped Skip
@@ -105,7 +115,7 @@ type DecodeOptions struct {
 
 // DecodeWith is Decode with options; it allocates nothing either.
 func DecodeWith(f frame.Frame, p *Packet, o DecodeOptions) error {
-	*p = Packet{}
+	p.Head = Head{}
 	if err := decodeLink(f.Meta.Link, f.Data, &p.Link); err != nil {
 		return err
 	}
@@ -123,7 +133,7 @@ func DecodeIP(b []byte, p *Packet) error { return DecodeIPWith(b, p, DecodeOptio
 
 // DecodeIPWith is DecodeIP with options (see DecodeWith).
 func DecodeIPWith(b []byte, p *Packet, o DecodeOptions) error {
-	*p = Packet{}
+	p.Head = Head{}
 	if len(b) == 0 {
 		return errAt("ip", 0, ErrTruncated, "empty datagram")
 	}
