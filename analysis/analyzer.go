@@ -98,6 +98,10 @@ type Result struct {
 	Seq uint32 // tcp.seq: relative sequence number (0 at the ISN)
 	Ack uint32 // tcp.ack: relative acknowledgement number; 0 when the ACK flag is clear
 	Win uint32 // tcp.window_size: window after scaling (raw while the scale is unknown)
+	// WinScale is the shift applied to Win (tcp.window_size_scalefactor is
+	// 1<<WinScale): 0…14, or -1 while unknown (no SYN seen), -2 when the
+	// handshake showed scaling is not used. SYNs are never scaled.
+	WinScale int8
 
 	Flags Flags      // tcp.analysis.* verdicts
 	Conn  ConnEvents // tcp.connection.* events

@@ -128,6 +128,7 @@ func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result, x *facts) {
 		r.Ack = s.Ack - rev.baseSeq
 	}
 	r.Win = uint32(s.Window)
+	r.WinScale = int8(fwd.winScale)
 	if !syn && fwd.winScale >= 0 {
 		r.Win <<= uint(fwd.winScale)
 	}

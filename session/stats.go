@@ -343,11 +343,15 @@ func (t *Table) Conns() []Conn { return slices.Collect(t.All()) }
 
 // Totals adds up every connection (First/Last span them all; the RTT and
 // the ending are meaningless for a total and left zero).
-func (t *Table) Totals() Conn {
+func (t *Table) Totals() Conn { return Total(t.All()) }
+
+// Total adds up the connections conns yields, as Totals does for a table
+// (stats -Y totals the connections a display filter selected).
+func Total(conns iter.Seq[Conn]) Conn {
 	var tot Conn
 	tot.Stream = -1
 	i := 0
-	for c := range t.All() {
+	for c := range conns {
 		if i == 0 || c.First.Before(tot.First) {
 			tot.First = c.First
 		}

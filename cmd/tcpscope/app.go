@@ -220,6 +220,7 @@ command stops quietly, like a program killed by SIGPIPE).`,
 			versionCommand(e),
 			completionCommand(e),
 			manCommand(e),
+			fieldsCommand(e),
 		},
 		EnableBashCompletion: true,
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {

@@ -56,6 +56,12 @@ A filter expression after the file, in tcpdump's syntax (one argument or
 several), selects frames as tcpdump would; frames keep their numbers in the
 file, and the analysis still sees every frame.
 
+-Y EXPR selects segments by a Wireshark display filter, after the analysis
+(tcp.analysis.flags, tcp.analysis.retransmission && tcp.stream == 3,
+tcp.analysis.ack_rtt > 0.2; 'tcpscope fields' lists the fields). The
+summary then describes the connections it selected from, with their counts
+over the whole capture.
+
 --speed 1 plays the capture back at the pace it was recorded (2 = twice as
 fast, 0.5 = half speed; 0, the default, = at once). --step waits for a key
 before each segment: Enter or space for the next, b to go back one, q to
@@ -68,6 +74,7 @@ Examples:
    tcpscope replay --speed 1 capture.pcap
    tcpscope replay capture.pcapng --json | jq .note
    tcpscope replay -S --stream 2 capture.pcap.gz
+   tcpscope replay -Y 'tcp.analysis.flags' pcaps/lo-bulk-loss.pcap
    tcpdump -i lo -w - port 8080 | tcpscope replay -`,
 		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON lines (docs/packet-json.md): one object per segment"},
@@ -83,6 +90,7 @@ Examples:
 			&cli.StringFlag{Name: "write", Aliases: []string{"w"}, Usage: "save the frames shown (after the filter, --stream, --frames, -c) to `OUT`, records byte-identical: .pcapng with each frame's note as a packet comment (Wireshark shows it), else pcap; - for pcap on stdout (the lines then go to stderr)"},
 			forceFlag(),
 			&cli.StringFlag{Name: "r", Usage: "read the capture from `FILE` (as tcpdump -r); the arguments are then all filter"},
+			displayFilterFlag(),
 			colorFlag(),
 			screenFlags()[0], screenFlags()[1],
 		}, tcpdumpFlags()...),
@@ -124,6 +132,9 @@ Examples:
 					}
 					lines = e.stderr
 				}
+			}
+			if o.Display, err = displayFilter(c); err != nil {
+				return err
 			}
 			speed := c.Float64("speed")
 			if speed < 0 {

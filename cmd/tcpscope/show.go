@@ -13,6 +13,7 @@ import (
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/capture"
 	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/dfilter"
 	"github.com/tcpscope/tcpscope/explain"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/pipeline"
@@ -52,6 +53,9 @@ type showOptions struct {
 	// and verdicts are those of the whole capture, as in Wireshark with a
 	// display filter.
 	Filter func(f frame.Frame) (bool, error)
+	// Display, when set, selects TCP segments by a Wireshark display
+	// filter (-Y), after the analysis: it sees every frame, in order.
+	Display *dfilter.Filter
 	// Pace, when set, holds each shown segment back until its time comes
 	// (replay --speed).
 	Pace *replay.Pacer
@@ -79,6 +83,10 @@ type showOptions struct {
 	Width  int
 	Glyphs bool
 }
+
+// selects reports whether the options show only some connections, whose
+// summary alone is then printed.
+func (o *showOptions) selects() bool { return o.Filter != nil || o.Stream >= 0 || o.Display != nil }
 
 // showSegments runs the pipeline over src and prints every TCP segment.
 // name labels errors (the file or interface). Everything readable before a
@@ -151,6 +159,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		if n == 0 {
 			text.Start, js.Start = m.Time, m.Time
 		}
+		// The display filter sees every frame (frame.time_delta counts
+		// from the previous one, shown or not).
+		displayed := o.Display == nil || o.Display.Match(it)
 		if o.FromFrame > 0 && m.Number < o.FromFrame || o.ToFrame > 0 && m.Number > o.ToFrame {
 			continue
 		}
@@ -162,6 +173,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			if !ok {
 				continue
 			}
+		}
+		if !displayed {
+			continue
 		}
 		if !evictionSaid && it.EvictedStreams > 0 {
 			// Said once, when it starts, on stderr so a live capture shows
@@ -204,7 +218,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		} else if o.Stream >= 0 {
 			continue
 		}
-		if r != nil && (o.Filter != nil || o.Stream >= 0) {
+		if r != nil && o.selects() {
 			for len(shownBits) <= r.Stream/64 {
 				shownBits = append(shownBits, 0)
 			}
@@ -274,6 +288,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			return err
 		}
 	}
+	if o.Display != nil && shown == 0 && srcErr == nil && ctx.Err() == nil {
+		noMatch(stderr, o.Display)
+	}
 	if o.Step != nil && o.Step.Rows > 0 {
 		fmt.Fprint(stdout, "\n") // leave the status line before the summary
 	}
@@ -311,8 +328,9 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			w = bw
 		}
 		sums := an.Summaries()
-		if o.Filter != nil || o.Stream >= 0 {
-			// Summarise only the connections the selection showed.
+		if o.selects() {
+			// Summarise only the connections the selection showed,
+			// with their whole-capture counts.
 			kept := sums[:0]
 			for _, x := range sums {
 				if x.Stream/64 < len(shownBits) && shownBits[x.Stream/64]&(1<<(x.Stream%64)) != 0 {

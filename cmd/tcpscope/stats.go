@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"strconv"
 	"time"
@@ -51,9 +52,14 @@ Examples:
    tcpscope stats capture.pcapng --json | jq '.connections[] | select(.retransmissions > 0)'`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object: connections and totals"},
+			displayFilterFlag(),
 		},
 		Action: stoppable(func(c *cli.Context) error {
 			path, err := oneFile(c, "stats")
+			if err != nil {
+				return err
+			}
+			df, err := displayFilter(c)
 			if err != nil {
 				return err
 			}
@@ -69,12 +75,14 @@ Examples:
 			// (summing every byte is the costliest part of decoding). A
 			// file is read and decoded on a second core, ahead of the
 			// analysis and the table.
-			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: path != "-", Decode: decode.DecodeOptions{SkipChecksums: true}})
+			skip := df == nil || !df.Uses("tcp.checksum.status")
+			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: path != "-", Decode: decode.DecodeOptions{SkipChecksums: skip}})
 			defer pl.Close()
 			var tab session.Table
 			defer tab.Close()
 			var links linkSkips // frames of link types decode does not read
 			frames := 0
+			var matched streamSet
 			for n := 0; ; n++ {
 				if n&1023 == 0 && c.Context.Err() != nil {
 					return runtimeError(c.Context.Err())
@@ -91,6 +99,9 @@ Examples:
 					links.add(e.stderr, path, it.Frame.Meta)
 				}
 				tab.Add(it)
+				if df != nil && df.Match(it) && it.Analyzed {
+					matched.set(it.Result.Stream)
+				}
 			}
 			done()
 			if err := links.report(e.stderr, path, frames, true); err != nil {
@@ -100,7 +111,23 @@ Examples:
 			if c.Bool("json") {
 				write = writeStatsJSON
 			}
-			if err := write(e.stdout, &tab, pl.First.Time); err != nil {
+			conns := tab.All()
+			if df != nil {
+				// Only the connections with a matching frame, with their
+				// whole-capture counts.
+				conns = func(yield func(session.Conn) bool) {
+					for c := range tab.All() {
+						if matched.has(c.Stream) && !yield(c) {
+							return
+						}
+					}
+				}
+				if len(matched) == 0 {
+					noMatch(e.stderr, df)
+					return nil
+				}
+			}
+			if err := write(e.stdout, conns, pl.First.Time); err != nil {
 				return err
 			}
 			if err := tab.Err(); err != nil {
@@ -205,9 +232,12 @@ var statsHeader = []string{"stream", "client", "server", "start", "duration", "p
 // are formatted twice, once to measure the columns and once to print.
 // Every cell but a row's last ends a column (the totals row's last is
 // empty: tabwriter padded that tab-terminated cell to nothing).
-func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
-	t := tab.Totals()
-	n := tab.Len()
+func writeStatsText(w io.Writer, conns iter.Seq[session.Conn], first time.Time) error {
+	t := session.Total(conns)
+	n := 0
+	for range conns {
+		n++
+	}
 	total := []string{"total", strconv.Itoa(n) + " connection" + plural(n), "", seconds(t.First.Sub(first)), seconds(t.Last.Sub(t.First)),
 		strconv.Itoa(t.Packets[0]), strconv.Itoa(t.Packets[1]), strconv.Itoa(t.Bytes[0]), strconv.Itoa(t.Bytes[1]),
 		strconv.Itoa(t.Payload[0]), strconv.Itoa(t.Payload[1]), "", strconv.Itoa(t.Retransmissions), strconv.Itoa(t.DupAcks),
@@ -223,7 +253,7 @@ func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
 	}
 	cells := make([]string, 0, len(statsHeader))
 	measure(statsHeader)
-	for c := range tab.All() {
+	for c := range conns {
 		measure(statsRow(cells, &c, first))
 	}
 	measure(total)
@@ -240,7 +270,7 @@ func writeStatsText(w io.Writer, tab *session.Table, first time.Time) error {
 		bw.WriteByte('\n')
 	}
 	printRow(statsHeader)
-	for c := range tab.All() {
+	for c := range conns {
 		printRow(statsRow(cells, &c, first))
 	}
 	printRow(total)
@@ -292,11 +322,11 @@ type sidesJSON struct {
 // writeStatsJSON writes {"connections": [...], "totals": {...}}, indented
 // as encoding/json's MarshalIndent would, but one row at a time: the rows
 // of a large capture are never all held as JSON values at once.
-func writeStatsJSON(w io.Writer, tab *session.Table, first time.Time) error {
+func writeStatsJSON(w io.Writer, conns iter.Seq[session.Conn], first time.Time) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("{\n  \"connections\": [")
 	i := 0
-	for c := range tab.All() {
+	for c := range conns {
 		stream := c.Stream
 		r := statsJSON{Stream: &stream, Client: c.Client.String(), Server: c.Server.String(), ClientGuessed: c.ClientGuessed,
 			Start: c.First.Sub(first).Seconds(), Duration: c.Duration().Seconds(),
@@ -325,11 +355,11 @@ func writeStatsJSON(w io.Writer, tab *session.Table, first time.Time) error {
 	if i > 0 {
 		bw.WriteString("\n  ")
 	}
-	t := tab.Totals()
+	t := session.Total(conns)
 	tot := statsJSON{Start: t.First.Sub(first).Seconds(), Duration: t.Last.Sub(t.First).Seconds(),
 		Packets: sidesJSON{t.Packets[0], t.Packets[1]}, Bytes: sidesJSON{t.Bytes[0], t.Bytes[1]},
 		Payload:         sidesJSON{t.Payload[0], t.Payload[1]},
-		Retransmissions: t.Retransmissions, DupAcks: t.DupAcks, ZeroWindows: t.ZeroWindows, Connections: tab.Len()}
+		Retransmissions: t.Retransmissions, DupAcks: t.DupAcks, ZeroWindows: t.ZeroWindows, Connections: i}
 	b, err := json.MarshalIndent(tot, "  ", "  ")
 	if err != nil {
 		return err
@@ -339,3 +369,16 @@ func writeStatsJSON(w io.Writer, tab *session.Table, first time.Time) error {
 	bw.WriteString("\n}\n")
 	return bw.Flush()
 }
+
+// streamSet is a set of stream numbers, one bit each: a capture may have
+// millions of connections.
+type streamSet []uint64
+
+func (s *streamSet) set(n int) {
+	for len(*s) <= n/64 {
+		*s = append(*s, 0)
+	}
+	(*s)[n/64] |= 1 << (n % 64)
+}
+
+func (s streamSet) has(n int) bool { return n/64 < len(s) && s[n/64]&(1<<(n%64)) != 0 }
