@@ -435,7 +435,7 @@ func fieldTable() []Field {
 			}
 		}},
 
-		{"tcp.analysis.flags", "FT_NONE", "any analysis verdict below (retransmission … window update, reused ports)", kNone, func(c *evalCtx, v *vals) {
+		{"tcp.analysis.flags", "FT_NONE", "any tcp.analysis verdict: retransmission, lost segment, … window update, reused ports", kNone, func(c *evalCtx, v *vals) {
 			if an(c) && c.it.Result.Flags != 0 {
 				v.addNum(1)
 			}

@@ -143,6 +143,7 @@ bench_file() {
   run "tcpscope replay (text) | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --color never
   run "tcpscope replay --json" "$packets" "$BIN" replay "$F" --json
   run "tcpscope replay --json | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --json
+  run "tcpscope replay -Y tcp.analysis.flags" "$packets" "$BIN" replay "$F" --color never -Y tcp.analysis.flags
   run "tcpscope stats" "$packets" "$BIN" stats "$F"
 
   local base=${secs["tcpdump -nr F"]}
@@ -175,6 +176,8 @@ bench_file() {
   local st=${secs["tcpscope stats"]}
   check "stats ≥ 1.5× tcptrace's rate ($st s vs $tt s)" "$st * 1.5 <= $tt"
   check "stats within 2× of reading the file ($st s vs $r s)" "$st <= 2 * $r"
+  local yf=${secs["tcpscope replay -Y tcp.analysis.flags"]} text=${secs["tcpscope replay (text)"]}
+  check "replay -Y tcp.analysis.flags no slower than replay ($yf s vs $text s)" "$yf <= $text"
   local name t
   for name in "tcpscope replay (text)" "tcpscope replay --json"; do
     t=${secs[$name]}

@@ -29,7 +29,13 @@ grep -v '^#' dfilter/testdata/agreement.txt | grep -v '^$' > "$tmp/filters"
 run() {
   cap=$1; i=0
   while IFS= read -r f; do
-    frames=$(tshark -n -r "pcaps/$cap" -Y "tcp && ($f)" -T fields -e frame.number 2>/dev/null |
+    # Leading "-o pref:value" options: tcpscope verifies checksums, which
+    # tshark does only when asked (tcp.check_checksum).
+    opts=()
+    while [[ $f == "-o "* ]]; do
+      f=${f#-o }; opts+=(-o "${f%% *}"); f=${f#* }
+    done
+    frames=$(tshark -n "${opts[@]}" -r "pcaps/$cap" -Y "tcp && ($f)" -T fields -e frame.number 2>/dev/null |
       awk 'NR==1{s=$1;p=$1;next} {if($1==p+1){p=$1;next} printf "%s%s,", s, (p>s?"-" p:""); s=$1;p=$1}
            END{if(NR) printf "%s%s", s, (p>s?"-" p:"")}')
     [ -n "$frames" ] && printf '%d\t%s\t%s\n' "$i" "$cap" "$frames"
@@ -44,6 +50,7 @@ printf '%s\n' $CAPTURES | xargs -P 2 -I{} bash -c 'run "$1" > "$tmp/$1.out"' _ {
   echo "# captures: $(echo $CAPTURES)"
   i=0
   while IFS= read -r f; do
+    while [[ $f == "-o "* ]]; do f=${f#-o }; f=${f#* }; done
     printf 'F\t%s\n' "$f"
     for cap in $CAPTURES; do
       awk -F'\t' -v i="$i" '$1==i {print $2 "\t" $3}' "$tmp/$cap.out"

@@ -81,6 +81,11 @@ type LoadOptions struct {
 	// Session is the one being loaded: Ends, Start and the first segment
 	// are set). An error stops Load and is returned.
 	OnChunk func(s *Session, c Chunk) error
+	// Select, when set, is asked about every frame, in order (a display
+	// filter counts time from the frame before); only the stream's
+	// segments it selects are gathered (and counted in Total). The
+	// analysis and the reassembly still see them all.
+	Select func(it *pipeline.Item) bool
 }
 
 // Keep says which segments Load keeps.
@@ -141,6 +146,7 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 			s.Start = it.Frame.Meta.Time
 		}
 		s.Frames++
+		selected := o.Select == nil || o.Select(&it)
 		if !it.Analyzed {
 			continue
 		}
@@ -164,7 +170,9 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 		t := p.TCP
 		if o.Keep.Spread == 0 && o.Keep.Tail == 0 && !o.Keep.all() && len(s.Segments) >= o.Keep.Head {
 			// Nothing more to keep (follow): only the payload matters.
-			s.Total++
+			if selected {
+				s.Total++
+			}
 			if s.Follow != nil {
 				s.Follow.Add(dir, it.Frame.Meta.Number, it.Frame.Meta.Time, r.Seq, r.Ack, t.Flags()&analysis.ACK != 0, p.Payload, p.PayloadLen)
 				if emitErr != nil {
@@ -190,11 +198,13 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 				seg.SACK = append(seg.SACK, Block{b.Left - base[1-dir], b.Right - base[1-dir]})
 			}
 		}
-		s.Total++
-		if o.Keep.all() {
-			s.Segments = append(s.Segments, seg)
-		} else {
-			keep.add(s, o.Keep, seg)
+		if selected {
+			s.Total++
+			if o.Keep.all() {
+				s.Segments = append(s.Segments, seg)
+			} else {
+				keep.add(s, o.Keep, seg)
+			}
 		}
 		if s.Follow != nil {
 			s.Follow.Add(dir, seg.Frame, seg.Time, r.Seq, r.Ack, seg.Flags&analysis.ACK != 0, p.Payload, p.PayloadLen)

@@ -70,6 +70,7 @@ Examples:
 			&cli.IntFlag{Name: "file-count", Aliases: []string{"W"}, Usage: "with -C: a ring of `N` files, the oldest overwritten (FILE0 … FILE(N-1)); with -G alone: stop after N files (as tcpdump -W)"},
 			&cli.IntFlag{Name: "rotate-seconds", Aliases: []string{"G"}, Usage: "with -w: start a new file every `SECONDS`; the name goes through strftime, e.g. -w 'cap-%H%M%S.pcap' (as tcpdump -G)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "with -w -: no annotated lines on stderr, only the capture on stdout"},
+			displayFilterFlag(),
 			colorFlag(),
 			screenFlags()[0], screenFlags()[1],
 		}, tcpdumpFlags()...),
@@ -98,8 +99,13 @@ Examples:
 			if err != nil {
 				return err
 			}
+			df, err := displayFilter(c)
+			if err != nil {
+				return err
+			}
 			snaplen := c.Int("snaplen")
-			headersOnly := snaplen <= 0 && c.String("write") == ""
+			// A filter on the payload needs it captured, not only the headers.
+			headersOnly := snaplen <= 0 && c.String("write") == "" && (df == nil || !df.Uses("tcp.payload"))
 			if snaplen <= 0 {
 				snaplen = capture.DefaultSnaplen
 				if headersOnly {
@@ -213,7 +219,7 @@ Examples:
 			defer flush()
 			stdout = sout
 			fmt.Fprintf(serr, "tcpscope: capturing on %s (%s)%s; Ctrl-C to stop\n", h.Interface(), h.LinkType(), filterNote(c.Args().Slice()))
-			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY, HeadersOnly: headersOnly}
+			o := showOptions{JSON: c.Bool("json"), Absolute: c.Bool("absolute"), Color: col, Count: c.Int("count"), Stream: -1, Summary: true, MaxStreams: maxStreams(c), LineBuffered: e.stdoutTTY, HeadersOnly: headersOnly, Display: df}
 			if err := applyTcpdumpFlags(c, &o); err != nil {
 				return err
 			}

@@ -53,6 +53,7 @@ Examples:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "write the SVG to `FILE` (- for stdout); required"},
 			forceFlag(),
 			&cli.StringFlag{Name: "dir", Value: "auto", Usage: "whose data to draw: auto (the side that sent more), client or server"},
+			displayFilterFlag(),
 		},
 		Action: stoppable(func(c *cli.Context) error {
 			path, err := oneFile(c, "graph")
@@ -70,9 +71,21 @@ Examples:
 			if want != "auto" && want != "client" && want != "server" {
 				return usageError("--dir must be auto, client or server, not %q", want)
 			}
-			s, err := loadStream(c, e, path, session.Keep{Spread: graphSegments})
+			df, err := displayFilter(c)
 			if err != nil {
 				return err
+			}
+			lo := session.LoadOptions{Keep: session.Keep{Spread: graphSegments}}
+			if df != nil {
+				lo.Select = df.Match
+			}
+			s, err := loadStreamWith(c, e, path, lo)
+			if err != nil {
+				return err
+			}
+			if df != nil && len(s.Segments) == 0 {
+				fmt.Fprintf(e.stderr, "tcpscope: no segment of stream %d matches the display filter %q\n", c.Int("stream"), df.String())
+				return nil
 			}
 			o := picture.GraphOptions{Dir: -1}
 			roles := roleNames(s)

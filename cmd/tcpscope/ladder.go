@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/tcpscope/tcpscope/picture"
@@ -40,6 +42,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "stream", Value: -1, Usage: "the connection `N` to draw (see 'tcpscope stats'); required"},
 			&cli.IntFlag{Name: "width", Value: 56, Usage: "`COLUMNS` between the two endpoint lines"},
+			displayFilterFlag(),
 			colorFlag(),
 		},
 		Action: stoppable(func(c *cli.Context) error {
@@ -57,9 +60,21 @@ Examples:
 			if err != nil {
 				return err
 			}
-			s, err := loadStream(c, e, path, session.Keep{Head: ladderEnds, Tail: ladderEnds})
+			df, err := displayFilter(c)
 			if err != nil {
 				return err
+			}
+			lo := session.LoadOptions{Keep: session.Keep{Head: ladderEnds, Tail: ladderEnds}}
+			if df != nil {
+				lo.Select = df.Match
+			}
+			s, err := loadStreamWith(c, e, path, lo)
+			if err != nil {
+				return err
+			}
+			if df != nil && len(s.Segments) == 0 {
+				fmt.Fprintf(e.stderr, "tcpscope: no segment of stream %d matches the display filter %q\n", c.Int("stream"), df.String())
+				return nil
 			}
 			o := picture.LadderOptions{Theme: render.NewTheme(col), Width: c.Int("width"), Roles: roleNames(s)}
 			if err := picture.Ladder(e.stdout, s, o); err != nil {

@@ -288,7 +288,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			return err
 		}
 	}
-	if o.Display != nil && shown == 0 && srcErr == nil && ctx.Err() == nil {
+	if o.Display != nil && shown == 0 && srcErr == nil {
 		noMatch(stderr, o.Display)
 	}
 	if o.Step != nil && o.Step.Rows > 0 {
