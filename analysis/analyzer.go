@@ -113,6 +113,8 @@ type Result struct {
 	HasInitialRTT bool          // the handshake has been seen up to its ACK
 	BytesInFlight uint32        // tcp.analysis.bytes_in_flight: unacknowledged bytes this way
 	HasBIF        bool          // BytesInFlight is computed for this segment
+	PushBytesSent uint32        // tcp.analysis.push_bytes_sent: payload this way since the last PSH, this segment's included
+	HasPushBytes  bool          // PushBytesSent is shown (the segment carries data)
 	DupAckNum     int           // tcp.analysis.duplicate_ack_num: n-th duplicate in a row; 0 = not a dup
 	DupAckFrame   int           // tcp.analysis.duplicate_ack_frame: the original ACK's frame
 
@@ -529,6 +531,16 @@ finishedRetrans:
 				inFlight--
 			}
 			r.BytesInFlight, r.HasBIF = inFlight, true
+			// Bytes sent since the last PSH (tcp.analysis.push_bytes_sent):
+			// this side's payload since its last PSH segment, this one
+			// and retransmissions included. Wireshark counts it only
+			// where it has just computed bytes in flight.
+			if fwd.pushSetLast {
+				fwd.pushBytes = 0
+			}
+			fwd.pushBytes += seglen
+			fwd.pushSetLast = flags&PSH != 0
+			r.PushBytesSent, r.HasPushBytes = fwd.pushBytes, true
 		}
 	}
 	r.Flags |= f

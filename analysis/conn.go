@@ -46,6 +46,9 @@ type flow struct {
 	mss        int  // -1 unknown
 	validBIF   bool // bytes in flight can be computed
 
+	pushBytes   uint32 // payload since this side's last PSH (Wireshark's push_bytes_sent)
+	pushSetLast bool   // the last segment had PSH: start counting again
+
 	// For the summary and the notes.
 	packets, bytes int
 	isn            uint32 // raw ISN of this side's SYN, when sawSYN

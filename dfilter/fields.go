@@ -81,11 +81,13 @@ type Field struct {
 // leaves out, an option the segment lacks) leaves v empty.
 func fieldTable() []Field {
 	tcp := func(c *evalCtx) bool { return c.it.Packet.TCP != nil }
-	// an: the analysis ran on this segment (not a short or malformed one,
-	// for which tshark shows no sequence analysis either).
+	// an: tshark shows the sequence analysis of this segment: it was
+	// analysed, and dissecting its options raised no exception (an empty
+	// SACK option, options cut by the snaplen), which ends tshark's TCP
+	// tree before the analysis.
 	an := func(c *evalCtx) bool {
 		it := c.it
-		return it.Analyzed && it.Packet.TCP != nil && !it.Packet.TCPShort && !it.Segment.EmptySACK
+		return it.Analyzed && it.Packet.TCP != nil && !it.Packet.TCPShort && !it.Segment.EmptySACK && !it.Packet.Options.Truncated
 	}
 	flag := func(name, blurb string, f analysis.Flags) Field {
 		return Field{name, "FT_NONE", blurb, kNone, func(c *evalCtx, v *vals) {
@@ -430,7 +432,9 @@ func fieldTable() []Field {
 			}
 		}},
 		{"tcp.payload", "FT_BYTES", "the segment's payload bytes (as captured)", kBytes, func(c *evalCtx, v *vals) {
-			if p := c.it.Packet.Payload; tcp(c) && len(p) > 0 && !c.it.Segment.EmptySACK {
+			// tshark shows the data of a RST as its reset cause, not as payload.
+			if p := c.it.Packet.Payload; tcp(c) && len(p) > 0 && !c.it.Segment.EmptySACK && !c.it.Packet.Options.Truncated &&
+				c.it.Packet.TCP.Flags()&analysis.RST == 0 {
 				v.addRaw(p)
 			}
 		}},
@@ -483,6 +487,11 @@ func fieldTable() []Field {
 		{"tcp.analysis.bytes_in_flight", "FT_UINT32", "bytes sent this way and not yet acknowledged", kInt, func(c *evalCtx, v *vals) {
 			if an(c) && c.it.Result.HasBIF {
 				v.addNum(int64(c.it.Result.BytesInFlight))
+			}
+		}},
+		{"tcp.analysis.push_bytes_sent", "FT_UINT32", "payload bytes sent this way since the last PSH, this segment's included", kInt, func(c *evalCtx, v *vals) {
+			if an(c) && c.it.Result.HasPushBytes {
+				v.addNum(int64(c.it.Result.PushBytesSent))
 			}
 		}},
 	}
