@@ -13,18 +13,18 @@
 # without a line selected nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CAPTURES="lo-bulk-loss.pcap lo-ipv6-loss.pcap lo-keepalive.pcap lo-zero-window.pcap lo-reset.pcap
-lo-short-conns-loss.pcap lo-mixed.pcapng zeek-http-206_example_a.pcap zeek-tcp-retransmit-fast009.pcap
-zeek-tcp-ssh-dups.pcap tcpdump-ssh.pcap pcapplusplus-sll2.pcap zeek-vlan-qinqinq.pcap
-zeek-ipv6-http-atomic-frag.pcap zeek-tcp-option-sack.pcap tcpdump-print-flags.pcap
-zeek-tcp-window-scale-range.pcap zeek-tcp-handshake-reorder.pcap tcpdump-accecn_handshake.pcap
-zeek-tcp-rst-inject-rae.pcap pcapplusplus-frag_http_req.pcap tcpdump-tcp_eight_lowest_weight_flags_set.pcap
-tcpdump-tcp-handshake-nano.pcap zeek-tcp-timestamp.pcap pcapplusplus-one_http_stream_rst.pcap"
+CAPTURES="lo-bulk-loss.pcap lo-ipv6-loss.pcap zeek-http-206_example_a.pcap lo-short-conns-loss.pcap
+lo-zero-window.pcap lo-keepalive.pcap lo-reset.pcap zeek-tcp-retransmit-fast009.pcap zeek-tcp-ssh-dups.pcap
+tcpdump-ssh.pcap pcapplusplus-sll2.pcap zeek-vlan-qinqinq.pcap zeek-ipv6-http-atomic-frag.pcap
+zeek-tcp-option-sack.pcap tcpdump-print-flags.pcap zeek-tcp-window-scale-range.pcap
+zeek-tcp-handshake-reorder.pcap tcpdump-accecn_handshake.pcap zeek-tcp-rst-inject-rae.pcap
+pcapplusplus-frag_http_req.pcap tcpdump-tcp_eight_lowest_weight_flags_set.pcap tcpdump-tcp-handshake-nano.pcap
+zeek-tcp-timestamp.pcap pcapplusplus-one_http_stream_rst.pcap tcpdump-tcp_rst_data.pcap"
 out=pcaps/tshark/dfilter.tsv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 grep -v '^#' dfilter/testdata/agreement.txt | grep -v '^$' > "$tmp/filters"
-# One job per capture (two at a time): every filter over it, as lines
+# One job per capture (three at a time): every filter over it, as lines
 # "index<TAB>capture<TAB>frames".
 run() {
   cap=$1; i=0
@@ -44,7 +44,7 @@ run() {
 }
 export -f run
 export tmp
-printf '%s\n' $CAPTURES | xargs -P 2 -I{} bash -c 'run "$1" > "$tmp/$1.out"' _ {}
+printf '%s\n' $CAPTURES | xargs -P 3 -I{} bash -c 'run "$1" > "$tmp/$1.out"' _ {}
 {
   echo "# $(tshark --version 2>/dev/null | head -1)"
   echo "# captures: $(echo $CAPTURES)"
