@@ -15,6 +15,7 @@ import (
 
 	"github.com/tcpscope/tcpscope/capture"
 	"github.com/tcpscope/tcpscope/demo"
+	"github.com/tcpscope/tcpscope/dfilter"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/replay"
 	"github.com/tcpscope/tcpscope/view"
@@ -155,9 +156,15 @@ func plainCapture(ctx context.Context, name string, stdin io.Reader) (path strin
 	return tmp.Name(), cleanup, nil
 }
 
-// viewFilter is the view's '/': none until the display-filter package is
-// wired in.
-var viewFilter view.FilterCompiler
+// viewFilter compiles what is typed after '/' in the view: -Y's language
+// (package dfilter), the same filter replay -Y applies.
+func viewFilter(expr string) (view.Matcher, error) {
+	f, err := dfilter.Compile(expr)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
 
 // captureTUI shows a live capture in the view until the user quits.
 func captureTUI(ctx context.Context, c *cli.Context, src frame.Source, lt frame.LinkType, iface string) error {

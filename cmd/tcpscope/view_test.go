@@ -448,3 +448,45 @@ func TestViewHangup(t *testing.T) {
 		t.Errorf("the temporary copy was left behind after SIGHUP: %v", ents)
 	}
 }
+
+// TestViewDisplayFilter types a display filter after '/' in tmux: the list
+// shows exactly the frames replay -Y shows for it, Esc every frame again,
+// and a filter with an error says so on the status line.
+func TestViewDisplayFilter(t *testing.T) {
+	bin := binary(t)
+	capture, _ := filepath.Abs("../../pcaps/lo-bulk-loss.pcap")
+	const expr = "tcp.analysis.retransmission || tcp.analysis.fast_retransmission"
+	out, _, err := runBin(t, "replay", "--color", "never", "--wide", "-Y", expr, capture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "#") {
+			want = append(want, strings.Fields(l)[0])
+		}
+	}
+	if len(want) < 3 {
+		t.Fatalf("replay -Y shows %d frames", len(want))
+	}
+	term := newViewTerm(t, 120, 40, fmt.Sprintf("%q view --color never %q; echo EXIT=$?; sleep 60", bin, capture))
+	term.wait(" frame 1 of 1400 ", "indexing")
+	term.keys("/", "tcp.nosuchfield == 1", "Enter")
+	term.wait("nosuchfield", "")
+	term.keys("/", expr, "Enter")
+	s := term.wait(fmt.Sprintf("%s: %d shown", expr, len(want)), "filtering")
+	var got []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, ">#") || strings.HasPrefix(l, " #") {
+			got = append(got, strings.Fields(strings.TrimLeft(l, ">"))[0])
+		}
+	}
+	n := min(len(want), len(got))
+	if n == 0 || strings.Join(got[:n], " ") != strings.Join(want[:n], " ") {
+		t.Errorf("the view shows %v, replay -Y %v", got, want)
+	}
+	term.keys("Escape")
+	term.wait(" frame ", expr)
+	term.keys("q")
+	term.wait("EXIT=0", "")
+}
