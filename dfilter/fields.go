@@ -98,7 +98,7 @@ func fieldTable() []Field {
 	}
 	tcpFlag := func(name, blurb string, bit uint8) Field {
 		return Field{name, "FT_BOOLEAN", blurb, kBool, func(c *evalCtx, v *vals) {
-			if tcp(c) {
+			if tcp(c) && !(bit&(analysis.CWR|analysis.ECE) != 0 && c.isAccECN()) {
 				v.addBool(c.it.Packet.TCP.Flags()&bit != 0)
 			}
 		}}
@@ -336,13 +336,18 @@ func fieldTable() []Field {
 				v.addBool(t.Reserved() != 0)
 			}
 		}},
-		{"tcp.flags.ae", "FT_BOOLEAN", "AE (accurate ECN, formerly NS) flag", kBool, func(c *evalCtx, v *vals) {
-			if t := c.it.Packet.TCP; t != nil {
+		{"tcp.flags.ae", "FT_BOOLEAN", "AE (accurate ECN, formerly NS) flag; not after an accurate-ECN handshake (see tcp.flags.ace)", kBool, func(c *evalCtx, v *vals) {
+			if t := c.it.Packet.TCP; t != nil && !c.isAccECN() {
 				v.addBool(t.AE())
 			}
 		}},
-		tcpFlag("tcp.flags.cwr", "CWR (congestion window reduced) flag", analysis.CWR),
-		tcpFlag("tcp.flags.ece", "ECE (ECN echo) flag", analysis.ECE),
+		{"tcp.flags.ace", "FT_UINT8", "accurate-ECN counter: the AE, CWR and ECE bits as one number, on segments after an accurate-ECN SYN", kInt, func(c *evalCtx, v *vals) {
+			if t := c.it.Packet.TCP; t != nil && c.isAccECN() {
+				v.addNum(int64(t[12]&0x01)<<2 | int64(t.Flags()>>6))
+			}
+		}},
+		tcpFlag("tcp.flags.cwr", "CWR (congestion window reduced) flag; not after an accurate-ECN handshake", analysis.CWR),
+		tcpFlag("tcp.flags.ece", "ECE (ECN echo) flag; not after an accurate-ECN handshake", analysis.ECE),
 		tcpFlag("tcp.flags.urg", "URG flag", analysis.URG),
 		tcpFlag("tcp.flags.ack", "ACK flag", analysis.ACK),
 		tcpFlag("tcp.flags.push", "PSH flag", analysis.PSH),

@@ -70,6 +70,22 @@ type evalCtx struct {
 	prev    time.Time // the previous frame, shown or not
 	delta   time.Duration
 	started bool
+	// accECN marks, one bit per stream, the connections whose SYN asked
+	// for accurate ECN (AE, CWR and ECE all set): tshark 4.0 then shows
+	// those three bits of every later segment as one counter, tcp.flags.ace,
+	// not as tcp.flags.ae/cwr/ece.
+	accECN []uint64
+}
+
+// isAccECN reports whether the current segment's stream negotiated
+// accurate ECN and the segment is not a SYN.
+func (c *evalCtx) isAccECN() bool {
+	it := c.it
+	if !it.Analyzed || it.Packet.TCP == nil || it.Packet.TCP.Flags()&0x02 != 0 {
+		return false
+	}
+	s := it.Result.Stream
+	return s/64 < len(c.accECN) && c.accECN[s/64]&(1<<(s%64)) != 0
 }
 
 // Filter is a compiled display filter. It is not safe for concurrent use:
@@ -120,6 +136,14 @@ func (f *Filter) Match(it *pipeline.Item) bool {
 	c.delta, c.prev = t.Sub(c.prev), t
 	if it.Packet.TCP == nil && !it.Packet.TCPHeaderTruncated {
 		return false
+	}
+	if t := it.Packet.TCP; t != nil && it.Analyzed && t.Flags()&0xD2 == 0xC2 && t.AE() {
+		// A SYN (no ACK) with AE, CWR and ECE: accurate ECN asked for.
+		s := it.Result.Stream
+		for len(c.accECN) <= s/64 {
+			c.accECN = append(c.accECN, 0)
+		}
+		c.accECN[s/64] |= 1 << (s % 64)
 	}
 	c.it = it
 	ok := f.run(c)
