@@ -218,11 +218,12 @@ const connSlab = 64
 
 // connSlot is a connection and its recency-list node, allocated together,
 // with the first storage of its two unacknowledged lists (a short
-// connection never has more than a few segments in flight).
+// connection has one or two segments in flight at a time; more move to
+// the heap, keeping the slot small for a flood of connections).
 type connSlot struct {
 	n     lruNode
 	c     conn
-	small [2][8]unacked
+	small [2][2]unacked
 }
 
 // takeSlot returns a node with its conn (both to be reset by the caller):
