@@ -126,22 +126,9 @@ func (f *Filter) prog(link frame.LinkType) (*C.struct_bpf_program, error) {
 // Match reports whether fr passes the filter. The error is an *ExprError
 // when the expression does not compile for the frame's link type.
 func (f *Filter) Match(fr frame.Frame) (bool, error) {
-	if f.expr == "" {
-		return true, nil
-	}
-	p, err := f.prog(fr.Meta.Link)
-	if err != nil {
-		return false, err
-	}
-	if len(fr.Data) == 0 {
-		return false, nil
-	}
-	orig := fr.Meta.OrigLen
-	if orig < len(fr.Data) {
-		orig = len(fr.Data)
-	}
-	r := C.match(p, (*C.u_char)(unsafe.Pointer(&fr.Data[0])), C.bpf_u_int32(len(fr.Data)), C.bpf_u_int32(orig))
-	return r != 0, nil
+	return match(f.expr, fr, f.prog, func(p *C.struct_bpf_program, data []byte, wire uint32) bool {
+		return C.match(p, (*C.u_char)(unsafe.Pointer(&data[0])), C.bpf_u_int32(len(data)), C.bpf_u_int32(wire)) != 0
+	})
 }
 
 // Program returns a copy of the compiled program for link, for this

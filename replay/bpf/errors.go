@@ -35,3 +35,21 @@ func (e *ExprError) Unwrap() error { return e.Err }
 // without cgo where libpcap cannot be loaded either (Windows, FreeBSD, a
 // system without libpcap installed).
 var ErrNoLibpcap = errors.New("tcpdump filter expressions need libpcap, which this build cannot load (install libpcap, e.g. apt install libpcap0.8, or use a -Y display filter: those work everywhere)")
+
+// match is Match for both builds: an empty expression selects every frame,
+// an empty frame none; otherwise the link type's program (prog compiles it
+// on first sight) runs on the captured bytes with the length on the wire,
+// as pcap_offline_filter is given them.
+func match[P any](expr string, fr frame.Frame, prog func(frame.LinkType) (P, error), run func(p P, data []byte, wire uint32) bool) (bool, error) {
+	if expr == "" {
+		return true, nil
+	}
+	p, err := prog(fr.Meta.Link)
+	if err != nil {
+		return false, err
+	}
+	if len(fr.Data) == 0 {
+		return false, nil
+	}
+	return run(p, fr.Data, uint32(max(fr.Meta.OrigLen, len(fr.Data)))), nil
+}

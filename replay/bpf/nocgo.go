@@ -61,19 +61,7 @@ func (f *Filter) Program(link frame.LinkType) ([]Insn, error) {
 // Match reports whether fr passes the filter. The error is an *ExprError
 // when the expression does not compile for the frame's link type.
 func (f *Filter) Match(fr frame.Frame) (bool, error) {
-	if f.expr == "" {
-		return true, nil
-	}
-	p, err := f.Program(fr.Meta.Link)
-	if err != nil {
-		return false, err
-	}
-	if len(fr.Data) == 0 {
-		return false, nil
-	}
-	orig := fr.Meta.OrigLen
-	if orig < len(fr.Data) {
-		orig = len(fr.Data)
-	}
-	return Run(p, fr.Data, uint32(orig)) != 0, nil
+	return match(f.expr, fr, f.Program, func(p []Insn, data []byte, wire uint32) bool {
+		return Run(p, data, wire) != 0
+	})
 }
