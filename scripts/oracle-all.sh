@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs ../shared/tools/tshark-oracle over every capture given (default: pcaps/*
-# and, when present, ../shared/pcaps/*) with tcpscope's JSON output, and
+# Runs scripts/tshark-oracle over every capture given (default: pcaps/*)
+# with tcpscope's JSON output, and
 # prints the corpus-wide agreement per field and F1 per flag.
 # Usage: scripts/oracle-all.sh [CAPTURE...]   (needs tshark and ./tcpscope)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-oracle=${TSHARK_ORACLE:-../shared/tools/tshark-oracle}
+oracle=${TSHARK_ORACLE:-scripts/tshark-oracle}
 caps=("$@")
 if [ ${#caps[@]} -eq 0 ]; then caps=(pcaps/*.pcap pcaps/*.pcapng); fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT

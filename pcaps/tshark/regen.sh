@@ -4,7 +4,7 @@
 # listed in UNREADABLE instead of getting a .jsonl file.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-oracle=${TSHARK_ORACLE:-/work/shared/tools/tshark-oracle}
+oracle=${TSHARK_ORACLE:-$here/../../scripts/tshark-oracle}
 cd "$here/.."
 tshark --version | head -1 > tshark/VERSION
 : > tshark/UNREADABLE
