@@ -28,9 +28,20 @@ func TestStepHelperProcess(t *testing.T) {
 	os.Exit(run(append([]string{"tcpscope"}, args...), os.Stdin, os.Stdout, os.Stderr))
 }
 
-// tmuxSession runs command in a detached tmux session of its own server
-// and returns functions to type keys and to read the screen.
+// tmuxSession runs command in a detached 160x16 tmux session of its own
+// server and returns functions to type keys and to read the screen.
 func tmuxSession(t *testing.T, command string) (keys func(...string), screen func() string) {
+	t.Helper()
+	tm := startTmux(t, 160, 16, nil, command)
+	keys = func(k ...string) { tm(append([]string{"send-keys", "-t", "0"}, k...)...) }
+	screen = func() string { return tm("capture-pane", "-p", "-t", "0") }
+	return keys, screen
+}
+
+// startTmux starts command in a detached w x h tmux session of a server of
+// its own (extra "-e VAR=value" words in env), killed when the test ends,
+// and returns a function running a tmux command against that server.
+func startTmux(t *testing.T, w, h int, env []string, command string) func(args ...string) string {
 	t.Helper()
 	tmux, err := exec.LookPath("tmux")
 	if err != nil {
@@ -47,11 +58,13 @@ func tmuxSession(t *testing.T, command string) (keys func(...string), screen fun
 		}
 		return string(out)
 	}
-	tm("-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "16", command)
+	args := []string{"-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h)}
+	for _, e := range env {
+		args = append(args, "-e", e)
+	}
+	tm(append(args, command)...)
 	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
-	keys = func(k ...string) { tm(append([]string{"send-keys", "-t", "0"}, k...)...) }
-	screen = func() string { return tm("capture-pane", "-p", "-t", "0") }
-	return keys, screen
+	return tm
 }
 
 // waitScreen waits until the screen contains want, and returns it.

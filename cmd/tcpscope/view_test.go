@@ -24,24 +24,7 @@ type viewTerm struct {
 
 func newViewTerm(t *testing.T, w, h int, command string) *viewTerm {
 	t.Helper()
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tmux is missing (CI=true: this test must run)")
-		}
-		t.Skip("skipping: tmux is not installed (apt-get install tmux), needed for a terminal")
-	}
-	sock := filepath.Join(t.TempDir(), "tmux.sock")
-	tm := func(args ...string) string {
-		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %v: %v: %s", args, err, out)
-		}
-		return string(out)
-	}
-	tm("-f", "/dev/null", "new-session", "-d", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), "-e", "TERM=xterm-256color", command)
-	t.Cleanup(func() { exec.Command(tmux, "-S", sock, "kill-server").Run() })
-	return &viewTerm{t: t, tm: tm}
+	return &viewTerm{t: t, tm: startTmux(t, w, h, []string{"TERM=xterm-256color"}, command)}
 }
 
 func (v *viewTerm) keys(k ...string) { v.tm(append([]string{"send-keys", "-t", "0"}, k...)...) }
