@@ -270,7 +270,7 @@ func TestDemoProgramsGo(t *testing.T) {
 		`client close(`)
 	// The server's accept4 waited for the client (its start-up, at least),
 	// in epoll and EAGAIN retries, all folded into one call.
-	if !regexp.MustCompile(`server accept4\(3, .*= 4  ▸ blocked \d+ms first`).MatchString(out) {
+	if !regexp.MustCompile(`server accept4\(3, .*= 4  ▸ blocked [0-9.]+m?s first`).MatchString(out) {
 		t.Errorf("the accept4's wait is not shown:\n%s", out)
 	}
 	if strings.Contains(out, "= -1 EAGAIN") {
