@@ -100,3 +100,31 @@ type Frame struct {
 type Source interface {
 	Next() (Frame, error)
 }
+
+// Appender is a Source that can put a frame's bytes straight where the
+// caller keeps them. A caller that copies every frame anyway (a pipeline
+// reading ahead in batches) saves a copy: from a mapped file, the bytes are
+// copied once, from the page cache to buf.
+type Appender interface {
+	Source
+	// NextAppend reads the next frame as Next does, appends its bytes to
+	// buf and returns the frame, whose Data aliases the appended bytes, and
+	// the grown buf.
+	NextAppend(buf []byte) (Frame, []byte, error)
+}
+
+// HeadAppender is an Appender that can copy only the head of a frame, for a
+// caller that reads the headers and never the payload (tcpscope stats): the
+// payload's bytes are not copied, nor even read from memory.
+type HeadAppender interface {
+	Appender
+	// NextAppendHead is NextAppend copying only the frame's first n
+	// bytes: Data has the frame's whole length, but its bytes past n hold
+	// whatever buf held there until FillLast is called. A source that
+	// cannot do it copies the whole frame.
+	NextAppendHead(buf []byte, n int) (Frame, []byte, error)
+	// FillLast copies the whole of the frame NextAppendHead returned last
+	// into data, that frame's Data: for a frame whose headers turned out
+	// to lie past n (or that needs its payload).
+	FillLast(data []byte) error
+}

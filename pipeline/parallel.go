@@ -15,6 +15,10 @@ const (
 	batchBytes  = 512 << 10 // arena bytes per batch before it is sent early
 	batchesLive = 3         // batches in flight: bounds memory to ~4×(arena+items)
 	arenaSlack  = 64 << 10  // a frame larger than what is left starts a new batch
+	// maxFrame is the largest frame a capture file holds (libpcap's
+	// MAXIMUM_SNAPLEN, replay.MaxFrame): an Appender's batch is sent when
+	// less room than that is left.
+	maxFrame = 262144
 )
 
 // batch is a run of decoded frames whose bytes live in arena.
@@ -60,7 +64,7 @@ func (p *Pipeline) startParallel() {
 		stop: make(chan struct{}),
 	}
 	for i := 0; i < batchesLive+1; i++ {
-		par.free <- &batch{items: make([]Item, 0, batchFrames), arena: make([]byte, 0, batchBytes+arenaSlack)}
+		par.free <- &batch{items: make([]Item, 0, batchFrames), arena: make([]byte, 0, batchBytes+max(arenaSlack, maxFrame))}
 	}
 	p.par = par
 	go par.read(p)
@@ -105,6 +109,10 @@ func (par *parallel) read(p *Pipeline) {
 	if !get() {
 		return
 	}
+	if ap, ok := p.src.(frame.Appender); ok {
+		par.readAppend(p, ap, &b, get, send)
+		return
+	}
 	for {
 		f, err := p.src.Next()
 		if err != nil {
@@ -135,6 +143,79 @@ func (par *parallel) read(p *Pipeline) {
 			p.analyze(x)
 		}
 	}
+}
+
+// readAppend is read's loop for a source that appends each frame straight
+// to the batch's arena (one copy fewer: see frame.Appender). A batch is sent
+// when the room left in its arena might not hold the largest frame.
+func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get, send func() bool) {
+	b := *bp
+	var ha frame.HeadAppender
+	if p.heads {
+		ha, _ = ap.(frame.HeadAppender)
+	}
+	for {
+		if len(b.items) == cap(b.items) || cap(b.arena)-len(b.arena) < maxFrame && len(b.items) > 0 {
+			*bp = b
+			if !send() || !get() {
+				return
+			}
+			b = *bp
+		}
+		var f frame.Frame
+		var arena []byte
+		var err error
+		if ha != nil {
+			f, arena, err = ha.NextAppendHead(b.arena, headBytes)
+		} else {
+			f, arena, err = ap.NextAppend(b.arena)
+		}
+		if err != nil {
+			b.err = err
+			*bp = b
+			send()
+			return
+		}
+		// A frame larger than maxFrame moved the arena: the items before
+		// it keep the old array alive until the batch comes back.
+		b.arena = arena
+		b.items = b.items[:len(b.items)+1]
+		x := &b.items[len(b.items)-1]
+		p.decodeHeaders(f, x)
+		if ha != nil && !headDecoded(x) {
+			if err := ha.FillLast(f.Data); err != nil {
+				b.items = b.items[:len(b.items)-1]
+				b.err = err
+				*bp = b
+				send()
+				return
+			}
+			p.decodeHeaders(f, x)
+		}
+		p.decodeRest(x)
+		if p.ahead {
+			p.analyze(x)
+		}
+	}
+}
+
+// headBytes is how much of each frame a HeadersOnly pipeline copies: an
+// Ethernet header with two VLAN tags, the largest IPv4 header and the
+// largest TCP header (18+60+60) fit, as do IPv6 with a few extension
+// headers or one tunnel; deeper headers cost a second copy.
+const headBytes = 192
+
+// headDecoded reports whether the item was decoded from its frame's first
+// headBytes alone, with nothing that needs the bytes after them: a whole
+// TCP header within them, and no fragment, ICMP error or decoding fault
+// (which a cut frame could have caused).
+func headDecoded(it *Item) bool {
+	if len(it.Frame.Data) <= headBytes {
+		return true
+	}
+	pk := &it.Packet
+	return it.DecodeErr == nil && pk.TCP != nil && !pk.Fragment && !pk.HasICMP &&
+		pk.TCPOffset+pk.TCP.HeaderLen() <= headBytes
 }
 
 // next gives the caller the next item, analysed, in place in its batch:

@@ -65,6 +65,7 @@ type Pipeline struct {
 	dopts decode.DecodeOptions
 	own   Item // NextRef's item in a sequential pipeline
 	ahead bool // Options.AnalyzeAhead
+	heads bool // Options.HeadersOnly
 	st    *tcpstate.Tracker
 	// recent remembers the frames of recent segments by their addresses,
 	// ports and sequence number, so an ICMP error can name the segment it
@@ -106,6 +107,15 @@ type Options struct {
 	// or Close has returned; Item.EvictedStreams carries the one count a
 	// caller needs on the way.
 	AnalyzeAhead bool
+	// HeadersOnly (with Parallel) says the caller reads no payload bytes:
+	// from a source that can (a mapped pcap file, frame.HeadAppender) only
+	// the first bytes of each frame are copied, enough for its headers;
+	// a frame whose headers lie deeper, an IP fragment (reassembly needs
+	// its bytes) or a frame that is not a plain TCP segment is copied
+	// whole. Packet.Payload then has the right length but unspecified
+	// bytes, and no checksum may be verified (set Decode.SkipChecksums).
+	// tcpscope stats uses it: it sums lengths and never looks inside.
+	HeadersOnly bool
 	// States, when set, follows every connection's TCP state (RFC 9293's
 	// names) from the analysed segments and fills Item.States. It
 	// belongs to the pipeline like the Analyzer does.
@@ -120,7 +130,7 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 // NewWith returns a pipeline over src feeding an, tuned by o. With
 // o.Parallel, call Close when done (see NewParallel).
 func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
-	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, ahead: o.Parallel && o.AnalyzeAhead, st: o.States}
+	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, ahead: o.Parallel && o.AnalyzeAhead, heads: o.HeadersOnly && o.Decode.SkipChecksums, st: o.States}
 	if o.Parallel {
 		p.startParallel()
 	}
@@ -160,11 +170,24 @@ func (p *Pipeline) NextRef() (*Item, error) {
 // fragments) and, for a TCP segment, fills it.Segment, but does not analyse.
 // In a parallel pipeline it runs on the reading goroutine.
 func (p *Pipeline) decode(f frame.Frame, it *Item) {
+	p.decodeHeaders(f, it)
+	p.decodeRest(it)
+}
+
+// decodeHeaders is decode's first half: the frame's own headers, with no
+// effect outside it (so a HeadersOnly pipeline may do it twice).
+func (p *Pipeline) decodeHeaders(f frame.Frame, it *Item) {
 	it.Frame = f
 	it.Analyzed, it.Located, it.Reassembled, it.Result, it.EvictedStreams = false, false, false, analysis.Result{}, 0
 	it.States = nil
 	it.Segment = analysis.Segment{}
 	it.DecodeErr = decode.DecodeWith(f, &it.Packet, p.dopts)
+}
+
+// decodeRest is decode's second half: fragments go to the reassembler, and
+// a TCP segment becomes the analyzer's input.
+func (p *Pipeline) decodeRest(it *Item) {
+	f := it.Frame
 	pk := &it.Packet
 	if it.DecodeErr == nil && pk.Fragment {
 		var whole []byte

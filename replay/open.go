@@ -62,6 +62,18 @@ func OpenContext(ctx context.Context, path string, stdin io.Reader) (*File, erro
 			f.Close()
 			return nil, fmt.Errorf("%s: is a directory, not a capture file (give a file in it, e.g. %s)", path, filepath.Join(path, "*.pcap"))
 		}
+		if m := mapFile(f, mapMin); m != nil {
+			src, err := newMappedReader(m)
+			if err != nil {
+				m.Close()
+				f.Close()
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			if src != nil {
+				return &File{Source: src, Name: path, closer: closerFunc(func() error { m.Close(); return f.Close() })}, nil
+			}
+			m.Close() // compressed, or not a capture: read as below, which says what it is
+		}
 		in, closeIn = f, f.Close
 	}
 	r, release := ctxio.Reader(ctx, in)
@@ -72,6 +84,60 @@ func OpenContext(ctx context.Context, path string, stdin io.Reader) (*File, erro
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &File{Source: src, Name: path, closer: rc}, nil
+}
+
+// mapMin: smaller files are read with read(2); mapping them gains nothing.
+const mapMin = 1 << 20
+
+// newMappedReader returns a reader of the uncompressed pcap or pcapng file
+// m maps, or nil (and no error) when m holds something else, which the
+// ordinary path then reads and names. Reading a regular file never blocks
+// on anything a signal should interrupt, so no ctxio wrapper is needed.
+func newMappedReader(m *mapping) (frame.Source, error) {
+	var h [4]byte
+	if _, err := io.ReadFull(m, h[:]); err != nil {
+		return nil, nil
+	}
+	switch {
+	case h == [4]byte{0x0A, 0x0D, 0x0D, 0x0A}:
+		return newPcapngReader(m, h[:])
+	case isPcapMagic(h):
+		return newPcapReader(m, h[:])
+	}
+	return nil, nil
+}
+
+// NextAppend implements frame.Appender, with one copy when the reader
+// supports it (an uncompressed pcap) and two otherwise.
+func (f *File) NextAppend(buf []byte) (frame.Frame, []byte, error) {
+	if a, ok := f.Source.(frame.Appender); ok {
+		return a.NextAppend(buf)
+	}
+	fr, err := f.Source.Next()
+	if err != nil {
+		return fr, buf, err
+	}
+	at := len(buf)
+	buf = append(buf, fr.Data...)
+	fr.Data = buf[at:len(buf):len(buf)]
+	return fr, buf, nil
+}
+
+// NextAppendHead implements frame.HeadAppender (a whole copy when the
+// reader cannot copy heads).
+func (f *File) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, error) {
+	if h, ok := f.Source.(frame.HeadAppender); ok {
+		return h.NextAppendHead(buf, n)
+	}
+	return f.NextAppend(buf)
+}
+
+// FillLast implements frame.HeadAppender.
+func (f *File) FillLast(data []byte) error {
+	if h, ok := f.Source.(frame.HeadAppender); ok {
+		return h.FillLast(data)
+	}
+	return nil
 }
 
 type closerFunc func() error

@@ -1,11 +1,12 @@
 package replay
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"slices"
 	"time"
 
 	"github.com/tcpscope/tcpscope/frame"
@@ -28,7 +29,9 @@ const (
 // from the magic number; only the packet bytes are in network order.
 type pcapReader struct {
 	r       io.Reader
-	br      *bufio.Reader // r, when it is buffered: records are returned in place
+	br      peeker   // r, when it is buffered: records are returned in place
+	m       *mapping // r, when it is a mapped file: records are copied out under guard
+	head    int      // NextAppendHead's n while it runs, else 0
 	order   binary.ByteOrder
 	nano    bool
 	link    frame.LinkType
@@ -42,7 +45,8 @@ type pcapReader struct {
 
 func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
 	p := &pcapReader{r: r}
-	p.br, _ = r.(*bufio.Reader)
+	p.br, _ = r.(peeker)
+	p.m, _ = r.(*mapping)
 	var h [24]byte
 	copy(h[:], head)
 	if _, err := io.ReadFull(r, h[len(head):]); err != nil {
@@ -74,8 +78,58 @@ func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
 
 // Next returns the next record. From a buffered reader a record that fits
 // the buffer is returned in place (Peek, then Discard), without copying it;
-// its bytes stay valid until the next call, as frame.Source promises.
-func (p *pcapReader) Next() (frame.Frame, error) {
+// its bytes stay valid until the next call, as frame.Source promises. From
+// a mapped file it is copied into the reader's own buffer (mapped memory
+// never leaves the package: see mapping).
+func (p *pcapReader) Next() (f frame.Frame, err error) {
+	if p.m != nil {
+		defer guard(debug.SetPanicOnFault(true), p.off, &err)
+	}
+	return p.next(nil)
+}
+
+// NextAppend implements frame.Appender: the record's bytes are appended to
+// buf, with one copy from wherever they are (the mapping, the buffer).
+func (p *pcapReader) NextAppend(buf []byte) (f frame.Frame, _ []byte, err error) {
+	if p.m != nil {
+		defer guard(debug.SetPanicOnFault(true), p.off, &err)
+	}
+	f, err = p.next(&buf)
+	return f, buf, err
+}
+
+// NextAppendHead implements frame.HeadAppender. From a mapped file only
+// the first n bytes of the record are copied; from any other source, all.
+func (p *pcapReader) NextAppendHead(buf []byte, n int) (f frame.Frame, _ []byte, err error) {
+	if p.m == nil {
+		return p.NextAppend(buf)
+	}
+	defer guard(debug.SetPanicOnFault(true), p.off, &err)
+	p.head = n
+	f, err = p.next(&buf)
+	p.head = 0
+	return f, buf, err
+}
+
+// FillLast implements frame.HeadAppender: the record NextAppendHead read
+// last is copied whole into data, from the mapping's window, which still
+// holds it.
+func (p *pcapReader) FillLast(data []byte) (err error) {
+	if p.m == nil {
+		return nil
+	}
+	defer guard(debug.SetPanicOnFault(true), p.last, &err)
+	b, ok := p.m.at(p.last+16, len(data))
+	if !ok {
+		return fmt.Errorf("frame %d: record at byte %d is no longer mapped", p.n, p.last)
+	}
+	copy(data, b)
+	return nil
+}
+
+// next reads a record; its bytes are appended to *dst when dst is not nil
+// (only the first p.head of them, when p.head > 0; see NextAppendHead).
+func (p *pcapReader) next(dst *[]byte) (frame.Frame, error) {
 	if err := p.readHeader(); err != nil {
 		if err == io.EOF {
 			return frame.Frame{}, io.EOF
@@ -89,7 +143,7 @@ func (p *pcapReader) Next() (frame.Frame, error) {
 	if capLen > MaxFrame {
 		return frame.Frame{}, fmt.Errorf("frame %d: record at byte %d claims %d captured bytes, more than the %d a pcap may hold (corrupt file)", p.n+1, p.off, capLen, MaxFrame)
 	}
-	data, err := p.readData(int(capLen))
+	data, err := p.readData(int(capLen), dst)
 	if err != nil {
 		return frame.Frame{}, readErr(err, fmt.Sprintf("frame %d: packet data", p.n+1), p.off+16, fmt.Sprintf(" (record says %d bytes)", capLen))
 	}
@@ -136,21 +190,43 @@ func (p *pcapReader) readHeader() error {
 	return err
 }
 
-// readData reads n bytes of packet data: in place in the buffered reader
-// when they fit it, else into p.buf.
-func (p *pcapReader) readData(n int) ([]byte, error) {
+// readData reads n bytes of packet data: appended to *dst when dst is not
+// nil; else in place in the buffered reader when they fit it (copied into
+// p.buf from a mapping), else into p.buf.
+func (p *pcapReader) readData(n int, dst *[]byte) ([]byte, error) {
 	if p.br != nil && n <= p.br.Size() {
 		d, err := p.br.Peek(n)
 		if err != nil {
 			return nil, err
 		}
+		switch {
+		case dst != nil && p.head > 0 && n > p.head:
+			at := len(*dst)
+			*dst = slices.Grow(*dst, n)[:at+n]
+			copy((*dst)[at:], d[:p.head]) // the rest is left as it was: see NextAppendHead
+			d = (*dst)[at : at+n : at+n]
+		case dst != nil:
+			at := len(*dst)
+			*dst = append(*dst, d...)
+			d = (*dst)[at:len(*dst):len(*dst)]
+		case p.m != nil:
+			p.buf = append(p.buf[:0], d...)
+			d = p.buf
+		}
 		_, err = p.br.Discard(n)
 		return d, err
 	}
-	if cap(p.buf) < n {
-		p.buf = make([]byte, n, max(n, 2048))
+	var data []byte
+	if dst != nil {
+		at := len(*dst)
+		*dst = slices.Grow(*dst, n)[:at+n]
+		data = (*dst)[at : at+n : at+n]
+	} else {
+		if cap(p.buf) < n {
+			p.buf = make([]byte, n, max(n, 2048))
+		}
+		data = p.buf[:n]
 	}
-	data := p.buf[:n]
 	if _, err := io.ReadFull(p.r, data); err != nil {
 		return nil, err
 	}
@@ -172,4 +248,12 @@ func readErr(err error, what string, off int64, more string) error {
 		return fmt.Errorf("%s cut short at byte %d%s", what, off, more)
 	}
 	return fmt.Errorf("%s at byte %d: %w", what, off, err)
+}
+
+// peeker is what a reader needs to return records without copying them:
+// a *bufio.Reader, or a mapping of the file.
+type peeker interface {
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+	Size() int
 }

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"bufio"
 	"io"
 
 	"github.com/tcpscope/tcpscope/frame"
@@ -32,7 +31,8 @@ func (p *pcapReader) LastOffset() int64 { return p.last }
 // Resume implements Positioned.
 func (p *pcapReader) Resume(r io.Reader, off int64, number int) {
 	p.r = r
-	p.br, _ = r.(*bufio.Reader)
+	p.br, _ = r.(peeker)
+	p.m, _ = r.(*mapping)
 	p.off, p.n = off, number-1
 }
 

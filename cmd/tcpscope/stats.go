@@ -76,7 +76,7 @@ Examples:
 			// file is read and decoded on a second core, ahead of the
 			// analysis and the table.
 			skip := df == nil || !df.Uses("tcp.checksum.status")
-			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: path != "-", Decode: decode.DecodeOptions{SkipChecksums: skip}})
+			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: path != "-", Decode: decode.DecodeOptions{SkipChecksums: skip}, HeadersOnly: df == nil})
 			defer pl.Close()
 			var tab session.Table
 			defer tab.Close()

@@ -259,3 +259,27 @@ func TestGraphCommand(t *testing.T) {
 		t.Errorf("--dir client: exit %d\n%.500s", code, out)
 	}
 }
+
+// TestMappedFileSameOutput: a capture large enough to be read through a
+// mapping (and by stats, headers only) prints what the same bytes print
+// read from stdin through a buffer, in stats, replay and replay --json.
+func TestMappedFileSameOutput(t *testing.T) {
+	const path = "../../pcaps/lo-bulk-loss.pcap" // over 1 MiB: mapped
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) < 1<<20 {
+		t.Fatalf("%s is no longer large enough to be mapped", path)
+	}
+	for _, args := range [][]string{{"stats"}, {"replay", "--color", "never"}, {"replay", "--json"}} {
+		fromFile, errFile, err1 := runBin(t, append(args, path)...)
+		fromPipe, errPipe, err2 := runBinIn(t, string(data), append(args, "-")...)
+		if err1 != nil || err2 != nil || errFile != errPipe {
+			t.Fatalf("%v: %v %v\n%s\n%s", args, err1, err2, errFile, errPipe)
+		}
+		if fromFile != fromPipe || strings.Count(fromFile, "\n") < 3 {
+			t.Errorf("%v: the mapped file prints differently from stdin:\n%s\n---\n%s", args, fromFile, fromPipe)
+		}
+	}
+}

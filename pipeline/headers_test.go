@@ -1,0 +1,181 @@
+package pipeline_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/pipeline"
+	"github.com/tcpscope/tcpscope/replay"
+)
+
+// poisonHeads is a frame.HeadAppender that copies a frame's first n bytes
+// and fills the rest with 0xEE, so a pipeline that read past what it asked
+// for would decode garbage. FillLast copies the frame whole.
+type poisonHeads struct {
+	src   frame.Source
+	last  []byte
+	heads int // frames returned as heads only
+	fills int // FillLast calls
+}
+
+func (p *poisonHeads) Next() (frame.Frame, error) { return p.src.Next() }
+
+func (p *poisonHeads) NextAppend(buf []byte) (frame.Frame, []byte, error) {
+	return p.NextAppendHead(buf, -1)
+}
+
+func (p *poisonHeads) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, error) {
+	f, err := p.src.Next()
+	if err != nil {
+		return f, buf, err
+	}
+	p.last = append(p.last[:0], f.Data...)
+	at := len(buf)
+	buf = append(buf, f.Data...)
+	if n >= 0 && len(f.Data) > n {
+		p.heads++
+		for i := at + n; i < len(buf); i++ {
+			buf[i] = 0xEE
+		}
+	}
+	f.Data = buf[at:len(buf):len(buf)]
+	return f, buf, nil
+}
+
+func (p *poisonHeads) FillLast(data []byte) error {
+	p.fills++
+	copy(data, p.last)
+	return nil
+}
+
+// TestHeadersOnlySameItems: a HeadersOnly pipeline (tcpscope stats's) gives
+// every shipped capture's frames the same decoding and analysis as one
+// that copies every byte, though the payload bytes it was given are
+// garbage: it reads none of them, and copies a frame whole when its headers
+// lie deeper, it is a fragment or an ICMP error, or it is not TCP.
+func TestHeadersOnlySameItems(t *testing.T) {
+	files, _ := filepath.Glob("../pcaps/*.pcap*")
+	heads, fills := 0, 0
+	for _, path := range files {
+		if f, err := replay.Open(path, nil); err != nil {
+			continue
+		} else {
+			f.Close()
+		}
+		want, wantErr := collectHeads(t, path, nil)
+		var ph poisonHeads
+		got, gotErr := collectHeads(t, path, &ph)
+		heads, fills = heads+ph.heads, fills+ph.fills
+		if errString(wantErr) != errString(gotErr) {
+			t.Errorf("%s: error %v, headers only %v", path, wantErr, gotErr)
+		}
+		if len(want) != len(got) {
+			t.Errorf("%s: %d items, headers only %d", path, len(want), len(got))
+			continue
+		}
+		for i := range want {
+			if !reflect.DeepEqual(want[i], got[i]) {
+				t.Errorf("%s: item %d differs with headers only:\n%+v\n%+v", path, i, want[i], got[i])
+				break
+			}
+		}
+	}
+	// The test means something only if both paths were taken often.
+	if heads < 5000 || fills < 10 {
+		t.Errorf("%d frames read as heads, %d copied again whole: the captures no longer exercise both", heads, fills)
+	}
+}
+
+// collectHeads runs a parallel pipeline without checksums, HeadersOnly
+// over ph when it is not nil, and returns what a caller may look at (not
+// the payload bytes).
+func collectHeads(t *testing.T, path string, ph *poisonHeads) ([]view, error) {
+	f, err := replay.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var src frame.Source = f
+	if ph != nil {
+		ph.src = f
+		src = ph
+	}
+	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}), pipeline.Options{
+		Parallel: true, HeadersOnly: ph != nil, Decode: decode.DecodeOptions{SkipChecksums: true}})
+	defer pl.Close()
+	var out []view
+	for {
+		it, err := pl.NextRef()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, view{it.Frame.Meta, "", errString(it.DecodeErr), it.Analyzed,
+			it.Result, it.Result.Note.String(), it.Packet.PayloadLen})
+	}
+}
+
+// TestHeadersOnlyDeepHeaders: a TCP header past the bytes a HeadersOnly
+// pipeline copies first (IPv6 with a 256-byte destination-options header)
+// is found all the same: the frame is copied again whole.
+func TestHeadersOnlyDeepHeaders(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "deep.pcap")
+	var file []byte
+	file = append(file, 0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0)
+	seg := func(i int, fromClient bool, flags byte, seq, ack uint32, payload int) {
+		var f []byte
+		f = append(f, make([]byte, 12)...)
+		f = append(f, 0x86, 0xdd)
+		ipLen := 256 + 20 + payload
+		f = append(f, 0x60, 0, 0, 0, byte(ipLen>>8), byte(ipLen), 60, 64)
+		a, b := make([]byte, 16), make([]byte, 16)
+		a[15], b[15] = 1, 2
+		if !fromClient {
+			a, b = b, a
+		}
+		f = append(f, a...)
+		f = append(f, b...)
+		f = append(f, 6, 31, 1, 252) // destination options: next TCP, 256 bytes, one PadN
+		f = append(f, make([]byte, 252)...)
+		sp, dp := 40000, 80
+		if !fromClient {
+			sp, dp = dp, sp
+		}
+		f = append(f, byte(sp>>8), byte(sp), byte(dp>>8), byte(dp),
+			byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq),
+			byte(ack>>24), byte(ack>>16), byte(ack>>8), byte(ack),
+			5<<4, flags, 0xff, 0xff, 0, 0, 0, 0)
+		f = append(f, make([]byte, payload)...)
+		n := len(f)
+		file = append(file, byte(i), 0, 0, 0, 0, 0, 0, 0, byte(n), byte(n>>8), 0, 0, byte(n), byte(n>>8), 0, 0)
+		file = append(file, f...)
+	}
+	const syn, ack, psh = 0x02, 0x10, 0x08
+	seg(1, true, syn, 1000, 0, 0)
+	seg(2, false, syn|ack, 5000, 1001, 0)
+	seg(3, true, ack, 1001, 5001, 0)
+	seg(4, true, psh|ack, 1001, 5001, 100)
+	seg(5, true, psh|ack, 1001, 5001, 100) // a retransmission
+	seg(6, false, ack, 5001, 1101, 0)
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := collectHeads(t, path, nil)
+	var ph poisonHeads
+	got, _ := collectHeads(t, path, &ph)
+	if len(want) != 6 || !want[4].Analyzed || want[4].Result.Flags&analysis.Retransmission == 0 {
+		t.Fatalf("the capture is not what the test means: %+v", want)
+	}
+	if !reflect.DeepEqual(want, got) || ph.fills != 6 {
+		t.Errorf("headers only (%d frames copied again):\n%+v\nwant\n%+v", ph.fills, got, want)
+	}
+}

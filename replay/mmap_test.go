@@ -1,0 +1,264 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package replay
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tcpscope/tcpscope/frame"
+)
+
+// openMapped maps path whatever its size (Open maps only files of mapMin
+// bytes or more) and returns its reader, or nil when it is not an
+// uncompressed capture.
+func openMapped(t *testing.T, path string) (frame.Source, func()) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mapFile(f, 0)
+	if m == nil {
+		f.Close()
+		t.Fatalf("%s: not mapped", path)
+	}
+	src, err := newMappedReader(m)
+	if src == nil || err != nil {
+		m.Close()
+		f.Close()
+		return nil, nil
+	}
+	return src, func() { m.Close(); f.Close() }
+}
+
+type readFrame struct {
+	Meta frame.Meta
+	Data string
+}
+
+// readAll reads src to its end with next, returning the frames and the
+// error that ended them (nil at io.EOF).
+func readAll(next func() (frame.Frame, error)) ([]readFrame, error) {
+	var out []readFrame
+	for {
+		f, err := next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, readFrame{f.Meta, string(f.Data)})
+	}
+}
+
+// TestMappedReadsAsBuffered: every shipped uncompressed capture, read
+// through a mapping (Next, NextAppend, and NextAppendHead then FillLast),
+// gives the frames and the final error that reading it with read(2)
+// through a buffer gives.
+func TestMappedReadsAsBuffered(t *testing.T) {
+	files, _ := filepath.Glob("../pcaps/*.pcap*")
+	mapped := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, ".xz") || strings.HasSuffix(path, ".zst") || strings.HasSuffix(path, ".gz") {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buffered, err := NewReader(bufio.NewReader(f))
+		if err != nil {
+			f.Close()
+			continue // no header: nothing to compare
+		}
+		want, wantErr := readAll(buffered.Next)
+		f.Close()
+
+		ways := map[string]func(frame.Source) func() (frame.Frame, error){
+			"Next": func(s frame.Source) func() (frame.Frame, error) { return s.Next },
+			"NextAppend": func(s frame.Source) func() (frame.Frame, error) {
+				a, ok := s.(frame.Appender)
+				if !ok {
+					return nil
+				}
+				var buf []byte
+				return func() (frame.Frame, error) {
+					f, b, err := a.NextAppend(buf[:0])
+					buf = b
+					return f, err
+				}
+			},
+			"NextAppendHead": func(s frame.Source) func() (frame.Frame, error) {
+				h, ok := s.(frame.HeadAppender)
+				if !ok {
+					return nil
+				}
+				var buf []byte
+				return func() (frame.Frame, error) {
+					f, b, err := h.NextAppendHead(buf[:0], 40)
+					buf = b
+					if err == nil {
+						err = h.FillLast(f.Data)
+					}
+					return f, err
+				}
+			},
+		}
+		for name, way := range ways {
+			src, done := openMapped(t, path)
+			if src == nil {
+				t.Fatalf("%s: the mapped reader refuses what the buffered one reads", path)
+			}
+			next := way(src)
+			if next == nil {
+				done()
+				continue
+			}
+			got, gotErr := readAll(next)
+			done()
+			if errString(gotErr) != errString(wantErr) {
+				t.Errorf("%s (%s): error %v, buffered %v", path, name, gotErr, wantErr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s (%s): %d frames differ from the buffered reader's %d", path, name, len(got), len(want))
+			}
+			mapped++
+		}
+	}
+	if mapped < 150 {
+		t.Errorf("only %d mapped reads compared", mapped)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// bigPcap writes a classic pcap of n frames of size bytes each.
+func bigPcap(t *testing.T, path string, n, size int) {
+	t.Helper()
+	var b bytes.Buffer
+	b.Write([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0})
+	appendFrames(&b, 0, n, size)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFrames(b *bytes.Buffer, from, n, size int) {
+	for i := from; i < from+n; i++ {
+		b.Write([]byte{byte(i), byte(i >> 8), byte(i >> 16), 0, 0, 0, 0, 0, byte(size), byte(size >> 8), 0, 0, byte(size), byte(size >> 8), 0, 0})
+		fr := make([]byte, size)
+		fr[0], fr[1] = byte(i), byte(i>>8)
+		b.Write(fr)
+	}
+}
+
+// TestOpenMapsLargeFiles: Open reads a capture of mapMin bytes or more
+// through a mapping, all of it.
+func TestOpenMapsLargeFiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pcap")
+	bigPcap(t, path, 3000, 1000)
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if p, ok := f.Source.(*pcapReader); !ok || p.m == nil {
+		t.Fatalf("a %d-byte file is not mapped: %T", 3000*1016, f.Source)
+	}
+	got, err := readAll(f.Next)
+	if err != nil || len(got) != 3000 || got[2999].Data[0] != byte(2999&0xff) {
+		t.Fatalf("%d frames, %v", len(got), err)
+	}
+}
+
+// TestMappedFileShrinks: a capture truncated while it is read through a
+// mapping (the kernel then raises SIGBUS on the lost pages) gives an error
+// naming what happened, through every way of reading, and no crash.
+func TestMappedFileShrinks(t *testing.T) {
+	for _, way := range []string{"Next", "NextAppend", "NextAppendHead"} {
+		path := filepath.Join(t.TempDir(), "shrinks.pcap")
+		bigPcap(t, path, 3000, 1000)
+		f, err := Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 10; i++ {
+			if _, err := f.Next(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.Truncate(path, 64<<10); err != nil {
+			t.Fatal(err)
+		}
+		var buf []byte
+		var n int
+		for n = 10; n < 3000; n++ {
+			var err error
+			switch way {
+			case "Next":
+				_, err = f.Next()
+			case "NextAppend":
+				_, buf, err = f.NextAppend(buf[:0])
+			case "NextAppendHead":
+				var fr frame.Frame
+				fr, buf, err = f.NextAppendHead(buf[:0], 40)
+				if err == nil {
+					err = f.FillLast(fr.Data)
+				}
+			}
+			if err != nil {
+				if !errors.Is(err, errShrank) {
+					t.Errorf("%s: frame %d: %v, want the file shrank", way, n+1, err)
+				}
+				break
+			}
+		}
+		if n*1016 > 72<<10 {
+			t.Errorf("%s: %d frames read from a 64 KiB file", way, n)
+		}
+		f.Close()
+	}
+}
+
+// TestMappedFileGrows: frames appended to a capture while it is read (a
+// capture still being written) are read too, as read(2) would read them.
+func TestMappedFileGrows(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "grows.pcap")
+	bigPcap(t, path, 2000, 1000)
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := 0; i < 1990; i++ {
+		if _, err := f.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var more bytes.Buffer
+	appendFrames(&more, 2000, 500, 1000)
+	w, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(more.Bytes())
+	w.Close()
+	got, err := readAll(f.Next)
+	if err != nil || len(got) != 510 {
+		t.Fatalf("%d frames after the first 1990, %v; want 510", len(got), err)
+	}
+}

@@ -1,0 +1,159 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd
+
+package replay
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"golang.org/x/sys/unix"
+)
+
+// mapping reads a regular file through a window of mmap(2) that slides
+// along it, instead of read(2) into a buffer.
+//
+// Why: read(2) copies every byte of the capture from the page cache into
+// the process, and for `tcpscope stats` that copy was a third of all the
+// CPU time, on the goroutine that paces the whole pipeline. Through a
+// mapping the bytes are copied once, by us, straight to where they are
+// kept (the pipeline's batch, see pcapReader.NextAppend).
+//
+// Why by hand: the libraries (golang.org/x/exp/mmap, edsrzf/mmap-go) map a
+// whole file and leave what happens when it is truncated while mapped to
+// the kernel: the next touch of a page past the new end raises SIGBUS, and
+// a Go program dies of it with a stack trace. Here mapped memory never
+// leaves this package: every read of it happens inside Read or inside a
+// reader's Next, which catch that fault (debug.SetPanicOnFault) and return
+// it as an error naming the offset. And the window keeps the memory the
+// process maps bounded (mapWindow), whatever the file's size.
+type mapping struct {
+	f      *os.File
+	size   int64  // the file's size when last looked at
+	win    []byte // the window, mapped from winOff
+	winOff int64
+	pos    int64 // file offset of the next unread byte
+}
+
+// mapWindow is how much of the file is mapped at a time: large enough that
+// remapping (a system call and its page-table work) is rare, small enough
+// that it is a fraction of the memory bound.
+const mapWindow = 8 << 20
+
+// mapFile returns a mapping of f when f is a regular file of at least
+// minSize bytes and the system lets us map it; nil otherwise (the caller
+// reads f as before).
+func mapFile(f *os.File, minSize int64) *mapping {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < max(minSize, 1) {
+		return nil
+	}
+	m := &mapping{f: f, size: fi.Size()}
+	if m.slide(1) != nil {
+		return nil
+	}
+	return m
+}
+
+// slide maps the window so that it covers pos…end (end is exclusive),
+// unmapping the one before: no bytes of it are referenced any more, since
+// none leave the package. At the end of the file it looks again at the
+// file's size, so a capture still being written is read as far as it has
+// got, as read(2) would.
+func (m *mapping) slide(end int64) error {
+	if end > m.size {
+		if fi, err := m.f.Stat(); err == nil && fi.Size() > m.size {
+			m.size = fi.Size()
+		}
+	}
+	off := m.pos &^ int64(os.Getpagesize()-1)
+	n := max(int64(mapWindow), end-off)
+	n = min(n, m.size-off)
+	if n <= 0 || (off == m.winOff && n == int64(len(m.win))) {
+		return nil
+	}
+	b, err := unix.Mmap(int(m.f.Fd()), off, int(n), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("mmap at byte %d: %w", off, err)
+	}
+	// The kernel reads ahead further for a window read front to back.
+	_ = unix.Madvise(b, unix.MADV_SEQUENTIAL)
+	m.unmap()
+	m.win, m.winOff = b, off
+	return nil
+}
+
+func (m *mapping) unmap() {
+	if m.win != nil {
+		_ = unix.Munmap(m.win)
+		m.win = nil
+	}
+}
+
+// Close unmaps the window; the file is closed by its owner.
+func (m *mapping) Close() error {
+	m.unmap()
+	return nil
+}
+
+// Peek returns the next n bytes without consuming them, as bufio.Reader's
+// Peek does (fewer, with io.EOF, at the end of the file). They alias the
+// mapping: valid until the next call, and to be read only under guard.
+func (m *mapping) Peek(n int) ([]byte, error) {
+	end := m.pos + int64(n)
+	if m.win == nil || end > m.winOff+int64(len(m.win)) {
+		if err := m.slide(end); err != nil {
+			return nil, err
+		}
+	}
+	if m.win == nil || m.pos >= m.winOff+int64(len(m.win)) {
+		return nil, io.EOF
+	}
+	s := m.win[m.pos-m.winOff:]
+	if len(s) < n {
+		return s, io.EOF
+	}
+	return s[:n], nil
+}
+
+// at returns n bytes from file offset off when the window still holds
+// them (the record just read always is: the window was slid to cover it).
+// Like Peek's, they alias the mapping.
+func (m *mapping) at(off int64, n int) ([]byte, bool) {
+	if m.win == nil || off < m.winOff || off+int64(n) > m.winOff+int64(len(m.win)) {
+		return nil, false
+	}
+	return m.win[off-m.winOff : off-m.winOff+int64(n)], true
+}
+
+// Discard skips n bytes, as bufio.Reader's Discard does.
+func (m *mapping) Discard(n int) (int, error) {
+	left := max(m.size-m.pos, 0)
+	if int64(n) > left {
+		m.pos += left
+		return int(left), io.EOF
+	}
+	m.pos += int64(n)
+	return n, nil
+}
+
+// Size is the most Peek can return at once: the readers ask before
+// peeking a large record.
+func (m *mapping) Size() int { return mapWindow }
+
+// Read copies the next bytes out of the mapping (for the file headers and
+// for pcapng's blocks), under guard.
+func (m *mapping) Read(p []byte) (n int, err error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	defer guard(debug.SetPanicOnFault(true), m.pos, &err)
+	b, err := m.Peek(min(len(p), mapWindow))
+	if len(b) == 0 {
+		return 0, err
+	}
+	n = copy(p, b)
+	m.pos += int64(n)
+	return n, nil
+}
