@@ -145,6 +145,15 @@ bench_file() {
   run "tcpscope replay --json | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --json
   run "tcpscope replay -Y tcp.analysis.flags" "$packets" "$BIN" replay "$F" --color never -Y tcp.analysis.flags
   run "tcpscope stats" "$packets" "$BIN" stats "$F"
+  # One connection: the one with the most packets, followed (its bytes
+  # reassembled) as text and as a hex dump, drawn and laddered. Their rate
+  # counts every packet of the file, as replay's does: they read them all.
+  local big bigpk
+  read -r big bigpk < <("$BIN" stats "$F" | awk '$1 ~ /^[0-9]+$/ { n = $6 + $7; if (n > best) { best = n; s = $1 } } END { print s, best }')
+  run "tcpscope follow --stream $big (text)" "$packets" "$BIN" follow "$F" --stream "$big" --no-http --color never
+  run "tcpscope follow --stream $big --raw" "$packets" "$BIN" follow "$F" --stream "$big" --raw --color never
+  run "tcpscope graph --stream $big" "$packets" "$BIN" graph "$F" --stream "$big" -o "$TMP/graph.svg" --force
+  run "tcpscope ladder --stream $big" "$packets" "$BIN" ladder "$F" --stream "$big" --color never
 
   local base=${secs["tcpdump -nr F"]}
   printf '\n%-52s %9s %13s %13s %12s %10s\n' "tool" "seconds" "packets/s" "rate/tcpdump" "CPU ns/pkt" "peak RSS"
@@ -190,7 +199,12 @@ bench_file() {
       check "$name CPU per packet at least halved since $BASE_REV (${cpu[$name]} s vs ${cpu["before: $name"]} s)" "${cpu[$name]} * 2 <= ${cpu["before: $name"]}"
     done
   fi
-  for name in "tcpscope replay (text)" "tcpscope replay --json" "tcpscope stats"; do
+  for name in "tcpscope follow --stream $big (text)" "tcpscope follow --stream $big --raw"; do
+    check "$name ($bigpk packets) no slower than replay (${secs[$name]} s vs $text s)" "${secs[$name]} <= $text"
+  done
+  [ -s "$TMP/graph.svg" ] && echo "      graph --stream $big: $(wc -c <"$TMP/graph.svg") bytes of SVG$(grep -q 'thinned to fit' "$TMP/graph.svg" && echo ', thinned (it says so)')"
+  for name in "tcpscope replay (text)" "tcpscope replay --json" "tcpscope stats" \
+    "tcpscope follow --stream $big (text)" "tcpscope follow --stream $big --raw" "tcpscope graph --stream $big" "tcpscope ladder --stream $big"; do
     check "$name peak RSS < 64 MB (${rss[$name]} KiB)" "${rss[$name]} < 65536"
   done
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
 	"github.com/tcpscope/tcpscope/pipeline"
 )
@@ -86,6 +87,10 @@ type LoadOptions struct {
 	// segments it selects are gathered (and counted in Total). The
 	// analysis and the reassembly still see them all.
 	Select func(it *pipeline.Item) bool
+	// ReadAhead reads and decodes on a second goroutine, a batch of
+	// frames ahead (pipeline.Options.Parallel): for a file, where no
+	// frame waits for the next to arrive.
+	ReadAhead bool
 }
 
 // Keep says which segments Load keeps.
@@ -108,7 +113,15 @@ var ErrNoStream = errors.New("no such stream")
 // numbers are the analyzer's (Wireshark's tcp.stream), so the whole capture
 // must be read: a later SYN may reuse ports and start a new stream.
 func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error) {
-	pl := pipeline.New(src, analysis.New(analysis.Options{}))
+	// No checksum verdict is kept in a Session, so none is computed unless
+	// a display filter may ask for one; without Follow no payload byte is
+	// read either (graph, ladder).
+	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}), pipeline.Options{
+		Parallel:    o.ReadAhead,
+		Decode:      decode.DecodeOptions{SkipChecksums: o.Select == nil},
+		HeadersOnly: o.Select == nil && !o.Follow,
+	})
+	defer pl.Close()
 	s := &Session{Stream: o.Stream, Stride: 1}
 	var emitErr error
 	if o.Follow {
@@ -122,7 +135,6 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 		}
 	}
 	var keep keeper
-	var it pipeline.Item
 	found := false
 	var base [2]uint32 // raw − relative sequence number per direction, for SACK blocks
 	var baseSet [2]bool
@@ -135,7 +147,7 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 				o.Progress(s.Frames)
 			}
 		}
-		err := pl.Next(&it)
+		it, err := pl.NextRef()
 		if err == io.EOF {
 			break
 		}
@@ -146,7 +158,7 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 			s.Start = it.Frame.Meta.Time
 		}
 		s.Frames++
-		selected := o.Select == nil || o.Select(&it)
+		selected := o.Select == nil || o.Select(it)
 		if !it.Analyzed {
 			continue
 		}

@@ -123,6 +123,7 @@ func loadStreamWith(c *cli.Context, e *env, path string, o session.LoadOptions) 
 	}
 	defer done()
 	o.Stream = c.Int("stream")
+	o.ReadAhead = path != "-" // a pipe delivers frames as they come: no read-ahead batches
 	s, err := session.Load(c.Context, src, o)
 	if errors.Is(err, session.ErrNoStream) {
 		return nil, usageError("%s: %v", path, err)
