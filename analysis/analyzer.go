@@ -39,11 +39,17 @@ type Analyzer struct {
 	maxStreams int                  // connection-table limit; negative = none
 	noNotes    bool                 // Options.NoNotes
 	current    map[connKey]*lruNode // the newest connection on each address/port pair
-	lru        lruList              // open connections, most recently used first
-	closed     lruList              // retired connections, most recently used first
-	nextStream int                  // stream number of the next new connection
-	evicted    int                  // connections forgotten to respect maxStreams
-	dropped    int                  // segments whose state was not kept (cap, retirement, eviction)
+	// last is current[lastKey], the connection of the segment before: in
+	// a bulk transfer most segments follow one of the same connection,
+	// and comparing keys is cheaper than hashing one. Nil when unknown
+	// (newConn and eviction, which change current, clear it).
+	last       *lruNode
+	lastKey    connKey
+	lru        lruList // open connections, most recently used first
+	closed     lruList // retired connections, most recently used first
+	nextStream int     // stream number of the next new connection
+	evicted    int     // connections forgotten to respect maxStreams
+	dropped    int     // segments whose state was not kept (cap, retirement, eviction)
 
 	// Connections are allocated in slabs of connSlab, and an evicted
 	// one is reused, with its lists' storage, by the next new one: a
@@ -150,7 +156,10 @@ func keyOf(a, b netip.AddrPort) connKey {
 // copied).
 func (a *Analyzer) Add(s Segment) Result {
 	key := keyOf(s.Src, s.Dst)
-	n := a.current[key]
+	n := a.last
+	if n == nil || key != a.lastKey {
+		n = a.current[key]
+	}
 	var c, reused *conn
 	switch {
 	case n == nil:
@@ -186,6 +195,7 @@ func (a *Analyzer) Add(s Segment) Result {
 	if a.maybeRetire(c) {
 		a.close(n)
 	}
+	a.last, a.lastKey = n, key
 	return r
 }
 
@@ -295,6 +305,7 @@ func (a *Analyzer) newConn(key connKey, s Segment, stream int) *lruNode {
 	}
 	a.lru.pushFront(n)
 	a.current[key] = n
+	a.last = nil
 	a.evictOverflow(n)
 	return n
 }

@@ -121,6 +121,7 @@ func (a *Analyzer) evictOverflow(keep *lruNode) {
 		l.remove(e)
 		if a.current[e.key] == e {
 			delete(a.current, e.key)
+			a.last = nil
 			a.bury(e.key, e.c)
 		}
 		for i := range e.c.flow {
