@@ -262,3 +262,62 @@ func TestMappedFileGrows(t *testing.T) {
 		t.Fatalf("%d frames after the first 1990, %v; want 510", len(got), err)
 	}
 }
+
+// FuzzMapped: any bytes, read from a file through a mapping (Next, and
+// NextAppendHead with FillLast), give the frames and the error that
+// reading them through a buffer gives.
+func FuzzMapped(f *testing.F) {
+	for _, n := range []string{"tcpdump-print-flags.pcap", "zeek-tcp-retransmit-timeout.pcapng", "gopacket-pcapng-be-test202.pcapng"} {
+		b, _ := os.ReadFile(filepath.Join("../pcaps", n))
+		if len(b) > 8192 {
+			b = b[:8192]
+		}
+		f.Add(b)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		buffered, err := NewReader(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		want, wantErr := readAll(limit(buffered.Next))
+		path := filepath.Join(dir, "f.pcap")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, heads := range []bool{false, true} {
+			src, done := openMapped(t, path)
+			if src == nil {
+				t.Fatalf("the mapped reader refuses what the buffered one reads")
+			}
+			next := src.Next
+			if h, ok := src.(frame.HeadAppender); ok && heads {
+				var buf []byte
+				next = func() (frame.Frame, error) {
+					fr, nb, err := h.NextAppendHead(buf[:0], 24)
+					buf = nb
+					if err == nil {
+						err = h.FillLast(fr.Data)
+					}
+					return fr, err
+				}
+			}
+			got, gotErr := readAll(limit(next))
+			done()
+			if errString(gotErr) != errString(wantErr) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("mapped (heads %v): %d frames, %v; buffered: %d frames, %v", heads, len(got), gotErr, len(want), wantErr)
+			}
+		}
+	})
+}
+
+// limit stops next after 1000 frames (as io.EOF).
+func limit(next func() (frame.Frame, error)) func() (frame.Frame, error) {
+	n := 0
+	return func() (frame.Frame, error) {
+		if n++; n > 1000 {
+			return frame.Frame{}, io.EOF
+		}
+		return next()
+	}
+}

@@ -101,6 +101,9 @@ func (m *mapping) Close() error {
 // Peek does (fewer, with io.EOF, at the end of the file). They alias the
 // mapping: valid until the next call, and to be read only under guard.
 func (m *mapping) Peek(n int) ([]byte, error) {
+	if n <= 0 {
+		return nil, nil // an empty record, also at the end of the file
+	}
 	end := m.pos + int64(n)
 	if m.win == nil || end > m.winOff+int64(len(m.win)) {
 		if err := m.slide(end); err != nil {
