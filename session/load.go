@@ -67,6 +67,15 @@ type Session struct {
 	Streams int // how many streams the capture holds
 }
 
+// Roles names the two directions for a reader: Ends[0] sent the first
+// segment, which is the client when the capture starts with the SYN.
+func (s *Session) Roles() [2]string {
+	if len(s.Segments) > 0 && s.Segments[0].Flags&0x12 == 0x12 {
+		return [2]string{"server", "client"} // the capture starts at the SYN-ACK
+	}
+	return [2]string{"client", "server"}
+}
+
 // LoadOptions selects what Load keeps.
 type LoadOptions struct {
 	Stream int  // the tcp.stream to gather

@@ -88,7 +88,7 @@ Examples:
 				return nil
 			}
 			o := picture.GraphOptions{Dir: -1}
-			roles := roleNames(s)
+			roles := s.Roles()
 			for d := 0; d < 2; d++ {
 				if roles[d] == want {
 					o.Dir = d

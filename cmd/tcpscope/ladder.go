@@ -76,7 +76,7 @@ Examples:
 				fmt.Fprintf(e.stderr, "tcpscope: no segment of stream %d matches the display filter %q\n", c.Int("stream"), df.String())
 				return nil
 			}
-			o := picture.LadderOptions{Theme: render.NewTheme(col), Width: c.Int("width"), Roles: roleNames(s)}
+			o := picture.LadderOptions{Theme: render.NewTheme(col), Width: c.Int("width"), Roles: s.Roles()}
 			if err := picture.Ladder(e.stdout, s, o); err != nil {
 				return runtimeError(err)
 			}
