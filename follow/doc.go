@@ -4,7 +4,10 @@
 // direction (tcpflow's layout).
 //
 // A Writer holds nothing that grows with the stream, so a stream of any
-// length is shown in bounded memory. Everything goes to an injected
+// length is shown in bounded memory, and the text and hex views append
+// each chunk into one reused buffer, allocating nothing per row or per
+// chunk: a followed stream can be gigabytes, and following one must not
+// be slower than replaying the capture. Everything goes to an injected
 // io.Writer (the files of Files go where its directory says); whether
 // colour is on is the render.Theme's, decided by the command.
 package follow

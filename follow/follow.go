@@ -1,11 +1,11 @@
 package follow
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"strconv"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tcpscope/tcpscope/render"
 	"github.com/tcpscope/tcpscope/session"
@@ -50,6 +50,39 @@ func paintDir(th render.Theme, roles [2]string, dir int, s string) string {
 	return th.Server(s)
 }
 
+// codes are the escape sequences a theme puts around a string of one
+// role, taken from the theme itself (what it paints around a mark), so
+// that appending on, the bytes, off gives what th.Client(string(bytes))
+// gives without building the string: both empty with colour off.
+type codes struct{ on, off string }
+
+func codesOf(paint func(string) string) codes {
+	const mark = "\x00"
+	p := paint(mark)
+	i := strings.Index(p, mark)
+	if i < 0 {
+		return codes{}
+	}
+	return codes{p[:i], p[i+len(mark):]}
+}
+
+// dirCodes are the codes of the client's and of the server's text.
+type dirCodes struct {
+	client, server codes
+}
+
+func newDirCodes(th render.Theme) dirCodes {
+	return dirCodes{codesOf(th.Client), codesOf(th.Server)}
+}
+
+// of is paintDir's codes.
+func (d *dirCodes) of(roles [2]string, dir int) codes {
+	if roles[dir] == "client" {
+		return d.client
+	}
+	return d.server
+}
+
 // dirHeader is the line printed whenever the direction changes.
 func dirHeader(s *session.Session, roles [2]string, th render.Theme, c session.Chunk) string {
 	h := fmt.Sprintf("── %s %s → %s  (frame %d, %.6fs) ──", roles[c.Dir], s.Ends[c.Dir], s.Ends[1-c.Dir], c.Frame, c.Time.Sub(s.Start).Seconds())
@@ -69,22 +102,27 @@ func printable(b []byte) string {
 	return string(appendPrintable(nil, b))
 }
 
-// appendPrintable appends printable(b) to dst, copying runs of plain bytes
-// at once (a followed stream can be gigabytes).
+// shown is what printable shows for each byte but the CR of CRLF: the
+// byte itself (tab, newline, and ASCII from space to '~') or '.'.
+const shown = "........." + "\t\n" + "....................." +
+	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~" +
+	"................................................................................................................................." // 0x7f-0xff
+
+// appendPrintable appends printable(b) to dst, growing it once and
+// looking each byte up in a table, without a branch that depends on the
+// data but for CR: a followed stream can be gigabytes, of text or not.
 func appendPrintable(dst, b []byte) []byte {
-	run := 0 // start of the current run of bytes kept as they are
+	dst = slices.Grow(dst, len(b))
+	j := len(dst)
+	dst = dst[:j+len(b)]
 	for i, c := range b {
-		if c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' {
-			continue
-		}
-		dst = append(dst, b[run:i]...)
-		run = i + 1
 		if c == '\r' && i+1 < len(b) && b[i+1] == '\n' {
 			continue // the CR of CRLF is dropped
 		}
-		dst = append(dst, '.')
+		dst[j] = shown[c]
+		j++
 	}
-	return append(dst, b[run:]...)
+	return dst[:j]
 }
 
 // footer says what the reassembly could not place.
@@ -101,15 +139,16 @@ func footer(w io.Writer, s *session.Session, th render.Theme) error {
 // Text prints the chunks as text, a header line each time the direction
 // changes.
 func Text(w io.Writer, th render.Theme) Writer {
-	return &textView{w: w, th: th}
+	return &textView{w: w, th: th, col: newDirCodes(th)}
 }
 
 type textView struct {
 	w     io.Writer
 	th    render.Theme
+	col   dirCodes
 	last  int
 	begun bool
-	buf   []byte
+	buf   []byte // reused by every chunk
 }
 
 func (v *textView) Chunk(s *session.Session, c session.Chunk) error {
@@ -117,22 +156,26 @@ func (v *textView) Chunk(s *session.Session, c session.Chunk) error {
 		v.begun, v.last = true, -1
 	}
 	roles := s.Roles()
-	var b strings.Builder
+	b := v.buf[:0]
 	if c.Dir != v.last {
 		if v.last >= 0 {
-			b.WriteString("\n")
+			b = append(b, '\n')
 		}
-		b.WriteString(dirHeader(s, roles, v.th, c) + "\n")
+		b = append(b, dirHeader(s, roles, v.th, c)...)
+		b = append(b, '\n')
 		v.last = c.Dir
 	}
 	if len(c.Data) > 0 {
-		v.buf = appendPrintable(v.buf[:0], c.Data)
-		b.WriteString(paintDir(v.th, roles, c.Dir, string(v.buf)))
+		col := v.col.of(roles, c.Dir)
+		b = append(b, col.on...)
+		b = appendPrintable(b, c.Data)
+		b = append(b, col.off...)
 	}
 	if c.Missing > 0 || c.Uncaptured > 0 {
-		b.WriteString(v.th.Warn(gapText(c)))
+		b = append(b, v.th.Warn(gapText(c))...)
 	}
-	_, err := io.WriteString(v.w, b.String())
+	v.buf = b
+	_, err := v.w.Write(b)
 	return writeErr(err)
 }
 
@@ -149,76 +192,123 @@ func (v *textView) Finish(s *session.Session) error {
 // that direction's bytes (gaps included), so they line up with relative
 // sequence numbers minus one.
 func Hex(w io.Writer, th render.Theme) Writer {
-	return &hexView{w: w, th: th}
+	return &hexView{w: w, th: th, col: newDirCodes(th)}
 }
 
 type hexView struct {
 	w    io.Writer
 	th   render.Theme
+	col  dirCodes
 	off  [2]int
 	last int
 	seen bool
+	buf  []byte // reused by every chunk: a long stream has millions of rows
 }
+
+// hexFlushAt bounds the buffer of one chunk: it is written out when it
+// grows past this, whatever the chunk's size.
+const hexFlushAt = 64 << 10
 
 func (v *hexView) Chunk(s *session.Session, c session.Chunk) error {
 	if !v.seen {
 		v.seen, v.last = true, -1
 	}
 	roles := s.Roles()
-	var b strings.Builder
+	b := v.buf[:0]
 	if c.Dir != v.last {
-		b.WriteString(dirHeader(s, roles, v.th, c) + "\n")
+		b = append(b, dirHeader(s, roles, v.th, c)...)
+		b = append(b, '\n')
 		v.last = c.Dir
 	}
-	var line []byte
+	col := v.col.of(roles, c.Dir)
 	for i := 0; i < len(c.Data); i += 16 {
-		line = hexLine(line[:0], v.off[c.Dir]+i, c.Data[i:min(i+16, len(c.Data))])
-		b.WriteString(paintDir(v.th, roles, c.Dir, string(line)) + "\n")
+		b = append(b, col.on...)
+		b = hexLine(b, v.off[c.Dir]+i, c.Data[i:min(i+16, len(c.Data))])
+		b = append(b, col.off...)
+		b = append(b, '\n')
+		if len(b) >= hexFlushAt {
+			_, err := v.w.Write(b)
+			v.buf = b[:0]
+			if err != nil {
+				return writeErr(err)
+			}
+			b = b[:0]
+		}
 	}
 	v.off[c.Dir] += len(c.Data) + c.Missing + c.Uncaptured
 	if c.Missing > 0 || c.Uncaptured > 0 {
-		b.WriteString(v.th.Warn(gapText(c)) + "\n")
+		b = append(b, v.th.Warn(gapText(c))...)
+		b = append(b, '\n')
 	}
-	_, err := io.WriteString(v.w, b.String())
+	v.buf = b
+	_, err := v.w.Write(b)
 	return writeErr(err)
 }
 
-// hexLine appends one row of the dump: the offset in 8 hex digits, the
-// bytes in hex, and the same bytes as text (what fmt's "%08x  %-47s  %s"
-// with "% x" gave, written out: a long stream has millions of rows).
+// hexLine appends one row of the dump: the offset in at least 8 hex
+// digits, the bytes in hex, and the same bytes as text (what fmt's
+// "%08x  %-47s  %s" with "% x" gave, written out without allocating: a
+// long stream has millions of rows).
 func hexLine(b []byte, off int, row []byte) []byte {
 	const digits = "0123456789abcdef"
-	h := strconv.FormatInt(int64(off), 16)
-	for i := len(h); i < 8; i++ {
-		b = append(b, '0')
+	n := 1
+	for x := off >> 4; x > 0; x >>= 4 {
+		n++
 	}
-	b = append(b, h...)
-	b = append(b, ' ', ' ')
+	n = max(n, 8)
+	// After the offset: two spaces, 16 columns of "xx " less the last
+	// space, two spaces, then the text. The row is written in place.
+	const blank = "  " + "                                               " + "  "
+	row = row[:min(len(row), 16)]
+	start, size := len(b), n+len(blank)+len(row)
+	b = slices.Grow(b, size)[:start+size]
+	p := b[start:]
+	for i, x := n-1, off; i >= 0; i, x = i-1, x>>4 {
+		p[i] = digits[x&15]
+	}
+	copy(p[n:], blank)
+	hex := p[n+2 : n+2+47]
+	text := p[n+len(blank):]
+	var high byte
 	for i, c := range row {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		b = append(b, digits[c>>4], digits[c&15])
+		hex[3*i], hex[3*i+1] = hexPairs[2*int(c)], hexPairs[2*int(c)+1]
+		text[i] = hexText[c&0x7f]
+		high |= c
 	}
-	for i := len(row)*3 - 1; i < 47; i++ {
-		b = append(b, ' ')
+	if high >= 0x80 {
+		return appendHexTextUTF8(b[:start+n+len(blank)], row)
 	}
-	b = append(b, ' ', ' ')
-	text := len(b)
-	for _, c := range row {
-		if c >= 0x80 {
-			// Not ASCII: as printable shows a UTF-8 reading of it.
-			return append(b[:text], printable(bytes.Map(func(r rune) rune {
-				if r == '\n' || r == '\t' {
-					return '.'
-				}
-				return r
-			}, row))...)
+	return b
+}
+
+// hexPairs holds each byte's two hex digits, at twice its value.
+const hexPairs = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+
+// hexText is the text column's character for an ASCII byte: the byte, or
+// '.' for a control byte (newline and tab too).
+const hexText = "................................" +
+	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~."
+
+// appendHexTextUTF8 is the text column of a row that is not ASCII. It
+// gives what printable of the row read as UTF-8 gave (newline and tab
+// made '.', a byte that is not UTF-8 read as U+FFFD): one '.' per byte of
+// each character's UTF-8 form, as printable shows no byte above 0x7e, so
+// three for a byte that is not UTF-8.
+func appendHexTextUTF8(b, row []byte) []byte {
+	for i := 0; i < len(row); {
+		c := row[i]
+		if c < utf8.RuneSelf {
+			b = append(b, hexText[c])
+			i++
+			continue
 		}
-		if c < 0x20 || c == 0x7f {
-			c = '.'
+		r, w := utf8.DecodeRune(row[i:])
+		n := w
+		if r == utf8.RuneError && w == 1 {
+			n = len(string(utf8.RuneError))
 		}
-		b = append(b, c)
+		b = append(b, "...."[:n]...)
+		i += w
 	}
 	return b
 }
