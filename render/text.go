@@ -430,6 +430,17 @@ func AppendOptionsShort(b []byte, p *decode.Packet) []byte {
 // appendOptions writes the short form with SACK edges minus sackBase
 // (0: raw sequence numbers).
 func appendOptions(b []byte, p *decode.Packet, sackBase uint32) []byte {
+	// NOP, NOP, timestamps: nearly every segment after the handshake (see
+	// decode.ParseOptions), written without walking the options.
+	if t := p.TCP; len(t) >= 32 && t.DataOffset() == 8 && t[20] == decode.OptNOP && t[21] == decode.OptNOP && t[22] == decode.OptTimestamp && t[23] == 10 {
+		b = strconv.AppendUint(append(b, "nop,nop,TS val "...), uint64(decode.Ntohl(t[24:])), 10)
+		return strconv.AppendUint(append(b, " ecr "...), uint64(decode.Ntohl(t[28:])), 10)
+	}
+	return appendOptionsWalk(b, p, sackBase)
+}
+
+// appendOptionsWalk is appendOptions for any options: each in turn.
+func appendOptionsWalk(b []byte, p *decode.Packet, sackBase uint32) []byte {
 	it := decode.NewOptionIter(p.TCP)
 	first := true
 	for it.Next() {
