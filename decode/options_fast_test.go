@@ -11,7 +11,7 @@ func FuzzParseOptionsShortcut(f *testing.F) {
 	ts := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8 << 4, 0x10, 0, 0, 0, 0, 0, 0, 1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8}
 	f.Add(ts)
 	f.Add(append(ts, 0xde, 0xad))                                                                                                      // with payload
-	f.Add(append(append([]byte(nil), ts[:31]...)))                                                                                     // cut by the snaplen
+	f.Add(append([]byte(nil), ts[:31]...))                                                                                             // cut by the snaplen
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 << 4, 0x10, 0, 0, 0, 0, 0, 0, 1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0}) // 36-byte header
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tc, _ := ParseTCP(b)
