@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -119,6 +120,9 @@ var (
 	changeRE  = regexp.MustCompile(`(client|server): ([A-Z0-9-]+)(?: \(inferred\))?((?: → [A-Z0-9-]+)+)`)
 	segLineRE = regexp.MustCompile(`^#\d+ +\S+ +\S+:(\d+) → \S+:(\d+)  \[([A-Z,]+)\]`)
 	serverRE  = regexp.MustCompile(`server (?:127\.0\.0\.1|\[::1\]):(\d+)`)
+	callRE    = regexp.MustCompile(`^ +\S+ +(client|server) (\w+)\((\d+)`)
+	portRE    = regexp.MustCompile(`sin6?_port=htons\((\d+)\)`)
+	retRE     = regexp.MustCompile(`\) = (\d+)  ▸`)
 )
 
 // demoStates reads the states a demo run printed (in its notes and call
@@ -144,6 +148,7 @@ func demoStates(out string) (port int, listener []string, client, server map[int
 	}
 	var connects []change
 	closes := map[string][]change{}
+	fds := map[string]map[int]int{"client": {}, "server": {}} // descriptor → the connection's client port
 	seen := map[int]bool{}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 1<<20)
@@ -172,9 +177,34 @@ func demoStates(out string) (port int, listener []string, client, server map[int
 			}
 			continue
 		}
+		// A call names its socket by descriptor: getsockname tells a
+		// client descriptor's port, accept a server descriptor's peer.
+		// With several clients at once, a close's change goes to the
+		// connection its descriptor holds, not to whichever FIN comes next.
+		fdConn := 0
+		if m := callRE.FindStringSubmatch(l); m != nil {
+			fd, _ := strconv.Atoi(m[3])
+			p := 0
+			if pm := portRE.FindStringSubmatch(l); pm != nil {
+				p, _ = strconv.Atoi(pm[1])
+			}
+			switch {
+			case m[1] == "client" && m[2] == "getsockname" && p != 0:
+				fds["client"][fd] = p
+			case m[1] == "server" && (m[2] == "accept" || m[2] == "accept4") && p != 0:
+				if rm := retRE.FindStringSubmatch(l); rm != nil {
+					nfd, _ := strconv.Atoi(rm[1])
+					fds["server"][nfd] = p
+				}
+			case m[2] == "close" || m[2] == "shutdown":
+				fdConn = fds[m[1]][fd]
+			}
+		}
 		for _, m := range changeRE.FindAllStringSubmatch(l, -1) {
 			c := change{m[1], strings.Split(strings.TrimPrefix(m[3], " → "), " → ")}
 			switch {
+			case fdConn != 0 && c.role == m[1] && !(c.role == "server" && m[2] == "LISTEN"):
+				add(fdConn, c)
 			case c.role == "server" && (m[2] == "CLOSED" && c.tos[0] == "LISTEN" || m[2] == "LISTEN" && c.tos[0] == "CLOSED"):
 				listener = append(listener, c.tos...)
 			case strings.Contains(l, " connect("):
@@ -263,5 +293,48 @@ func TestStatesMatchKernel(t *testing.T) {
 				same(fmt.Sprintf("replay: server socket for :%d", p), rs[p], ks[p])
 			}
 		})
+	}
+}
+
+// TestDemoStatesClosesByDescriptor: the parser above gives a close call's
+// change to the connection its descriptor holds, so a demo whose second
+// client closes before the first client's FIN is printed (several
+// clients at once, as CI once saw) reads the same as one in order.
+func TestDemoStatesClosesByDescriptor(t *testing.T) {
+	testroot.Need(t)
+	out, errOut, err := runBin(t, "demo", "--clients", "2", "--color", "never", "-w", "/dev/null")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, errOut)
+	}
+	lines := strings.Split(out, "\n")
+	var closes []int
+	for i, l := range lines {
+		if m := callRE.FindStringSubmatch(l); m != nil && m[1] == "client" && m[2] == "close" {
+			closes = append(closes, i)
+		}
+	}
+	if len(closes) != 2 {
+		t.Fatalf("%d client close calls, want 2:\n%s", len(closes), out)
+	}
+	moved := append([]string(nil), lines[:closes[0]+1]...)
+	moved = append(moved, lines[closes[1]])
+	for i := closes[0] + 1; i < len(lines); i++ {
+		if i != closes[1] {
+			moved = append(moved, lines[i])
+		}
+	}
+	_, _, c1, s1 := demoStates(out)
+	_, _, c2, s2 := demoStates(strings.Join(moved, "\n"))
+	want := "SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT"
+	if len(c1) != 2 {
+		t.Fatalf("client sockets %v", c1)
+	}
+	for p, st := range c1 {
+		if strings.Join(st, " ") != want {
+			t.Errorf("in order: client :%d %v, want %s", p, st, want)
+		}
+	}
+	if !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(s1, s2) {
+		t.Errorf("closes out of order read differently:\nclients %v\n        %v\nservers %v\n        %v", c1, c2, s1, s2)
 	}
 }
