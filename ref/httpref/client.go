@@ -176,7 +176,8 @@ func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
 		}
 	}
 
-	resp, err := ReadResponse(bufio.NewReaderSize(c, 4096), method, maxBody)
+	br := bufio.NewReaderSize(c, 4096)
+	resp, err := ReadResponse(br, method, maxBody)
 	if err != nil {
 		if resp != nil {
 			printResponse(out, resp)
@@ -184,6 +185,22 @@ func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
 		return resp, fmt.Errorf("%s: %w", t.original, withCtx(ctx, err))
 	}
 	printResponse(out, resp)
+	// The request said Connection: close, so the server closes after the
+	// response: read on to that end of file (a read that returns 0)
+	// before closing, as browsers and curl do. Closing as soon as the body
+	// is complete races the server's own close: both FINs cross (a
+	// simultaneous close, FIN-WAIT-1 then CLOSING on both sides), and
+	// which FIN a capture shows first is luck, a poor thing to show a
+	// class. A server that keeps the connection open is waited for
+	// drainWait at most.
+	c.SetTimeout(min(timeout, drainWait))
+	var rest [512]byte
+	for {
+		if _, err := br.Read(rest[:]); err != nil {
+			break
+		}
+	}
+	c.SetTimeout(timeout)
 	if cfg.Reset {
 		if err := c.SetLingerReset(); err != nil {
 			return resp, err
@@ -191,6 +208,10 @@ func Fetch(ctx context.Context, cfg ClientConfig) (*Response, error) {
 	}
 	return resp, nil
 }
+
+// drainWait bounds the wait for the server's end of file after a complete
+// response (see Fetch).
+const drainWait = time.Second
 
 // withCtx prefers the context's reason when it was cancelled.
 func withCtx(ctx context.Context, err error) error {
