@@ -28,12 +28,15 @@ type batch struct {
 	err   error // the source's error after the last item (io.EOF at the end)
 }
 
-// parallel is the state of a pipeline whose reading and decoding (and with
-// Options.AnalyzeAhead the analysis) run on a goroutine of their own, a few
-// batches ahead of the analysis and of whatever the caller does with each
-// item (rendering): on two cores the two halves overlap. (Reading and decoding alone on that goroutine left the caller's
-// half, analysis plus JSON rendering, the longer one by half.) Frames are copied out of the source's buffer into the batch's
-// arena, because the source may reuse its buffer at its next call.
+// parallel is the state of a pipeline whose reading and decoding run on a
+// goroutine of their own, a few batches ahead of the analysis and of
+// whatever the caller does with each item (rendering): on two cores the two
+// halves overlap. (The analysis once ran on the reading side too, for JSON,
+// whose rendering was the heavier half; since files are read through a
+// memory map, reading is cheap enough that the analysis belongs with the
+// caller in every case, and the option went.) Frames are copied out of the
+// source's buffer into the batch's arena, because the source may reuse its
+// buffer at its next call.
 type parallel struct {
 	full chan *batch   // decoded batches, in capture order
 	free chan *batch   // batches the caller is done with
@@ -139,9 +142,6 @@ func (par *parallel) read(p *Pipeline) {
 		b.items = b.items[:len(b.items)+1]
 		x := &b.items[len(b.items)-1]
 		p.decode(f, x)
-		if p.ahead {
-			p.analyze(x)
-		}
 	}
 }
 
@@ -193,9 +193,6 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 			p.decodeHeaders(f, x)
 		}
 		p.decodeRest(x)
-		if p.ahead {
-			p.analyze(x)
-		}
 	}
 }
 
@@ -243,9 +240,7 @@ func (par *parallel) next(p *Pipeline) (*Item, error) {
 	}
 	x := &par.cur.items[par.i]
 	par.i++
-	if !p.ahead {
-		p.analyze(x)
-	}
+	p.analyze(x)
 	return x, nil
 }
 

@@ -42,8 +42,7 @@ type Item struct {
 	// ended with this frame.
 	Reassembled bool
 	// EvictedStreams is the analyzer's EvictedStreams after this frame,
-	// for callers of a parallel pipeline, whose analyzer is busy on
-	// another goroutine.
+	// so a caller can say when connections start being forgotten.
 	EvictedStreams int
 	// States lists the TCP state changes this segment caused (sender's
 	// first, then receiver's), when the pipeline follows states
@@ -64,7 +63,6 @@ type Pipeline struct {
 	par   *parallel // set by NewParallel
 	dopts decode.DecodeOptions
 	own   Item // NextRef's item in a sequential pipeline
-	ahead bool // Options.AnalyzeAhead
 	heads bool // Options.HeadersOnly
 	st    *tcpstate.Tracker
 	// recent remembers the frames of recent segments by their addresses,
@@ -99,14 +97,6 @@ type Options struct {
 	// never shows checksum verdicts sets SkipChecksums and saves the
 	// costliest part of decoding.
 	Decode decode.DecodeOptions
-	// AnalyzeAhead (with Parallel) runs the analysis on the reading
-	// goroutine too, leaving the caller only its own work on each item.
-	// It pays when that work is the heavier half (JSON rendering costs
-	// more than the analysis; text and stats cost less). The Analyzer and
-	// First then belong to that goroutine until Next has returned an error
-	// or Close has returned; Item.EvictedStreams carries the one count a
-	// caller needs on the way.
-	AnalyzeAhead bool
 	// HeadersOnly (with Parallel) says the caller reads no payload bytes:
 	// from a source that can (a mapped pcap file, frame.HeadAppender) only
 	// the first bytes of each frame are copied, enough for its headers;
@@ -130,7 +120,7 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 // NewWith returns a pipeline over src feeding an, tuned by o. With
 // o.Parallel, call Close when done (see NewParallel).
 func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
-	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, ahead: o.Parallel && o.AnalyzeAhead, heads: o.HeadersOnly && o.Decode.SkipChecksums, st: o.States}
+	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly && o.Decode.SkipChecksums, st: o.States}
 	if o.Parallel {
 		p.startParallel()
 	}
