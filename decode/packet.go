@@ -168,7 +168,10 @@ func decodeIP(b []byte, off int, etherType uint16, wire int, p *Packet, o Decode
 		case EtherTypeFP:
 			// The link decoder stopped after the outer EtherType; the
 			// FTag/TTL word and then a whole Ethernet frame follow.
-			if off < ethHeaderLen || !p.pushOuter(Outer{Encap: EncapFabricPath, Offset: int32(off - ethHeaderLen), Len: fabricPathLen, Ether: true}) {
+			// A frame cut inside the FabricPath header is not followed: an
+			// outer layer is recorded only with all its bytes captured.
+			if off < ethHeaderLen || off-ethHeaderLen+fabricPathLen > len(b) ||
+				!p.pushOuter(Outer{Encap: EncapFabricPath, Offset: int32(off - ethHeaderLen), Len: fabricPathLen, Ether: true}) {
 				return nil
 			}
 			if n, ok = etherAt(b, off+2, len(b)); !ok {
