@@ -191,15 +191,24 @@ func httpScenario(host netip.Addr, dir string, trace sock.Tracer, o Options) (*s
 		cleanup()
 		return nil, err
 	}
+	// Both peers give up on a connection that makes no progress for a
+	// while (5 s for the server, 10 s for each of the client's calls). With
+	// --loss, TCP's retransmission timer doubles at each loss of the same
+	// segment (0.2, 0.4, 0.8, 1.6, 3.2 s …), and a run now and then loses
+	// one five times: the peers wait as long as the echo scenario's.
+	var stall time.Duration
+	if o.LossPct > 0 {
+		stall = 30 * time.Second
+	}
 	s, err := httpref.Listen(httpref.ServerConfig{Addr: netip.AddrPortFrom(host, uint16(o.Port)), Root: root, Trace: trace,
-		MaxConns: o.clients(), MaxSeg: o.MSS})
+		MaxConns: o.clients(), MaxSeg: o.MSS, IdleTimeout: stall})
 	if err != nil {
 		cleanup()
 		return nil, err
 	}
 	run := func(ctx context.Context, addr netip.AddrPort, connected func()) error {
 		cc := httpref.ClientConfig{URL: fmt.Sprintf("http://%s/index.html", addr), Trace: trace, Connected: connected,
-			MaxSeg: o.MSS, HalfClose: o.HalfClose, Reset: o.Reset}
+			MaxSeg: o.MSS, HalfClose: o.HalfClose, Reset: o.Reset, Timeout: stall}
 		if o.SlowReader {
 			cc.RcvBuf, cc.SlowReader = 4096, slowFor
 		}
