@@ -5,7 +5,6 @@ import (
 	bin "encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -210,27 +209,9 @@ func TestBigStreamBoundedMemory(t *testing.T) {
 // KiB, its stdout and its stderr.
 func peakRSSOut(t testing.TB, args ...string) (int64, string, string) {
 	t.Helper()
-	gnuTime := "/usr/bin/time"
-	if _, err := os.Stat(gnuTime); err != nil {
-		t.Skip("GNU time (/usr/bin/time) not installed; ./dev test installs it")
-	}
-	rf := filepath.Join(t.TempDir(), "rss")
-	cmd := exec.Command(gnuTime, append([]string{"-f", "%M", "-o", rf, binary(t)}, args...)...)
 	var stdout headTail
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, stderr.String())
-	}
-	b, err := os.ReadFile(rf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kib, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-	if err != nil || kib <= 0 {
-		t.Fatalf("GNU time reported %q", b)
-	}
-	return kib, stdout.String(), stderr.String()
+	kib, stderr := peakRSSTo(t, nil, &stdout, args...)
+	return kib, stdout.String(), stderr
 }
 
 // headTail keeps the first MiB and the last 8 KiB written to it: enough

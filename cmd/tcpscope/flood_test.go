@@ -106,7 +106,14 @@ func TestMillionConnectionFlood(t *testing.T) {
 // child's maxrss, so a test binary that has grown past the bound makes
 // every command it runs look as big. /usr/bin/time forks (a copy of its
 // own small mm) and reports its child's rusage, which is the real one.
-func peakRSS(t *testing.T, stdin io.Reader, args ...string) (int64, string) {
+func peakRSS(t testing.TB, stdin io.Reader, args ...string) (int64, string) {
+	t.Helper()
+	return peakRSSTo(t, stdin, nil, args...)
+}
+
+// peakRSSTo is peakRSS with the command's stdout going to stdout (nil:
+// discarded).
+func peakRSSTo(t testing.TB, stdin io.Reader, stdout io.Writer, args ...string) (int64, string) {
 	t.Helper()
 	gnuTime, err := exec.LookPath("/usr/bin/time")
 	if err != nil {
@@ -114,7 +121,7 @@ func peakRSS(t *testing.T, stdin io.Reader, args ...string) (int64, string) {
 	}
 	rf := filepath.Join(t.TempDir(), "rss")
 	cmd := exec.Command(gnuTime, append([]string{"-f", "%M", "-o", rf, binary(t)}, args...)...)
-	cmd.Stdin = stdin
+	cmd.Stdin, cmd.Stdout = stdin, stdout
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
