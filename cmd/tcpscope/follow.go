@@ -104,6 +104,30 @@ func loadStream(c *cli.Context, e *env, path string, keep session.Keep) (*sessio
 	return loadStreamWith(c, e, path, session.LoadOptions{Keep: keep})
 }
 
+// loadSelected loads stream --stream keeping the segments keep says and,
+// with -Y, only those the display filter matches. A filter that matches
+// no segment of the stream is said on stderr and gives a nil session (and
+// no error): graph and ladder then draw nothing and exit 0, as tshark does.
+func loadSelected(c *cli.Context, e *env, path string, keep session.Keep) (*session.Session, error) {
+	df, err := displayFilter(c)
+	if err != nil {
+		return nil, err
+	}
+	lo := session.LoadOptions{Keep: keep}
+	if df != nil {
+		lo.Select = df.Match
+	}
+	s, err := loadStreamWith(c, e, path, lo)
+	if err != nil {
+		return nil, err
+	}
+	if df != nil && len(s.Segments) == 0 {
+		fmt.Fprintf(e.stderr, "tcpscope: no segment of stream %d matches the display filter %q\n", c.Int("stream"), df.String())
+		return nil, nil
+	}
+	return s, nil
+}
+
 // loadStreamWith is loadStream with every option of session.Load (the
 // stream is --stream's).
 func loadStreamWith(c *cli.Context, e *env, path string, o session.LoadOptions) (*session.Session, error) {

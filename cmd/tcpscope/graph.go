@@ -71,21 +71,9 @@ Examples:
 			if want != "auto" && want != "client" && want != "server" {
 				return usageError("--dir must be auto, client or server, not %q", want)
 			}
-			df, err := displayFilter(c)
-			if err != nil {
+			s, err := loadSelected(c, e, path, session.Keep{Spread: graphSegments})
+			if err != nil || s == nil {
 				return err
-			}
-			lo := session.LoadOptions{Keep: session.Keep{Spread: graphSegments}}
-			if df != nil {
-				lo.Select = df.Match
-			}
-			s, err := loadStreamWith(c, e, path, lo)
-			if err != nil {
-				return err
-			}
-			if df != nil && len(s.Segments) == 0 {
-				fmt.Fprintf(e.stderr, "tcpscope: no segment of stream %d matches the display filter %q\n", c.Int("stream"), df.String())
-				return nil
 			}
 			o := picture.GraphOptions{Dir: -1}
 			roles := s.Roles()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 
 	"github.com/urfave/cli/v2"
 
@@ -60,21 +59,9 @@ Examples:
 			if err != nil {
 				return err
 			}
-			df, err := displayFilter(c)
-			if err != nil {
+			s, err := loadSelected(c, e, path, session.Keep{Head: ladderEnds, Tail: ladderEnds})
+			if err != nil || s == nil {
 				return err
-			}
-			lo := session.LoadOptions{Keep: session.Keep{Head: ladderEnds, Tail: ladderEnds}}
-			if df != nil {
-				lo.Select = df.Match
-			}
-			s, err := loadStreamWith(c, e, path, lo)
-			if err != nil {
-				return err
-			}
-			if df != nil && len(s.Segments) == 0 {
-				fmt.Fprintf(e.stderr, "tcpscope: no segment of stream %d matches the display filter %q\n", c.Int("stream"), df.String())
-				return nil
 			}
 			o := picture.LadderOptions{Theme: render.NewTheme(col), Width: c.Int("width"), Roles: s.Roles()}
 			if err := picture.Ladder(e.stdout, s, o); err != nil {
