@@ -200,15 +200,14 @@ func (p *pcapReader) readData(n int, dst *[]byte) ([]byte, error) {
 			return nil, err
 		}
 		switch {
-		case dst != nil && p.head > 0 && n > p.head:
-			at := len(*dst)
-			*dst = slices.Grow(*dst, n)[:at+n]
-			copy((*dst)[at:], d[:p.head]) // the rest is left as it was: see NextAppendHead
-			d = (*dst)[at : at+n : at+n]
 		case dst != nil:
-			at := len(*dst)
-			*dst = append(*dst, d...)
-			d = (*dst)[at:len(*dst):len(*dst)]
+			k := n
+			if p.head > 0 {
+				k = min(n, p.head) // the rest is left as it was: see NextAppendHead
+			}
+			out := grow(dst, n)
+			copy(out, d[:k])
+			d = out
 		case p.m != nil:
 			p.buf = append(p.buf[:0], d...)
 			d = p.buf
@@ -218,9 +217,7 @@ func (p *pcapReader) readData(n int, dst *[]byte) ([]byte, error) {
 	}
 	var data []byte
 	if dst != nil {
-		at := len(*dst)
-		*dst = slices.Grow(*dst, n)[:at+n]
-		data = (*dst)[at : at+n : at+n]
+		data = grow(dst, n)
 	} else {
 		if cap(p.buf) < n {
 			p.buf = make([]byte, n, max(n, 2048))
@@ -231,6 +228,14 @@ func (p *pcapReader) readData(n int, dst *[]byte) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+// grow extends *dst by n bytes and returns them (their old contents, if
+// the array had room, left as they were).
+func grow(dst *[]byte, n int) []byte {
+	at := len(*dst)
+	*dst = slices.Grow(*dst, n)[:at+n]
+	return (*dst)[at : at+n : at+n]
 }
 
 func unexpected(err error) error {
