@@ -155,6 +155,11 @@ func run(ctx context.Context, o Options, idx *Index) (err error) {
 // second) and when ctx ends, so the screen redraws without a key.
 func (v *view) wake(ctx context.Context) {
 	ch := v.idx.Changed()
+	// Frames indexed between the first draw and the line above closed an
+	// earlier channel, which nobody waited on; if the index then finished,
+	// ch never closes. One redraw now shows them (CI once saw a view stay
+	// at "no frames yet").
+	v.s.PostEvent(tcell.NewEventInterrupt(nil))
 	for {
 		select {
 		case <-ctx.Done():
