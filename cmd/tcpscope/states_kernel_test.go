@@ -147,6 +147,7 @@ func demoStates(out string) (port int, listener []string, client, server map[int
 		}
 	}
 	var connects []change
+	var connectFDs []int // each connect's descriptor, beside connects
 	closes := map[string][]change{}
 	fds := map[string]map[int]int{"client": {}, "server": {}} // descriptor → the connection's client port
 	seen := map[int]bool{}
@@ -163,7 +164,12 @@ func demoStates(out string) (port int, listener []string, client, server map[int
 			}
 			if !seen[conn] && strings.Contains(m[3], "SYN") && !strings.Contains(m[3], "ACK") && len(connects) > 0 {
 				add(conn, connects[0])
-				connects = connects[1:]
+				// Until a getsockname says otherwise (the HTTP client calls
+				// none), the connect's descriptor holds this connection.
+				if _, ok := fds["client"][connectFDs[0]]; !ok {
+					fds["client"][connectFDs[0]] = conn
+				}
+				connects, connectFDs = connects[1:], connectFDs[1:]
 			}
 			seen[conn] = true
 			if strings.Contains(m[3], "FIN") || strings.Contains(m[3], "RST") {
@@ -181,9 +187,10 @@ func demoStates(out string) (port int, listener []string, client, server map[int
 		// client descriptor's port, accept a server descriptor's peer.
 		// With several clients at once, a close's change goes to the
 		// connection its descriptor holds, not to whichever FIN comes next.
-		fdConn := 0
+		fdConn, callFD := 0, -1
 		if m := callRE.FindStringSubmatch(l); m != nil {
 			fd, _ := strconv.Atoi(m[3])
+			callFD = fd
 			p := 0
 			if pm := portRE.FindStringSubmatch(l); pm != nil {
 				p, _ = strconv.Atoi(pm[1])
@@ -209,6 +216,7 @@ func demoStates(out string) (port int, listener []string, client, server map[int
 				listener = append(listener, c.tos...)
 			case strings.Contains(l, " connect("):
 				connects = append(connects, c)
+				connectFDs = append(connectFDs, callFD)
 			default:
 				closes[c.role] = append(closes[c.role], c)
 			}
