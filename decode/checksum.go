@@ -1,8 +1,7 @@
 package decode
 
 import (
-	"encoding/binary"
-	"math/bits"
+	"github.com/tcpscope/tcpscope/internal/inetsum"
 )
 
 // Checksum is the result of verifying a checksum.
@@ -33,69 +32,43 @@ func (c Checksum) String() string {
 	return "unverified"
 }
 
-// sum16 adds b as big-endian 16-bit words to s (RFC 1071), padding an odd
-// last byte with zero. The result is congruent, modulo 0xFFFF, to the plain
-// sum of the words (what foldSum needs), not equal to it.
-//
-// It runs on every captured segment, over the whole payload, so it adds
-// 64-bit words in host (little-endian) order with end-around carry, 32
-// bytes per round, and swaps the folded 16-bit result into network order
-// (RFC 1071 §2(B): the sum is independent of byte order up to that swap).
-// That is about four times faster than converting each word with ntohl.
-func sum16(b []byte, s uint64) uint64 {
-	var acc, c uint64
-	for len(b) >= 32 {
-		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)
-		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[8:]), c)
-		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[16:]), c)
-		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[24:]), c)
-		b = b[32:]
-	}
-	for len(b) >= 8 {
-		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)
-		b = b[8:]
-	}
-	acc, c = bits.Add64(acc, c, 0)
-	acc += c // acc was all ones: the carry wraps into a zero acc
-	// Fold 64 → 16 bits (still little-endian words), then into network order.
-	x := acc>>32 + acc&0xFFFFFFFF
-	x = x>>16 + x&0xFFFF
-	x = x>>16 + x&0xFFFF
-	x = x>>16 + x&0xFFFF
-	s += uint64(bits.ReverseBytes16(uint16(x)))
-	for len(b) >= 2 {
-		s += uint64(ntohs(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
-}
+// sum16 adds b as big-endian 16-bit words to s (RFC 1071): see
+// inetsum.Add, which replay shares (frame.Tail).
+func sum16(b []byte, s uint64) uint64 { return inetsum.Add(b, s) }
 
 // foldSum folds a wide one's-complement sum to 16 bits.
-func foldSum(s uint64) uint16 {
-	for s > 0xFFFF {
-		s = (s >> 16) + (s & 0xFFFF)
-	}
-	return uint16(s)
-}
+func foldSum(s uint64) uint16 { return inetsum.Fold(s) }
 
 // verifyTCPChecksum verifies a TCP segment (header + payload, all captured) with the
 // pseudo-header of RFC 9293 §3.1 (IPv4) or RFC 8200 §8.1 (IPv6).
 func verifyTCPChecksum(src, dst []byte, seg []byte) Checksum {
-	pseudo := sum16(src, 0)
-	pseudo = sum16(dst, pseudo)
-	pseudo += ProtoTCP + uint64(len(seg)) // zero, protocol, and TCP length (32 bits for v6)
-	if foldSum(sum16(seg, pseudo)) == 0xFFFF {
+	return verifySum(pseudoSum(src, dst, len(seg)), seg, 0)
+}
+
+// pseudoSum is the sum of the pseudo-header: the addresses, zero, the
+// protocol and the TCP length (32 bits for IPv6; the sum is the same).
+func pseudoSum(src, dst []byte, segLen int) uint64 {
+	return sum16(dst, sum16(src, 0)) + ProtoTCP + uint64(segLen)
+}
+
+// verifySum verifies a segment of which seg holds the first bytes (at
+// least the fixed header) and rest is the sum of the others (see
+// Packet.verifyTail), pseudo the pseudo-header's sum.
+func verifySum(pseudo uint64, seg []byte, rest uint64) Checksum {
+	if foldSum(sum16(seg, pseudo)+rest) == 0xFFFF {
 		return ChecksumOK
 	}
-	// Offload: the sender put the pseudo-header sum (or its complement)
-	// in the field and left the rest to hardware that loopback does not have.
-	field := ntohs(seg[tcpChecksum:])
-	ph := foldSum(pseudo)
-	if field == ph || field == ^ph {
+	if partialField(pseudo, seg) {
 		return ChecksumPartial
 	}
 	return ChecksumBad
+}
+
+// partialField reports whether the checksum field holds the pseudo-header
+// sum (or its complement): the sender left the rest to offload hardware
+// that loopback does not have (Linux's CHECKSUM_PARTIAL).
+func partialField(pseudo uint64, seg []byte) bool {
+	field := ntohs(seg[tcpChecksum:])
+	ph := foldSum(pseudo)
+	return field == ph || field == ^ph
 }

@@ -72,6 +72,11 @@ type Head struct {
 	// TCPShort: the IP length leaves less room than the TCP header length
 	// claims (a malformed or crafted segment); it is shown, not analyzed.
 	TCPShort bool
+
+	tail     frame.Tail // the frame's (DecodeWith), for verifyTail
+	frameLen int
+	seg      []byte // the captured TCP segment and its length on the wire,
+	segLen   int    // for VerifyTail
 }
 
 // HasTCP reports whether a TCP header was decoded.
@@ -111,11 +116,18 @@ type DecodeOptions struct {
 	// costliest step of decoding a full-sized segment, and a caller that
 	// never shows the verdict (tcpscope stats) need not pay for it.
 	SkipChecksums bool
+	// BadChecksumsOnly: the caller needs to know only whether a TCP
+	// checksum is bad (the text line's "bad checksum"). A field that holds
+	// the pseudo-header's sum, as Linux leaves it for offload (every
+	// segment captured on loopback), then gives ChecksumPartial at once,
+	// without summing the payload: the full sum could, by a 1 in 65 536
+	// chance, also check out (ChecksumOK), but either way it is not bad.
+	BadChecksumsOnly bool
 }
 
 // DecodeWith is Decode with options; it allocates nothing either.
 func DecodeWith(f frame.Frame, p *Packet, o DecodeOptions) error {
-	p.Head = Head{}
+	p.Head = Head{tail: f.Tail, frameLen: len(f.Data)}
 	if err := decodeLink(f.Meta.Link, f.Data, &p.Link); err != nil {
 		return err
 	}
@@ -336,12 +348,53 @@ func (p *Packet) decodeTCP(seg []byte, segLen int, o DecodeOptions) error {
 	case p.Truncated:
 	case o.SkipChecksums:
 		// Left ChecksumUnverified on purpose (DecodeOptions).
-	case p.IPVersion == 4:
-		p.TCPChecksum = verifyTCPChecksum(p.IPv4[ipv4Src:ipv4Src+4], p.IPv4[ipv4Dst:ipv4Dst+4], seg[:segLen])
+	case o.BadChecksumsOnly && partialField(p.pseudoSum(segLen), seg):
+		p.TCPChecksum = ChecksumPartial
+	case p.tail.Off > 0:
+		p.seg, p.segLen = seg, segLen
+		p.TCPChecksum = p.verifyTail(seg, segLen)
 	default:
-		p.TCPChecksum = verifyTCPChecksum(p.IPv6[ipv6Src:ipv6Src+16], p.IPv6[ipv6Dst:ipv6Dst+16], seg[:segLen])
+		p.TCPChecksum = verifySum(p.pseudoSum(segLen), seg[:segLen], 0)
 	}
 	return shift(err, p.TCPOffset)
+}
+
+// pseudoSum is the sum of the segment's pseudo-header (RFC 9293 §3.1 for
+// IPv4, RFC 8200 §8.1 for IPv6).
+func (p *Packet) pseudoSum(segLen int) uint64 {
+	if p.IPVersion == 4 {
+		return pseudoSum(p.IPv4[ipv4Src:ipv4Src+4], p.IPv4[ipv4Dst:ipv4Dst+4], segLen)
+	}
+	return pseudoSum(p.IPv6[ipv6Src:ipv6Src+16], p.IPv6[ipv6Dst:ipv6Dst+16], segLen)
+}
+
+// VerifyTail completes the TCP checksum verdict of a frame decoded from
+// its head alone (frame.Tail), once its source has added up the rest: t is
+// the frame's Tail with Summed set. A verdict already given (or a frame
+// decoded whole) is left as it is.
+func (p *Packet) VerifyTail(t frame.Tail) {
+	if p.TCP == nil || p.seg == nil || p.TCPChecksum != ChecksumUnverified {
+		return
+	}
+	p.tail = t
+	p.TCPChecksum = p.verifyTail(p.seg, p.segLen)
+}
+
+// verifyTail verifies the checksum of a segment whose frame was copied only
+// up to p.tail.Off (frame.Tail): its bytes from there were added up by the
+// source (Tail.Summed; if not yet, the verdict waits for VerifyTail). That
+// sum stands in for theirs when the segment
+// runs to the frame's end (no link-layer trailer after it, nothing cut by
+// the snaplen) and starts an even number of bytes before Off (so the
+// 16-bit words line up). Otherwise it says ChecksumUnverified, and a
+// caller that copies heads (pipeline.Options.HeadersOnly) copies the frame
+// whole and decodes it again.
+func (p *Packet) verifyTail(seg []byte, segLen int) Checksum {
+	cut := p.tail.Off - p.TCPOffset
+	if !p.tail.Summed || cut < tcpMinLen || cut%2 != 0 || len(seg) != segLen || p.TCPOffset+segLen != p.frameLen {
+		return ChecksumUnverified
+	}
+	return verifySum(p.pseudoSum(segLen), seg[:cut], uint64(p.tail.Sum))
 }
 
 // shift moves an *Error's offset from layer-relative to frame-relative.

@@ -92,6 +92,23 @@ type Meta struct {
 type Frame struct {
 	Data []byte
 	Meta Meta
+	// Tail is set by a source that copied only the frame's head
+	// (HeadAppender): Data[Tail.Off:] then holds other bytes.
+	Tail Tail
+}
+
+// Tail describes the bytes of a frame a HeadAppender did not copy. Zero
+// (Off 0) when Data holds the whole frame.
+type Tail struct {
+	// Off: Data[Off:] holds whatever the buffer held there, not the
+	// frame's bytes (until the source's FillLast).
+	Off int
+	// Summed: Sum holds the Internet checksum sum (RFC 1071: big-endian
+	// 16-bit words, one's-complement, folded to 16 bits, not complemented)
+	// of the frame's bytes from Off to its end, Off being even; enough to
+	// verify a TCP checksum that covers them (see HeadSummer.SumLast).
+	Summed bool
+	Sum    uint16
 }
 
 // Source yields frames in capture order. Next returns io.EOF after the last
@@ -127,4 +144,16 @@ type HeadAppender interface {
 	// into data, that frame's Data: for a frame whose headers turned out
 	// to lie past n (or that needs its payload).
 	FillLast(data []byte) error
+}
+
+// HeadSummer is a HeadAppender that can add up what it did not copy. A
+// caller that shows checksum verdicts but no payload (tcpscope replay) then
+// needs no copy of the payload: decode verifies the TCP checksum from the
+// head's bytes and that sum (Tail.Sum), or, for a checksum left partial by
+// offload (loopback), from the head alone, and the payload is not read.
+type HeadSummer interface {
+	HeadAppender
+	// SumLast returns the Internet checksum sum (see Tail.Sum) of the bytes
+	// of the frame NextAppendHead returned last from its Tail.Off on.
+	SumLast() (uint16, error)
 }

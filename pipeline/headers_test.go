@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/inetsum"
 	"github.com/tcpscope/tcpscope/pipeline"
 	"github.com/tcpscope/tcpscope/replay"
 )
@@ -23,6 +25,25 @@ type poisonHeads struct {
 	last  []byte
 	heads int // frames returned as heads only
 	fills int // FillLast calls
+}
+
+// poisonSums is poisonHeads as a frame.HeadSummer: it can also add up the
+// bytes it poisoned, as replay's mapped reader does.
+type poisonSums struct {
+	poisonHeads
+	off  int // the last frame's Tail.Off
+	sums int // SumLast calls
+}
+
+func (p *poisonSums) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, error) {
+	f, buf, err := p.poisonHeads.NextAppendHead(buf, n)
+	p.off = f.Tail.Off
+	return f, buf, err
+}
+
+func (p *poisonSums) SumLast() (uint16, error) {
+	p.sums++
+	return inetsum.Fold(inetsum.Add(p.last[p.off:], 0)), nil
 }
 
 func (p *poisonHeads) Next() (frame.Frame, error) { return p.src.Next() }
@@ -44,6 +65,7 @@ func (p *poisonHeads) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, er
 		for i := at + n; i < len(buf); i++ {
 			buf[i] = 0xEE
 		}
+		f.Tail = frame.Tail{Off: n}
 	}
 	f.Data = buf[at:len(buf):len(buf)]
 	return f, buf, nil
@@ -61,18 +83,42 @@ func (p *poisonHeads) FillLast(data []byte) error {
 // garbage: it reads none of them, and copies a frame whole when its headers
 // lie deeper, it is a fragment or an ICMP error, or it is not TCP.
 func TestHeadersOnlySameItems(t *testing.T) {
+	t.Run("no checksums", func(t *testing.T) { testHeadersOnly(t, decode.DecodeOptions{SkipChecksums: true}) })
+	t.Run("checksums", func(t *testing.T) { testHeadersOnly(t, decode.DecodeOptions{}) })
+	t.Run("bad checksums only", func(t *testing.T) { testHeadersOnly(t, decode.DecodeOptions{BadChecksumsOnly: true}) })
+}
+
+// testHeadersOnly is TestHeadersOnlySameItems without checksums (stats) or
+// with them (replay: the source adds up the bytes it does not copy, when
+// asked, and every verdict must be the one from every byte).
+func testHeadersOnly(t *testing.T, opts decode.DecodeOptions) {
+	checksums := !opts.SkipChecksums
 	files, _ := filepath.Glob("../pcaps/*.pcap*")
-	heads, fills := 0, 0
+	heads, fills, sums := 0, 0, 0
+	partialHeads := 0 // frames read as heads whose checksum is partial
+	verdicts := map[string]int{}
 	for _, path := range files {
 		if f, err := replay.Open(path, nil); err != nil {
 			continue
 		} else {
 			f.Close()
 		}
-		want, wantErr := collectHeads(t, path, nil)
-		var ph poisonHeads
-		got, gotErr := collectHeads(t, path, &ph)
+		want, wantErr := collectHeads(t, path, nil, opts)
+		var ps poisonSums
+		var src headSource = &ps.poisonHeads
+		if checksums {
+			src = &ps
+		}
+		got, gotErr := collectHeads(t, path, src, opts)
+		sums += ps.sums
+		ph := &ps.poisonHeads
 		heads, fills = heads+ph.heads, fills+ph.fills
+		for _, v := range want {
+			verdicts[v.Data]++
+			if strings.HasPrefix(v.Data, "tcp "+decode.ChecksumPartial.String()) && v.Meta.(frame.Meta).CapLen > 192 {
+				partialHeads++
+			}
+		}
 		if errString(wantErr) != errString(gotErr) {
 			t.Errorf("%s: error %v, headers only %v", path, wantErr, gotErr)
 		}
@@ -91,12 +137,38 @@ func TestHeadersOnlySameItems(t *testing.T) {
 	if heads < 5000 || fills < 10 {
 		t.Errorf("%d frames read as heads, %d copied again whole: the captures no longer exercise both", heads, fills)
 	}
+	tcpVerdicts := map[string]int{}
+	for v, n := range verdicts {
+		v, _, _ = strings.Cut(v, ";")
+		tcpVerdicts[v] += n
+	}
+	if checksums && (tcpVerdicts["tcp ok"] < 1000 || tcpVerdicts["tcp bad"] < 1 || tcpVerdicts["tcp "+decode.ChecksumPartial.String()] < 100) {
+		t.Errorf("TCP checksum verdicts %v: the captures no longer exercise each", verdicts)
+	}
+	// Summed where they are only when decode needs it: never without
+	// checksums, and with BadChecksumsOnly not for the partial ones.
+	switch {
+	case !checksums && sums != 0:
+		t.Errorf("%d frames summed without checksums", sums)
+	case checksums && !opts.BadChecksumsOnly && sums < partialHeads:
+		t.Errorf("%d frames summed of %d read as heads, %d of them with a partial checksum", sums, heads, partialHeads)
+	case opts.BadChecksumsOnly && (sums > heads-partialHeads || partialHeads < 1000):
+		t.Errorf("%d frames summed of %d read as heads, %d of them with a partial checksum", sums, heads, partialHeads)
+	}
 }
 
-// collectHeads runs a parallel pipeline without checksums, HeadersOnly
-// over ph when it is not nil, and returns what a caller may look at (not
-// the payload bytes).
-func collectHeads(t *testing.T, path string, ph *poisonHeads) ([]view, error) {
+// headSource is what collectHeads reads from: a poisonHeads or poisonSums.
+type headSource interface {
+	frame.HeadAppender
+	setSource(frame.Source)
+}
+
+func (p *poisonHeads) setSource(src frame.Source) { p.src = src }
+
+// collectHeads runs a parallel pipeline with or without checksums,
+// HeadersOnly over ph when it is not nil, and returns what a caller may
+// look at (not the payload bytes; Data holds the TCP checksum verdict).
+func collectHeads(t *testing.T, path string, ph headSource, opts decode.DecodeOptions) ([]view, error) {
 	f, err := replay.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -104,11 +176,11 @@ func collectHeads(t *testing.T, path string, ph *poisonHeads) ([]view, error) {
 	defer f.Close()
 	var src frame.Source = f
 	if ph != nil {
-		ph.src = f
+		ph.setSource(f)
 		src = ph
 	}
 	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}), pipeline.Options{
-		Parallel: true, HeadersOnly: ph != nil, Decode: decode.DecodeOptions{SkipChecksums: true}})
+		Parallel: true, HeadersOnly: ph != nil, Decode: opts})
 	defer pl.Close()
 	var out []view
 	for {
@@ -119,7 +191,14 @@ func collectHeads(t *testing.T, path string, ph *poisonHeads) ([]view, error) {
 		if err != nil {
 			return out, err
 		}
-		out = append(out, view{it.Frame.Meta, "", errString(it.DecodeErr), it.Analyzed,
+		verdict := ""
+		if it.Packet.TCP != nil && it.Packet.TCPChecksum != decode.ChecksumUnverified {
+			verdict = "tcp " + it.Packet.TCPChecksum.String()
+		}
+		if it.Packet.IPVersion == 4 && it.Packet.IPChecksum != decode.ChecksumUnverified {
+			verdict += "; ip " + it.Packet.IPChecksum.String()
+		}
+		out = append(out, view{it.Frame.Meta, verdict, errString(it.DecodeErr), it.Analyzed,
 			it.Result, it.Result.Note.String(), it.Packet.PayloadLen})
 	}
 }
@@ -169,9 +248,10 @@ func TestHeadersOnlyDeepHeaders(t *testing.T) {
 	if err := os.WriteFile(path, file, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := collectHeads(t, path, nil)
+	skip := decode.DecodeOptions{SkipChecksums: true}
+	want, _ := collectHeads(t, path, nil, skip)
 	var ph poisonHeads
-	got, _ := collectHeads(t, path, &ph)
+	got, _ := collectHeads(t, path, &ph, skip)
 	if len(want) != 6 || !want[4].Analyzed || want[4].Result.Flags&analysis.Retransmission == 0 {
 		t.Fatalf("the capture is not what the test means: %+v", want)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/inetsum"
 	"github.com/tcpscope/tcpscope/replay"
 )
 
@@ -37,19 +38,36 @@ func FuzzHeadersOnly(f *testing.F) {
 	f.Add(uint16(frame.LinkEthernet), deepFrame(120))
 	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
 		meta := frame.Meta{Number: 1, CapLen: len(data), OrigLen: len(data), Link: frame.LinkType(link)}
-		p := &Pipeline{dopts: decode.DecodeOptions{SkipChecksums: true}}
-		var full, head Item
-		p.decodeHeaders(frame.Frame{Data: data, Meta: meta}, &full)
-		poisoned := append([]byte(nil), data...)
-		for i := headBytes; i < len(poisoned); i++ {
-			poisoned[i] = 0xEE
-		}
-		p.decodeHeaders(frame.Frame{Data: poisoned, Meta: meta}, &head)
-		if !headDecoded(&head) {
-			return // copied again whole: nothing to compare
-		}
-		if got, want := seen(&head), seen(&full); !reflect.DeepEqual(got, want) {
-			t.Fatalf("decoded from its head:\n%+v\nfrom every byte:\n%+v", got, want)
+		for _, opts := range []decode.DecodeOptions{{SkipChecksums: true}, {}, {BadChecksumsOnly: true}} {
+			p := &Pipeline{dopts: opts}
+			var full, head Item
+			p.decodeHeaders(frame.Frame{Data: data, Meta: meta}, &full)
+			poisoned := append([]byte(nil), data...)
+			var tail frame.Tail
+			if len(data) > headBytes {
+				tail = frame.Tail{Off: headBytes}
+			}
+			for i := headBytes; i < len(poisoned); i++ {
+				poisoned[i] = 0xEE
+			}
+			p.decodeHeaders(frame.Frame{Data: poisoned, Meta: meta, Tail: tail}, &head)
+			if !opts.SkipChecksums && tail.Off > 0 {
+				// As readAppend does when decode asks for the sum.
+				tail.Summed, tail.Sum = true, inetsum.Fold(inetsum.Add(data[headBytes:], 0))
+				head.Frame.Tail = tail
+				head.Packet.VerifyTail(tail)
+			}
+			if !p.headDecoded(&head) {
+				continue // copied again whole: nothing to compare
+			}
+			got, want := seen(&head), seen(&full)
+			if !opts.SkipChecksums {
+				got = []any{got, head.Packet.TCPChecksum, head.Packet.IPChecksum}
+				want = []any{want, full.Packet.TCPChecksum, full.Packet.IPChecksum}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("decoded from its head (%+v):\n%+v\nfrom every byte:\n%+v", opts, got, want)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
 )
 
@@ -41,10 +42,13 @@ type parallel struct {
 	full chan *batch   // decoded batches, in capture order
 	free chan *batch   // batches the caller is done with
 	stop chan struct{} // closed by Close: the reader gives up
-	cur  *batch
-	i    int
-	err  error
-	done bool
+	// ready, with Options.AnalysisStage, carries batches from the analysing
+	// goroutine (which reads full) to the caller; nil otherwise.
+	ready chan *batch
+	cur   *batch
+	i     int
+	err   error
+	done  bool
 }
 
 // NewParallel returns a pipeline like New whose reading and decoding run on
@@ -59,18 +63,46 @@ func NewParallel(src frame.Source, an *analysis.Analyzer) *Pipeline {
 	return NewWith(src, an, Options{Parallel: true})
 }
 
-// startParallel starts the reading goroutine of a parallel pipeline.
-func (p *Pipeline) startParallel() {
+// startParallel starts the reading goroutine of a parallel pipeline (and
+// the analysing one, with Options.AnalysisStage).
+func (p *Pipeline) startParallel(stage bool) {
+	n := batchesLive + 1
+	if stage {
+		n += batchesLive // the analysing goroutine's queue
+	}
 	par := &parallel{
 		full: make(chan *batch, batchesLive),
-		free: make(chan *batch, batchesLive+1),
+		free: make(chan *batch, n),
 		stop: make(chan struct{}),
 	}
-	for i := 0; i < batchesLive+1; i++ {
+	for i := 0; i < n; i++ {
 		par.free <- &batch{items: make([]Item, 0, batchFrames), arena: make([]byte, 0, batchBytes+max(arenaSlack, maxFrame))}
 	}
 	p.par = par
 	go par.read(p)
+	if stage {
+		par.ready = make(chan *batch, batchesLive)
+		go par.analyzeAll(p)
+	}
+}
+
+// analyzeAll runs on a goroutine of its own (Options.AnalysisStage): it
+// analyses each batch the reader decoded, in order, and hands it on to the
+// caller, until the reader is done or Close is called.
+func (par *parallel) analyzeAll(p *Pipeline) {
+	defer close(par.ready)
+	for b := range par.full {
+		for i := range b.items {
+			p.analyze(&b.items[i])
+		}
+		select {
+		case par.ready <- b:
+		case <-par.stop:
+			for range par.full { // let the reader leave
+			}
+			return
+		}
+	}
 }
 
 // Close stops the reading goroutine of a parallel pipeline (a no-op for a
@@ -81,7 +113,13 @@ func (p *Pipeline) Close() {
 	}
 	p.par.done = true
 	close(p.par.stop)
-	// Wait for the reader to leave, so the caller may close the source.
+	// Wait for the reader (and the analyser) to leave, so the caller may
+	// close the source and read the analyzer.
+	if p.par.ready != nil {
+		for range p.par.ready {
+		}
+		return
+	}
 	for range p.par.full {
 	}
 }
@@ -150,9 +188,19 @@ func (par *parallel) read(p *Pipeline) {
 // when the room left in its arena might not hold the largest frame.
 func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get, send func() bool) {
 	b := *bp
+	// Heads only: with checksums skipped, the bytes past the head are not
+	// even read; with checksums verified, the source adds them up where
+	// they are when decode asks for it (frame.HeadSummer; not for a
+	// checksum left partial by offload, with Decode.BadChecksumsOnly), and
+	// a source that cannot copies all.
 	var ha frame.HeadAppender
-	if p.heads {
+	var hs frame.HeadSummer
+	if p.heads && p.dopts.SkipChecksums {
 		ha, _ = ap.(frame.HeadAppender)
+	} else if p.heads {
+		if hs, _ = ap.(frame.HeadSummer); hs != nil {
+			ha = hs
+		}
 	}
 	for {
 		if len(b.items) == cap(b.items) || cap(b.arena)-len(b.arena) < maxFrame && len(b.items) > 0 {
@@ -182,7 +230,19 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 		b.items = b.items[:len(b.items)+1]
 		x := &b.items[len(b.items)-1]
 		p.decodeHeaders(f, x)
-		if ha != nil && !headDecoded(x) {
+		if pk := &x.Packet; hs != nil && f.Tail.Off > 0 && pk.TCP != nil && pk.TCPChecksum == decode.ChecksumUnverified && !pk.Truncated {
+			sum, err := hs.SumLast()
+			if err != nil {
+				b.items = b.items[:len(b.items)-1]
+				b.err = err
+				*bp = b
+				send()
+				return
+			}
+			x.Frame.Tail.Summed, x.Frame.Tail.Sum = true, sum
+			pk.VerifyTail(x.Frame.Tail)
+		}
+		if ha != nil && !p.headDecoded(x) {
 			if err := ha.FillLast(f.Data); err != nil {
 				b.items = b.items[:len(b.items)-1]
 				b.err = err
@@ -190,6 +250,7 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 				send()
 				return
 			}
+			f.Tail = frame.Tail{}
 			p.decodeHeaders(f, x)
 		}
 		p.decodeRest(x)
@@ -204,15 +265,18 @@ const headBytes = 192
 
 // headDecoded reports whether the item was decoded from its frame's first
 // headBytes alone, with nothing that needs the bytes after them: a whole
-// TCP header within them, and no fragment, ICMP error or decoding fault
-// (which a cut frame could have caused).
-func headDecoded(it *Item) bool {
-	if len(it.Frame.Data) <= headBytes {
+// TCP header within them, no fragment, ICMP error or decoding fault (which
+// a cut frame could have caused), and, when checksums are verified, a
+// verdict (decode leaves a checksum it could not verify from the head and
+// the source's sum of the rest unverified: see decode's verifyTail).
+func (p *Pipeline) headDecoded(it *Item) bool {
+	if it.Frame.Tail.Off == 0 {
 		return true
 	}
 	pk := &it.Packet
 	return it.DecodeErr == nil && pk.TCP != nil && !pk.Fragment && !pk.HasICMP &&
-		pk.TCPOffset+pk.TCP.HeaderLen() <= headBytes
+		pk.TCPOffset+pk.TCP.HeaderLen() <= headBytes &&
+		(p.dopts.SkipChecksums || pk.Truncated || pk.TCPChecksum != decode.ChecksumUnverified)
 }
 
 // next gives the caller the next item, analysed, in place in its batch:
@@ -229,7 +293,11 @@ func (par *parallel) next(p *Pipeline) (*Item, error) {
 		if par.err != nil {
 			return nil, par.err
 		}
-		b, ok := <-par.full
+		in := par.full
+		if par.ready != nil {
+			in = par.ready
+		}
+		b, ok := <-in
 		if !ok {
 			if par.err == nil {
 				par.err = errClosed
@@ -240,7 +308,9 @@ func (par *parallel) next(p *Pipeline) (*Item, error) {
 	}
 	x := &par.cur.items[par.i]
 	par.i++
-	p.analyze(x)
+	if par.ready == nil {
+		p.analyze(x)
+	}
 	return x, nil
 }
 

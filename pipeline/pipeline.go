@@ -103,9 +103,18 @@ type Options struct {
 	// a frame whose headers lie deeper, an IP fragment (reassembly needs
 	// its bytes) or a frame that is not a plain TCP segment is copied
 	// whole. Packet.Payload then has the right length but unspecified
-	// bytes, and no checksum may be verified (set Decode.SkipChecksums).
-	// tcpscope stats uses it: it sums lengths and never looks inside.
+	// bytes. Checksums are still verified unless Decode.SkipChecksums:
+	// the source adds up the bytes it does not copy (frame.HeadSummer; a
+	// source that cannot copies every frame whole). tcpscope stats uses
+	// it (it sums lengths and never looks inside), and replay when it
+	// shows no payload bytes.
 	HeadersOnly bool
+	// AnalysisStage (with Parallel) analyses on a third goroutine, between
+	// the reading one and the caller: with the reading cheap (headers
+	// only), the analysis and the rendering together were the slower
+	// half; three stages of similar weight keep two cores busy. The
+	// analyzer (and States) is then that goroutine's until Close returns.
+	AnalysisStage bool
 	// States, when set, follows every connection's TCP state (RFC 9293's
 	// names) from the analysed segments and fills Item.States. It
 	// belongs to the pipeline like the Analyzer does.
@@ -120,9 +129,9 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 // NewWith returns a pipeline over src feeding an, tuned by o. With
 // o.Parallel, call Close when done (see NewParallel).
 func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
-	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly && o.Decode.SkipChecksums, st: o.States}
+	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly, st: o.States}
 	if o.Parallel {
-		p.startParallel()
+		p.startParallel(o.AnalysisStage)
 	}
 	return p
 }

@@ -51,3 +51,32 @@ func TestAppendTime(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendSeconds6 checks the text's hand-written six-decimal seconds
+// (the time column, -ttt) against strconv, which the lines used before:
+// the half-microsecond cases, the edges of the range and random ones.
+func TestAppendSeconds6(t *testing.T) {
+	ds := []time.Duration{0, 1, -1, 499, 500, 501, 1499, 1500, 1501, 999999499, 999999500, 999999501, 1e9 - 1, 1e9,
+		1<<22*time.Second - 1, 1 << 22 * time.Second, -1e9, 1<<63 - 1, -1 << 63, 17 * time.Microsecond}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 2000000 {
+		switch r.IntN(4) {
+		case 0:
+			ds = append(ds, time.Duration(r.Int64N(int64(100*time.Second))))
+		case 1:
+			ds = append(ds, time.Duration(r.Int64N(int64(60*24*time.Hour)))-time.Hour)
+		case 2:
+			ds = append(ds, time.Duration(r.Int64N(1e9))*time.Microsecond+time.Duration(495+r.IntN(11)))
+		default:
+			ds = append(ds, time.Duration(r.Int64N(1e6))*time.Microsecond)
+		}
+	}
+	var b []byte
+	for _, d := range ds {
+		want := strconv.FormatFloat(d.Seconds(), 'f', 6, 64)
+		b = appendSeconds6(b[:0], d)
+		if string(b) != want {
+			t.Fatalf("appendSeconds6(%d) = %s, strconv says %s", int64(d), b, want)
+		}
+	}
+}

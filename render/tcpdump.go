@@ -54,7 +54,7 @@ func appendTime(b []byte, f TimeFormat, t, start, prev time.Time) []byte {
 		if prev.IsZero() {
 			prev = t
 		}
-		b = strconv.AppendFloat(b, t.Sub(prev).Seconds(), 'f', 6, 64)
+		b = appendSeconds6(b, t.Sub(prev))
 		return padTo(b, at, 10)
 	case TimeDate:
 		return t.Local().AppendFormat(b, "2006-01-02 15:04:05.000000")

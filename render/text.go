@@ -360,8 +360,24 @@ func RelTime(t, start time.Time) string {
 // appendRelTime is RelTime appending to b.
 func appendRelTime(b []byte, t, start time.Time) []byte {
 	at := len(b)
-	b = strconv.AppendFloat(b, t.Sub(start).Seconds(), 'f', 6, 64)
+	b = appendSeconds6(b, t.Sub(start))
 	return padTo(b, at, 10)
+}
+
+// appendSeconds6 appends d in seconds with six decimals exactly as
+// strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64) does, from the integer
+// nanoseconds (float formatting was a tenth of a replay's rendering): the
+// microseconds rounded half up. That is the float's rounding too unless d
+// ends in exactly 500 ns (the float then lies a hair above or below the
+// half) or is negative or too large for float64(d)/1e9 to be within half
+// a nanosecond of d (see maxExactSeconds): strconv does those.
+func appendSeconds6(b []byte, d time.Duration) []byte {
+	if d < 0 || d >= maxExactSeconds || d%1000 == 500 {
+		return strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64)
+	}
+	us := (int64(d) + 500) / 1000
+	b = strconv.AppendInt(b, us/1e6, 10)
+	return appendFrac6(append(b, '.'), int(us%1e6))
 }
 
 // padTo pads b[from:] with spaces to n bytes.

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/inetsum"
 )
 
 // openMapped maps path whatever its size (Open maps only files of mapMin
@@ -108,6 +110,31 @@ func TestMappedReadsAsBuffered(t *testing.T) {
 					buf = b
 					if err == nil {
 						err = h.FillLast(f.Data)
+					}
+					return f, err
+				}
+			},
+			"NextAppendHead+SumLast": func(s frame.Source) func() (frame.Frame, error) {
+				h, ok := s.(frame.HeadSummer)
+				if !ok {
+					return nil
+				}
+				var buf []byte
+				return func() (frame.Frame, error) {
+					f, b, err := h.NextAppendHead(buf[:0], 40)
+					buf = b
+					if err != nil {
+						return f, err
+					}
+					if len(f.Data) > 40 && f.Tail.Off != 40 || len(f.Data) <= 40 && f.Tail.Off != 0 {
+						return f, fmt.Errorf("frame %d of %d bytes: Tail.Off %d", f.Meta.Number, len(f.Data), f.Tail.Off)
+					}
+					sum, err := h.SumLast()
+					if err == nil {
+						err = h.FillLast(f.Data)
+					}
+					if got := inetsum.Fold(inetsum.Add(f.Data[f.Tail.Off:], 0)); err == nil && f.Tail.Off > 0 && sum != got {
+						err = fmt.Errorf("frame %d: SumLast %#04x, the bytes add up to %#04x", f.Meta.Number, sum, got)
 					}
 					return f, err
 				}

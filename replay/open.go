@@ -132,6 +132,15 @@ func (f *File) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, error) {
 	return f.NextAppend(buf)
 }
 
+// SumLast implements frame.HeadSummer (0 when the reader copied the last
+// frame whole: its Tail is zero then, and nobody asks).
+func (f *File) SumLast() (uint16, error) {
+	if h, ok := f.Source.(frame.HeadSummer); ok {
+		return h.SumLast()
+	}
+	return 0, nil
+}
+
 // FillLast implements frame.HeadAppender.
 func (f *File) FillLast(data []byte) error {
 	if h, ok := f.Source.(frame.HeadAppender); ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/inetsum"
 )
 
 // MaxFrame is the largest record tcpscope accepts: libpcap's own limit for
@@ -29,9 +30,11 @@ const (
 // from the magic number; only the packet bytes are in network order.
 type pcapReader struct {
 	r       io.Reader
-	br      peeker   // r, when it is buffered: records are returned in place
-	m       *mapping // r, when it is a mapped file: records are copied out under guard
-	head    int      // NextAppendHead's n while it runs, else 0
+	br      peeker     // r, when it is buffered: records are returned in place
+	m       *mapping   // r, when it is a mapped file: records are copied out under guard
+	head    int        // NextAppendHead's n while it runs, else 0
+	tail    frame.Tail // the last record's, when NextAppendHead left bytes
+	lastLen int        // the last record's captured length
 	order   binary.ByteOrder
 	nano    bool
 	link    frame.LinkType
@@ -111,6 +114,20 @@ func (p *pcapReader) NextAppendHead(buf []byte, n int) (f frame.Frame, _ []byte,
 	return f, buf, err
 }
 
+// SumLast implements frame.HeadSummer: the bytes NextAppendHead left of
+// the last record are added up where they are, in the mapping's window.
+func (p *pcapReader) SumLast() (_ uint16, err error) {
+	if p.m == nil || p.tail.Off == 0 {
+		return 0, nil
+	}
+	defer guard(debug.SetPanicOnFault(true), p.last, &err)
+	b, ok := p.m.at(p.last+16+int64(p.tail.Off), p.lastLen-p.tail.Off)
+	if !ok {
+		return 0, fmt.Errorf("frame %d: record at byte %d is no longer mapped", p.n, p.last)
+	}
+	return inetsum.Fold(inetsum.Add(b, 0)), nil
+}
+
 // FillLast implements frame.HeadAppender: the record NextAppendHead read
 // last is copied whole into data, from the mapping's window, which still
 // holds it.
@@ -143,11 +160,12 @@ func (p *pcapReader) next(dst *[]byte) (frame.Frame, error) {
 	if capLen > MaxFrame {
 		return frame.Frame{}, fmt.Errorf("frame %d: record at byte %d claims %d captured bytes, more than the %d a pcap may hold (corrupt file)", p.n+1, p.off, capLen, MaxFrame)
 	}
+	p.tail = frame.Tail{}
 	data, err := p.readData(int(capLen), dst)
 	if err != nil {
 		return frame.Frame{}, readErr(err, fmt.Sprintf("frame %d: packet data", p.n+1), p.off+16, fmt.Sprintf(" (record says %d bytes)", capLen))
 	}
-	p.last = p.off
+	p.last, p.lastLen = p.off, int(capLen)
 	p.off += 16 + int64(capLen)
 	p.n++
 	ns := int64(frac)
@@ -168,7 +186,7 @@ func (p *pcapReader) next(dst *[]byte) (frame.Frame, error) {
 		CapLen:  int(capLen),
 		OrigLen: int(origLen),
 		Link:    p.link,
-	}}, nil
+	}, Tail: p.tail}, nil
 }
 
 // readHeader reads the 16-byte record header into p.hdr: io.EOF at a clean
@@ -204,6 +222,9 @@ func (p *pcapReader) readData(n int, dst *[]byte) ([]byte, error) {
 			k := n
 			if p.head > 0 {
 				k = min(n, p.head) // the rest is left as it was: see NextAppendHead
+			}
+			if k < n {
+				p.tail.Off = k
 			}
 			out := grow(dst, n)
 			copy(out, d[:k])

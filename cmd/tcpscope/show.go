@@ -88,6 +88,25 @@ type showOptions struct {
 // summary alone is then printed.
 func (o *showOptions) selects() bool { return o.Filter != nil || o.Stream >= 0 || o.Display != nil }
 
+// readsPayload reports whether anything shown reads a segment's payload
+// bytes (or a frame's bytes past its headers): the hex and ASCII dumps, the
+// field view, a tcpdump filter (it may look anywhere), a display filter on
+// tcp.payload, the frames written out, the demo's hook. Otherwise a file's
+// frames are copied headers only (pipeline.Options.HeadersOnly: checksums
+// are still verified from the reader's sum of the rest).
+func (o *showOptions) readsPayload() bool {
+	return o.HexASCII || o.ASCII || o.Explain || o.Filter != nil || o.Save != nil || o.Step != nil || o.Hook != nil ||
+		o.Display != nil && o.Display.Uses("tcp.payload")
+}
+
+// badChecksumsOnly reports whether all that is shown of a TCP checksum is
+// whether it is bad (the text line's mark): not the JSON lines, -v, the
+// field view or a display filter on the verdict, which tell "ok" from
+// "partial" (see decode.DecodeOptions.BadChecksumsOnly).
+func (o *showOptions) badChecksumsOnly() bool {
+	return !o.JSON && !o.Verbose && !o.Explain && o.Step == nil && (o.Display == nil || !o.Display.Uses("tcp.checksum.status"))
+}
+
 // showSegments runs the pipeline over src and prints every TCP segment.
 // name labels errors (the file or interface). Everything readable before a
 // source error is printed; the error is returned after. When ctx ends the
@@ -108,7 +127,8 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		// cheap enough that moving the analysis to the reading side, as
 		// was done for JSON, made that side the slower one: replay --json
 		// on bench/bulk.pcap took 1.45 s that way, 1.05 s this way.)
-		pl = pipeline.NewWith(src, an, pipeline.Options{Parallel: true, States: states})
+		pl = pipeline.NewWith(src, an, pipeline.Options{Parallel: true, AnalysisStage: true, States: states, HeadersOnly: !o.readsPayload(),
+			Decode: decode.DecodeOptions{BadChecksumsOnly: o.badChecksumsOnly()}})
 		defer pl.Close()
 	} else {
 		pl = pipeline.NewWith(src, an, pipeline.Options{States: states})
