@@ -26,19 +26,21 @@ func TestParallelSameItems(t *testing.T) {
 		} else {
 			f.Close()
 		}
-		seq, seqErr := collect(t, path, false)
-		par, parErr := collect(t, path, true)
-		if errString(seqErr) != errString(parErr) {
-			t.Errorf("%s: error %v sequential, %v parallel", path, seqErr, parErr)
-		}
-		if len(seq) != len(par) {
-			t.Errorf("%s: %d items sequential, %d parallel", path, len(seq), len(par))
-			continue
-		}
-		for i := range seq {
-			if !reflect.DeepEqual(seq[i], par[i]) {
-				t.Errorf("%s: item %d differs:\n%+v\n%+v", path, i, seq[i], par[i])
-				break
+		seq, seqErr := collect(t, path, pipeline.Options{})
+		for _, o := range []pipeline.Options{{Parallel: true}, {Parallel: true, AnalysisStage: true}} {
+			par, parErr := collect(t, path, o)
+			if errString(seqErr) != errString(parErr) {
+				t.Errorf("%s: error %v sequential, %v with %+v", path, seqErr, parErr, o)
+			}
+			if len(seq) != len(par) {
+				t.Errorf("%s: %d items sequential, %d with %+v", path, len(seq), len(par), o)
+				continue
+			}
+			for i := range seq {
+				if !reflect.DeepEqual(seq[i], par[i]) {
+					t.Errorf("%s: item %d differs with %+v:\n%+v\n%+v", path, i, o, seq[i], par[i])
+					break
+				}
 			}
 		}
 	}
@@ -55,18 +57,15 @@ type view struct {
 	Payload   int
 }
 
-func collect(t *testing.T, path string, parallel bool) ([]view, error) {
+func collect(t *testing.T, path string, o pipeline.Options) ([]view, error) {
 	f, err := replay.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	an := analysis.New(analysis.Options{})
-	pl := pipeline.New(f, an)
-	if parallel {
-		pl = pipeline.NewParallel(f, an)
-		defer pl.Close()
-	}
+	pl := pipeline.NewWith(f, an, o)
+	defer pl.Close()
 	var out []view
 	var it pipeline.Item
 	for {
@@ -92,18 +91,20 @@ func errString(err error) string {
 // TestParallelCloseEarly: stopping after a few items and closing ends the
 // reading goroutine without reading the rest.
 func TestParallelCloseEarly(t *testing.T) {
-	f, err := replay.Open("../pcaps/zeek-http-1000-requests-one-dropped-response.pcap", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pl := pipeline.NewParallel(f, analysis.New(analysis.Options{}))
-	var it pipeline.Item
-	for i := 0; i < 3; i++ {
-		if err := pl.Next(&it); err != nil {
+	for _, stage := range []bool{false, true} {
+		f, err := replay.Open("../pcaps/zeek-http-1000-requests-one-dropped-response.pcap", nil)
+		if err != nil {
 			t.Fatal(err)
 		}
+		defer f.Close()
+		pl := pipeline.NewWith(f, analysis.New(analysis.Options{}), pipeline.Options{Parallel: true, AnalysisStage: stage})
+		var it pipeline.Item
+		for i := 0; i < 3; i++ {
+			if err := pl.Next(&it); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pl.Close()
+		pl.Close() // twice is harmless
 	}
-	pl.Close()
-	pl.Close() // twice is harmless
 }
