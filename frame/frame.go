@@ -109,6 +109,8 @@ type Tail struct {
 	// verify a TCP checksum that covers them (see HeadSummer.SumLast).
 	Summed bool
 	Sum    uint16
+	// At is the file offset of the frame's byte Off, for a TailReader.
+	At int64
 }
 
 // Source yields frames in capture order. Next returns io.EOF after the last
@@ -156,4 +158,18 @@ type HeadSummer interface {
 	// SumLast returns the Internet checksum sum (see Tail.Sum) of the bytes
 	// of the frame NextAppendHead returned last from its Tail.Off on.
 	SumLast() (uint16, error)
+}
+
+// TailReader is a HeadAppender that can copy a frame's uncopied bytes
+// later, once the caller knows it wants them: tcpscope follow reads every
+// frame's headers but the payload of one connection only, and which frames
+// are that connection's is known only after the analysis, on another
+// goroutine than the reading one.
+type TailReader interface {
+	HeadAppender
+	// ReadTail copies the bytes of f (as NextAppendHead returned it) past
+	// f.Tail.Off into f.Data[f.Tail.Off:]. It may be called from one
+	// other goroutine than the one reading frames, until the source is
+	// closed, in any order of frames.
+	ReadTail(f Frame) error
 }

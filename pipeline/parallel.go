@@ -195,7 +195,11 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 	// a source that cannot copies all.
 	var ha frame.HeadAppender
 	var hs frame.HeadSummer
-	if p.heads && p.dopts.SkipChecksums {
+	if p.heads && p.lazy {
+		if tr, _ := ap.(frame.TailReader); tr != nil && p.dopts.SkipChecksums {
+			ha = tr
+		}
+	} else if p.heads && p.dopts.SkipChecksums {
 		ha, _ = ap.(frame.HeadAppender)
 	} else if p.heads {
 		if hs, _ = ap.(frame.HeadSummer); hs != nil {

@@ -64,6 +64,7 @@ type Pipeline struct {
 	dopts decode.DecodeOptions
 	own   Item // NextRef's item in a sequential pipeline
 	heads bool // Options.HeadersOnly
+	lazy  bool // Options.LazyPayload
 	st    *tcpstate.Tracker
 	// recent remembers the frames of recent segments by their addresses,
 	// ports and sequence number, so an ICMP error can name the segment it
@@ -109,6 +110,12 @@ type Options struct {
 	// it (it sums lengths and never looks inside), and replay when it
 	// shows no payload bytes.
 	HeadersOnly bool
+	// LazyPayload (with HeadersOnly) says the caller wants the payload of
+	// some frames, known only once they are analysed (follow: one
+	// stream's), and calls Fill for them. Heads are then copied only from
+	// a source that can copy the rest later (frame.TailReader); from
+	// another, every frame is copied whole.
+	LazyPayload bool
 	// AnalysisStage (with Parallel) analyses on a third goroutine, between
 	// the reading one and the caller: with the reading cheap (headers
 	// only), the analysis and the rendering together were the slower
@@ -129,7 +136,7 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 // NewWith returns a pipeline over src feeding an, tuned by o. With
 // o.Parallel, call Close when done (see NewParallel).
 func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
-	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly, st: o.States}
+	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly, lazy: o.LazyPayload, st: o.States}
 	if o.Parallel {
 		p.startParallel(o.AnalysisStage)
 	}
@@ -165,6 +172,25 @@ func (p *Pipeline) NextRef() (*Item, error) {
 	return it, nil
 }
 
+// Fill gives an item of a LazyPayload pipeline the whole of its frame's
+// bytes, and so its payload (Packet.Payload aliases them), when only its
+// head was copied; an item copied whole is left as it is. Call it from the
+// goroutine that calls Next, before the next call.
+func (p *Pipeline) Fill(it *Item) error {
+	if it.Frame.Tail.Off == 0 {
+		return nil
+	}
+	tr, ok := p.src.(frame.TailReader)
+	if !ok {
+		return errors.New("pipeline: Fill on a source that cannot read payloads later")
+	}
+	if err := tr.ReadTail(it.Frame); err != nil {
+		return err
+	}
+	it.Frame.Tail = frame.Tail{}
+	return nil
+}
+
 // decode is the first half of Next: it decodes f into it (reassembling IP
 // fragments) and, for a TCP segment, fills it.Segment, but does not analyse.
 // In a parallel pipeline it runs on the reading goroutine.
@@ -177,7 +203,10 @@ func (p *Pipeline) decode(f frame.Frame, it *Item) {
 // effect outside it (so a HeadersOnly pipeline may do it twice).
 func (p *Pipeline) decodeHeaders(f frame.Frame, it *Item) {
 	it.Frame = f
-	it.Analyzed, it.Located, it.Reassembled, it.Result, it.EvictedStreams = false, false, false, analysis.Result{}, 0
+	// Result is left to analyze, which sets it whatever the frame (on
+	// another goroutine in a parallel pipeline: zeroing its 400 bytes here
+	// only moved them from one core's cache to the other's).
+	it.Analyzed, it.Located, it.Reassembled, it.EvictedStreams = false, false, false, 0
 	it.States = nil
 	it.Segment = analysis.Segment{}
 	it.DecodeErr = decode.DecodeWith(f, &it.Packet, p.dopts)
@@ -217,9 +246,11 @@ func (p *Pipeline) analyze(it *Item) {
 		p.First, p.seen = it.Frame.Meta, true
 	}
 	if p.an == nil {
+		it.Result = analysis.Result{}
 		return
 	}
 	if pk := &it.Packet; pk.HasICMP {
+		it.Result = analysis.Result{}
 		p.quoted(it)
 		return
 	}
@@ -248,6 +279,8 @@ func (p *Pipeline) analyze(it *Item) {
 		it.Result = p.an.Add(it.Segment)
 		it.Located = true
 		hideAnalysis(&it.Result, it.Packet.TCPBogus)
+	default:
+		it.Result = analysis.Result{}
 	}
 	it.EvictedStreams = p.an.EvictedStreams()
 }

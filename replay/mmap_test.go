@@ -348,3 +348,88 @@ func limit(next func() (frame.Frame, error)) func() (frame.Frame, error) {
 		return next()
 	}
 }
+
+// TestReadTailAnyOrder: frames read as heads from a mapped file get their
+// uncopied bytes later through ReadTail, from another goroutine, in any
+// order, across many windows; a file cut short meanwhile gives an error,
+// not a crash.
+func TestReadTailAnyOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pcap")
+	var b bytes.Buffer
+	b.Write([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0})
+	var want [][]byte
+	for i := 0; i < 6000; i++ {
+		size := 60 + i*7919%1400
+		b.Write([]byte{byte(i), byte(i >> 8), 0, 0, 0, 0, 0, 0, byte(size), byte(size >> 8), 0, 0, byte(size), byte(size >> 8), 0, 0})
+		fr := make([]byte, size)
+		for j := range fr {
+			fr[j] = byte(i*31 + j*7)
+		}
+		b.Write(fr)
+		want = append(want, fr)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var frames []frame.Frame
+	heads := 0
+	for {
+		fr, _, err := f.NextAppendHead(nil, 64)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fr.Tail.Off > 0 {
+			heads++
+		}
+		frames = append(frames, fr)
+	}
+	if len(frames) != len(want) || heads < 5000 {
+		t.Fatalf("%d frames (%d as heads), want %d", len(frames), heads, len(want))
+	}
+	done := make(chan error)
+	go func() {
+		// Backwards, then every third forwards: the window slides both ways.
+		for i := len(frames) - 1; i >= 0; i-- {
+			if err := f.ReadTail(frames[i]); err != nil {
+				done <- err
+				return
+			}
+		}
+		for i := 0; i < len(frames); i += 3 {
+			if frames[i].Tail.Off > 0 {
+				clear(frames[i].Data[frames[i].Tail.Off:])
+			}
+			if err := f.ReadTail(frames[i]); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for i, fr := range frames {
+		if !bytes.Equal(fr.Data, want[i]) {
+			t.Fatalf("frame %d: bytes differ after ReadTail (tail %+v):\n% x\n% x", i+1, fr.Tail, fr.Data[:min(80, len(fr.Data))], want[i][:min(80, len(want[i]))])
+		}
+	}
+	// Cut the file short: a tail past the new end is an error.
+	if err := os.Truncate(path, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	last := frames[len(frames)-1]
+	if err := f.ReadTail(last); err == nil {
+		t.Fatal("ReadTail past the end of a truncated file: no error")
+	} else if !strings.Contains(err.Error(), "frame 6000") {
+		t.Errorf("ReadTail on a truncated file: %v (no frame number)", err)
+	}
+}

@@ -130,6 +130,27 @@ func (m *mapping) at(off int64, n int) ([]byte, bool) {
 	return m.win[off-m.winOff : off-m.winOff+int64(n)], true
 }
 
+// twin returns a second mapping of the same file, with no window yet: for
+// reads at other offsets from another goroutine (pcapReader.ReadTail).
+func (m *mapping) twin() *mapping { return &mapping{f: m.f, size: m.size} }
+
+// region returns n bytes from file offset off, sliding the window there
+// (forward or back) when it does not hold them. Like Peek's, they alias the
+// mapping: valid until the next call, and to be read only under guard.
+func (m *mapping) region(off int64, n int) ([]byte, error) {
+	if b, ok := m.at(off, n); ok {
+		return b, nil
+	}
+	m.pos = off
+	if err := m.slide(off + int64(n)); err != nil {
+		return nil, err
+	}
+	if b, ok := m.at(off, n); ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("bytes %d to %d lie past the end of the file", off, off+int64(n))
+}
+
 // Discard skips n bytes, as bufio.Reader's Discard does.
 func (m *mapping) Discard(n int) (int, error) {
 	left := max(m.size-m.pos, 0)

@@ -70,7 +70,11 @@ func OpenContext(ctx context.Context, path string, stdin io.Reader) (*File, erro
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			if src != nil {
-				return &File{Source: src, Name: path, closer: closerFunc(func() error { m.Close(); return f.Close() })}, nil
+				late := m.twin() // ReadTail's window, mapped when first used
+				if pr, ok := src.(*pcapReader); ok {
+					pr.late = late
+				}
+				return &File{Source: src, Name: path, closer: closerFunc(func() error { late.Close(); m.Close(); return f.Close() })}, nil
 			}
 			m.Close() // compressed, or not a capture: read as below, which says what it is
 		}
@@ -139,6 +143,17 @@ func (f *File) SumLast() (uint16, error) {
 		return h.SumLast()
 	}
 	return 0, nil
+}
+
+// ReadTail implements frame.TailReader.
+func (f *File) ReadTail(fr frame.Frame) error {
+	if fr.Tail.Off == 0 {
+		return nil
+	}
+	if h, ok := f.Source.(frame.TailReader); ok {
+		return h.ReadTail(fr)
+	}
+	return fmt.Errorf("frame %d: its payload was not read", fr.Meta.Number)
 }
 
 // FillLast implements frame.HeadAppender.

@@ -34,6 +34,7 @@ type pcapReader struct {
 	m       *mapping   // r, when it is a mapped file: records are copied out under guard
 	head    int        // NextAppendHead's n while it runs, else 0
 	tail    frame.Tail // the last record's, when NextAppendHead left bytes
+	late    *mapping   // a second window over the file, for ReadTail
 	lastLen int        // the last record's captured length
 	order   binary.ByteOrder
 	nano    bool
@@ -126,6 +127,31 @@ func (p *pcapReader) SumLast() (_ uint16, err error) {
 		return 0, fmt.Errorf("frame %d: record at byte %d is no longer mapped", p.n, p.last)
 	}
 	return inetsum.Fold(inetsum.Add(b, 0)), nil
+}
+
+// ReadTail implements frame.TailReader: the bytes come from a window of
+// their own (p.late), so that the reading goroutine's window is left alone.
+func (p *pcapReader) ReadTail(f frame.Frame) error {
+	if f.Tail.Off == 0 {
+		return nil
+	}
+	if err := p.readTail(f); err != nil {
+		return fmt.Errorf("frame %d: payload: %w", f.Meta.Number, err)
+	}
+	return nil
+}
+
+func (p *pcapReader) readTail(f frame.Frame) (err error) {
+	if p.late == nil {
+		return errors.New("can no longer be read")
+	}
+	defer guard(debug.SetPanicOnFault(true), f.Tail.At, &err)
+	b, err := p.late.region(f.Tail.At, len(f.Data)-f.Tail.Off)
+	if err != nil {
+		return err
+	}
+	copy(f.Data[f.Tail.Off:], b)
+	return nil
 }
 
 // FillLast implements frame.HeadAppender: the record NextAppendHead read
@@ -224,7 +250,7 @@ func (p *pcapReader) readData(n int, dst *[]byte) ([]byte, error) {
 				k = min(n, p.head) // the rest is left as it was: see NextAppendHead
 			}
 			if k < n {
-				p.tail.Off = k
+				p.tail.Off, p.tail.At = k, p.off+16+int64(k)
 			}
 			out := grow(dst, n)
 			copy(out, d[:k])

@@ -123,12 +123,14 @@ var ErrNoStream = errors.New("no such stream")
 // must be read: a later SYN may reuse ports and start a new stream.
 func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error) {
 	// No checksum verdict is kept in a Session, so none is computed unless
-	// a display filter may ask for one; without Follow no payload byte is
-	// read either (graph, ladder).
+	// a display filter may ask for one; only the stream's payloads are
+	// read, with Follow (pipeline.Fill), and none without (graph, ladder).
 	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}), pipeline.Options{
-		Parallel:    o.ReadAhead,
-		Decode:      decode.DecodeOptions{SkipChecksums: o.Select == nil},
-		HeadersOnly: o.Select == nil && !o.Follow,
+		Parallel:      o.ReadAhead,
+		AnalysisStage: o.ReadAhead,
+		Decode:        decode.DecodeOptions{SkipChecksums: o.Select == nil},
+		HeadersOnly:   o.Select == nil,
+		LazyPayload:   o.Follow,
 	})
 	defer pl.Close()
 	s := &Session{Stream: o.Stream, Stride: 1}
@@ -195,6 +197,9 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 				s.Total++
 			}
 			if s.Follow != nil {
+				if err := pl.Fill(it); err != nil {
+					return nil, err
+				}
 				s.Follow.Add(dir, it.Frame.Meta.Number, it.Frame.Meta.Time, r.Seq, r.Ack, t.Flags()&analysis.ACK != 0, p.Payload, p.PayloadLen)
 				if emitErr != nil {
 					return nil, emitErr
@@ -228,6 +233,9 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 			}
 		}
 		if s.Follow != nil {
+			if err := pl.Fill(it); err != nil {
+				return nil, err
+			}
 			s.Follow.Add(dir, seg.Frame, seg.Time, r.Seq, r.Ack, seg.Flags&analysis.ACK != 0, p.Payload, p.PayloadLen)
 			if emitErr != nil {
 				return nil, emitErr

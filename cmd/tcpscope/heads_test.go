@@ -6,11 +6,13 @@ import (
 	bin "encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-// TestReplayHeadsOnlySameOutput: replay of a capture big enough to be read
+// TestReplayHeadsOnlySameOutput: replay (and follow) of a capture big enough to be read
 // through a memory map copies only each frame's headers and verifies TCP
 // checksums from the reader's sum of the rest, or (text) from the header
 // alone when offload left them partial (pipeline.Options.HeadersOnly,
@@ -28,7 +30,17 @@ func TestReplayHeadsOnlySameOutput(t *testing.T) {
 		if err != nil || len(b) < 24 || bin.LittleEndian.Uint32(b) != 0xa1b2c3d4 || bin.LittleEndian.Uint32(b[20:]) != 1 {
 			continue // only little-endian microsecond Ethernet captures concatenate as they are
 		}
-		recs = append(recs, b[24:]...)
+		// Whole records only: a capture cut inside its last one would
+		// misalign the next capture's.
+		b = b[24:]
+		for len(b) >= 16 {
+			n := int(bin.LittleEndian.Uint32(b[8:]))
+			if n > 262144 || 16+n > len(b) {
+				break
+			}
+			recs = append(recs, b[:16+n]...)
+			b = b[16+n:]
+		}
 		used++
 	}
 	if used < 10 {
@@ -60,10 +72,40 @@ func TestReplayHeadsOnlySameOutput(t *testing.T) {
 	if err := os.WriteFile(zipped, z.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"--color", "never"}, {"--json"}, {"--color", "never", "-Y", "tcp.analysis.flags"}} {
-		out, errs, code := runCLI(t, nil, append([]string{"replay", plain}, args...)...)
-		zout, zerrs, zcode := runCLI(t, nil, append([]string{"replay", zipped}, args...)...)
+	runs := [][]string{{"replay", "--color", "never"}, {"replay", "--json"}, {"replay", "--color", "never", "-Y", "tcp.analysis.flags"}}
+	// follow reads every frame's head and the payload of its stream's
+	// only, once the analysis has named them (pipeline.Fill).
+	stats, _, _ := runCLI(t, nil, "stats", plain)
+	var streams []string // the three carrying the most data
+	for len(streams) < 3 {
+		best, most := "", 0
+		for _, line := range strings.Split(stats, "\n") {
+			f := strings.Fields(line)
+			if len(f) < 11 || f[0] == "stream" || f[0] == "total" || slices.Contains(streams, f[0]) {
+				continue
+			}
+			c, _ := strconv.Atoi(f[9])
+			s, _ := strconv.Atoi(f[10])
+			if c+s > most {
+				best, most = f[0], c+s
+			}
+		}
+		if best == "" {
+			t.Fatalf("no streams with data in:\n%s", stats)
+		}
+		streams = append(streams, best)
+	}
+	for _, stream := range streams {
+		runs = append(runs, []string{"follow", "--stream", stream, "--color", "never"},
+			[]string{"follow", "--stream", stream, "--raw", "--color", "never"})
+	}
+	for _, args := range runs {
+		out, errs, code := runCLI(t, nil, append([]string{args[0], plain}, args[1:]...)...)
+		zout, zerrs, zcode := runCLI(t, nil, append([]string{args[0], zipped}, args[1:]...)...)
 		errs, zerrs = strings.ReplaceAll(errs, plain, "F"), strings.ReplaceAll(zerrs, zipped, "F")
+		if args[0] == "follow" && (code != 0 || len(out) < 1000) {
+			t.Errorf("%v: exit %d, %d bytes, %s: the stream is not what the test means", args, code, len(out), errs)
+		}
 		if code != zcode || out != zout || errs != zerrs {
 			t.Errorf("replay %v: exit %d, %d lines; gzipped: exit %d, %d lines\nstderr %q\ngzipped %q",
 				args, code, strings.Count(out, "\n"), zcode, strings.Count(zout, "\n"), errs, zerrs)
@@ -76,7 +118,7 @@ func TestReplayHeadsOnlySameOutput(t *testing.T) {
 			}
 		}
 		for _, want := range []string{"bad checksum", `"tcp_checksum":"bad"`, `"tcp_checksum":"ok"`, `"tcp_checksum":"unverified: partial`} {
-			if strings.Contains(want, "tcp_checksum") == (args[0] == "--json") && args[len(args)-1] != "tcp.analysis.flags" && !strings.Contains(out, want) {
+			if args[0] == "replay" && strings.Contains(want, "tcp_checksum") == (args[1] == "--json") && args[len(args)-1] != "tcp.analysis.flags" && !strings.Contains(out, want) {
 				t.Errorf("replay %v: no %q: the capture no longer exercises it", args, want)
 			}
 		}
