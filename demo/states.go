@@ -20,18 +20,19 @@ import (
 // close's FIN. The segment then does not say the change again.
 type callStates struct {
 	tr       tcpstate.Tracker
-	streams  map[fdKey]int          // connected or accepted descriptor → stream
-	byClient map[netip.AddrPort]int // client endpoint → its stream (for accept)
-	connects []fdKey                // connect calls whose SYN is still to come
-	seen     map[int]bool           // streams met so far
-	listen   map[fdKey]bool         // listening descriptors
-	linger0  map[fdKey]bool         // SO_LINGER {1, 0}: close sends RST
-	finSent  map[fdKey]bool         // shutdown already sent FIN
+	streams  map[fdKey]int            // connected or accepted descriptor → stream
+	byClient map[netip.AddrPort]int   // client endpoint → its stream (for accept)
+	connects []fdKey                  // connect calls whose SYN is still to come
+	byLocal  map[netip.AddrPort]fdKey // those of them whose own end is known (Event.Local)
+	seen     map[int]bool             // streams met so far
+	listen   map[fdKey]bool           // listening descriptors
+	linger0  map[fdKey]bool           // SO_LINGER {1, 0}: close sends RST
+	finSent  map[fdKey]bool           // shutdown already sent FIN
 	buf      [4]tcpstate.Change
 }
 
 func newCallStates() *callStates {
-	return &callStates{streams: map[fdKey]int{}, byClient: map[netip.AddrPort]int{}, seen: map[int]bool{},
+	return &callStates{streams: map[fdKey]int{}, byClient: map[netip.AddrPort]int{}, byLocal: map[netip.AddrPort]fdKey{}, seen: map[int]bool{},
 		listen: map[fdKey]bool{}, linger0: map[fdKey]bool{}, finSent: map[fdKey]bool{}}
 }
 
@@ -54,13 +55,19 @@ func (c *callStates) call(e sock.Event) (tcpstate.Change, bool) {
 		c.tr.Listening = true
 		return tcpstate.Change{End: endOf(e.Who), From: tcpstate.Closed, To: tcpstate.Listen}, true
 	case "connect":
-		c.connects = append(c.connects, k)
+		if e.Local.IsValid() {
+			c.byLocal[e.Local] = k
+		} else {
+			c.connects = append(c.connects, k)
+		}
 		c.tr.Expect(endOf(e.Who), tcpstate.SynSent)
 		return tcpstate.Change{End: endOf(e.Who), From: tcpstate.Closed, To: tcpstate.SynSent}, true
 	case "accept":
 		if s, ok := c.byClient[e.Addr]; ok {
 			c.streams[fdKey{e.Who, e.Ret}] = s
 		}
+	case "getsockname":
+		c.bind(k, e.Addr)
 	case "setsockopt":
 		if e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_LINGER && e.Linger != nil {
 			c.linger0[k] = e.Linger.Onoff != 0 && e.Linger.Linger == 0
@@ -91,6 +98,34 @@ func (c *callStates) call(e sock.Event) (tcpstate.Change, bool) {
 		}
 	}
 	return tcpstate.Change{}, false
+}
+
+// bind corrects which stream a connected descriptor holds, once a
+// getsockname names its local end (a client's port). segment gave each
+// connect the next new connection's SYN, in call order; but two clients
+// connecting at once may send their SYNs in the other order, and their
+// closes then went to each other's connection (or, the other's state being
+// SYN-SENT still, to none). The descriptor that had the stream takes this
+// one's old stream in exchange.
+func (c *callStates) bind(k fdKey, local netip.AddrPort) {
+	s, ok := c.byClient[local]
+	if !ok || endOf(k.who) != tcpstate.Client {
+		return
+	}
+	old, had := c.streams[k]
+	if had && old == s {
+		return
+	}
+	for j, t := range c.streams {
+		if t == s && j != k && j.who == k.who {
+			if had {
+				c.streams[j] = old
+			} else {
+				delete(c.streams, j)
+			}
+		}
+	}
+	c.streams[k] = s
 }
 
 func (c *callStates) machine(k fdKey) *tcpstate.Machine {
@@ -129,7 +164,13 @@ func (c *callStates) segment(r *analysis.Result, p *decode.Packet) []tcpstate.Ch
 		c.seen[r.Stream] = true
 		_, client := c.tr.Machine(r.Stream)
 		c.byClient[client] = r.Stream
-		if t.Flags()&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && len(c.connects) > 0 && client == src {
+		isSYN := t.Flags()&(decode.FlagSYN|decode.FlagACK) == decode.FlagSYN && client == src
+		if k, ok := c.byLocal[client]; ok && isSYN {
+			c.streams[k] = r.Stream
+			delete(c.byLocal, client)
+		} else if isSYN && len(c.connects) > 0 {
+			// The SYNs of connects made at once may come in either order:
+			// a getsockname corrects this guess (bind).
 			c.streams[c.connects[0]] = r.Stream
 			c.connects = c.connects[1:]
 		}

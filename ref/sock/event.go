@@ -67,7 +67,10 @@ type Event struct {
 	Addrs []netip.Addr
 
 	// Filled for programs traced by package trace (the reference peers
-	// leave them zero): the process that made the call; the connection its
+	// leave them zero, but for connect's Local: their own end, asked of the
+	// kernel once connect returns, so that the demo knows which SYN each of
+	// several clients connecting at once sent): the process that made the
+	// call; the connection its
 	// descriptor belongs to, so that a server with several clients shows
 	// each call in its own stream; and how long the program waited before
 	// the call in poll/select/epoll or in non-blocking retries (EAGAIN)

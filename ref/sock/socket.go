@@ -288,7 +288,13 @@ func (s *Socket) Connect(ap netip.AddrPort) error {
 	}
 	start := time.Now()
 	err = s.connect(sa)
-	s.caller.emit(Event{Call: "connect", FD: s.fd, Addr: ap, Err: err}, start)
+	var local netip.AddrPort
+	if err == nil {
+		if lsa, lerr := unix.Getsockname(s.fd); lerr == nil {
+			local = addrPort(lsa)
+		}
+	}
+	s.caller.emit(Event{Call: "connect", FD: s.fd, Addr: ap, Local: local, Err: err}, start)
 	if err != nil {
 		return fail("connect", ap, err)
 	}
