@@ -4,7 +4,6 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/google/btree"
 )
 
 // DefaultMaxStreams is how many connections an Analyzer keeps state for when
@@ -256,11 +255,15 @@ type flowSpare struct {
 	small, scratch []unacked
 	buf            []keyed
 	sack           []SACKBlock
-	tree           *btree.BTreeG[keyed]
+	tree           *ordered
 }
 
-// spareKeep bounds the slices a reused flow keeps (entries).
-const spareKeep = 64
+// spareKeep bounds the slices a reused flow keeps (entries), spareRun its
+// long list's run (see ordered).
+const (
+	spareKeep = 64
+	spareRun  = 4096
+)
 
 func keepSmall[T any](s []T) []T {
 	if cap(s) > spareKeep {
@@ -275,8 +278,11 @@ func (f *flow) spare() flowSpare {
 	sp := flowSpare{small: keepSmall(l.small), scratch: keepSmall(l.scratch), buf: keepSmall(l.buf),
 		sack: keepSmall(f.sack), tree: l.spare}
 	if l.tree != nil {
-		l.tree.Clear(true)
+		l.tree.Clear()
 		sp.tree = l.tree
+	}
+	if sp.tree != nil && cap(sp.tree.run) > spareRun {
+		sp.tree.run = nil // a reused flow keeps no huge run
 	}
 	return sp
 }

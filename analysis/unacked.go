@@ -50,7 +50,7 @@ func (u *unacked) time() time.Time { return time.Unix(u.sec, int64(u.nsec)) }
 type unackedList struct {
 	small []unacked // the list while it is short (tree == nil), oldest first
 
-	tree    *btree.BTreeG[keyed] // the list while it is long, by (key, frame)
+	tree    *ordered             // the list while it is long, by (key, ord)
 	anchor  uint32               // key(v) = v - anchor
 	hi      uint32               // highest nextSeq key in the tree
 	maxLen  uint32               // upper bound of nextSeq-seq over the tree
@@ -66,7 +66,7 @@ type unackedList struct {
 	// tree nodes go to the analyzer's free list (free, nil in tests that
 	// build lists by hand), an emptied tree is kept for the next build.
 	free  *btree.FreeListG[keyed]
-	spare *btree.BTreeG[keyed]
+	spare *ordered
 }
 
 // keyed is a tree entry: the segment and its sequence number's key.
@@ -98,27 +98,25 @@ func (l *unackedList) len() int {
 // clear forgets every segment.
 func (l *unackedList) clear() {
 	if l.tree != nil {
-		l.tree.Clear(true)
+		l.tree.Clear()
 	}
 	*l = unackedList{nextOrd: l.nextOrd, free: l.free, small: keepSmall(l.small), scratch: keepSmall(l.scratch)}
 }
 
-// newTree returns an empty tree: the spare one, or a new one whose nodes
-// come from and go back to the free list.
-func (l *unackedList) newTree() *btree.BTreeG[keyed] {
+// newTree returns an empty ordered list: the spare one, or a new one
+// whose B-tree nodes, if it needs them, come from and go back to the free
+// list.
+func (l *unackedList) newTree() *ordered {
 	if t := l.spare; t != nil {
 		l.spare = nil
 		return t
 	}
-	if l.free != nil {
-		return btree.NewWithFreeListG(16, keyedLess, l.free)
-	}
-	return btree.NewG(16, keyedLess)
+	return &ordered{free: l.free}
 }
 
 // dropTree makes the list a slice again, its tree's nodes recycled.
 func (l *unackedList) dropTree() {
-	l.tree.Clear(true)
+	l.tree.Clear()
 	l.spare, l.tree = l.tree, nil
 }
 
@@ -145,7 +143,7 @@ func (l *unackedList) build(segs []unacked) {
 	if l.tree == nil {
 		l.tree = l.newTree()
 	} else {
-		l.tree.Clear(true)
+		l.tree.Clear()
 	}
 	l.n, l.hi, l.maxLen, l.spread, l.gone = 0, 0, 0, false, 0
 	l.anchor = segs[0].seq - quarter
