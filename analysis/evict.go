@@ -3,7 +3,6 @@ package analysis
 import (
 	"net/netip"
 	"slices"
-
 )
 
 // DefaultMaxStreams is how many connections an Analyzer keeps state for when

@@ -50,16 +50,16 @@ func (u *unacked) time() time.Time { return time.Unix(u.sec, int64(u.nsec)) }
 type unackedList struct {
 	small []unacked // the list while it is short (tree == nil), oldest first
 
-	tree    *ordered             // the list while it is long, by (key, ord)
-	anchor  uint32               // key(v) = v - anchor
-	hi      uint32               // highest nextSeq key in the tree
-	maxLen  uint32               // upper bound of nextSeq-seq over the tree
-	spread  bool                 // keys may not compare as the circle does
-	n       int                  // entries in the tree
-	nextOrd uint64               // ord of the next segment added
-	gone    int                  // segments removed since the tree was built
-	buf     []keyed              // scratch for matchAck
-	scratch []unacked            // scratch for all, while short
+	tree    *ordered  // the list while it is long, by (key, ord)
+	anchor  uint32    // key(v) = v - anchor
+	hi      uint32    // highest nextSeq key in the tree
+	maxLen  uint32    // upper bound of nextSeq-seq over the tree
+	spread  bool      // keys may not compare as the circle does
+	n       int       // entries in the tree
+	nextOrd uint64    // ord of the next segment added
+	gone    int       // segments removed since the tree was built
+	buf     []keyed   // scratch for matchAck
+	scratch []unacked // scratch for all, while short
 
 	// Recycling, so that a list going back and forth between slice and
 	// tree (a bulk transfer's, every few round trips) allocates nothing:
