@@ -72,11 +72,14 @@ Examples:
 			// their facts.
 			an := analysis.New(analysis.Options{NoNotes: true})
 			// The table shows no checksum verdicts, so none are computed
-			// (summing every byte is the costliest part of decoding). A
-			// file is read and decoded on a second core, ahead of the
-			// analysis and the table.
+			// (summing every byte is the costliest part of decoding), and
+			// only each frame's headers are copied unless a display filter
+			// looks at payloads. A file is read and decoded on one
+			// goroutine, analysed on another, counted on a third.
 			skip := df == nil || !df.Uses("tcp.checksum.status")
-			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: path != "-", Decode: decode.DecodeOptions{SkipChecksums: skip}, HeadersOnly: df == nil})
+			file := path != "-"
+			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: file, AnalysisStage: file,
+				Decode: decode.DecodeOptions{SkipChecksums: skip}, HeadersOnly: df == nil || !df.Uses("tcp.payload")})
 			defer pl.Close()
 			var tab session.Table
 			defer tab.Close()
