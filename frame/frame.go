@@ -172,4 +172,7 @@ type TailReader interface {
 	// other goroutine than the one reading frames, until the source is
 	// closed, in any order of frames.
 	ReadTail(f Frame) error
+	// SumTail is ReadTail's sum of those bytes instead of their copy (see
+	// Tail.Sum; HeadSummer.SumLast), under the same rules.
+	SumTail(f Frame) (uint16, error)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tcpscope/tcpscope/analysis"
@@ -44,6 +45,43 @@ func (p *poisonSums) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, err
 func (p *poisonSums) SumLast() (uint16, error) {
 	p.sums++
 	return inetsum.Fold(inetsum.Add(p.last[p.off:], 0)), nil
+}
+
+// poisonTails is poisonSums as a frame.TailReader: it keeps every frame's
+// bytes, so that the rest of any frame can be asked for later, from the
+// analysing goroutine.
+type poisonTails struct {
+	poisonSums
+	mu     sync.Mutex // frames and the counters: the reader and the analyser
+	frames map[int][]byte
+}
+
+func (p *poisonTails) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, buf, err := p.poisonSums.NextAppendHead(buf, n)
+	if err == nil {
+		if p.frames == nil {
+			p.frames = map[int][]byte{}
+		}
+		p.frames[f.Meta.Number] = append([]byte(nil), p.last...)
+	}
+	return f, buf, err
+}
+
+func (p *poisonTails) ReadTail(f frame.Frame) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.fills++
+	copy(f.Data[f.Tail.Off:], p.frames[f.Meta.Number][f.Tail.Off:])
+	return nil
+}
+
+func (p *poisonTails) SumTail(f frame.Frame) (uint16, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sums++
+	return inetsum.Fold(inetsum.Add(p.frames[f.Meta.Number][f.Tail.Off:], 0)), nil
 }
 
 func (p *poisonHeads) Next() (frame.Frame, error) { return p.src.Next() }
@@ -86,6 +124,44 @@ func TestHeadersOnlySameItems(t *testing.T) {
 	t.Run("no checksums", func(t *testing.T) { testHeadersOnly(t, decode.DecodeOptions{SkipChecksums: true}) })
 	t.Run("checksums", func(t *testing.T) { testHeadersOnly(t, decode.DecodeOptions{}) })
 	t.Run("bad checksums only", func(t *testing.T) { testHeadersOnly(t, decode.DecodeOptions{BadChecksumsOnly: true}) })
+	// Decoded on the analysing goroutine, the rest of a frame read when
+	// needed from a frame.TailReader (see decodeLate).
+	for name, opts := range map[string]decode.DecodeOptions{"late, no checksums": {SkipChecksums: true}, "late, checksums": {}, "late, bad checksums only": {BadChecksumsOnly: true}} {
+		t.Run(name, func(t *testing.T) { testHeadersOnlyLate(t, opts) })
+	}
+}
+
+// testHeadersOnlyLate is testHeadersOnly for a pipeline with AnalysisStage
+// over a frame.TailReader.
+func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
+	files, _ := filepath.Glob("../pcaps/*.pcap*")
+	heads, fills, sums := 0, 0, 0
+	for _, path := range files {
+		if f, err := replay.Open(path, nil); err != nil {
+			continue
+		} else {
+			f.Close()
+		}
+		want, wantErr := collectHeads(t, path, nil, opts)
+		var pt poisonTails
+		got, gotErr := collectHeadsWith(t, path, &pt, pipeline.Options{Parallel: true, AnalysisStage: true, DecodeLate: true, HeadersOnly: true, Decode: opts})
+		heads, fills, sums = heads+pt.heads, fills+pt.fills, sums+pt.sums
+		if errString(wantErr) != errString(gotErr) {
+			t.Errorf("%s: error %v, late %v", path, wantErr, gotErr)
+		}
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: %d items, late %d, or they differ", path, len(want), len(got))
+			for i := range min(len(want), len(got)) {
+				if !reflect.DeepEqual(want[i], got[i]) {
+					t.Errorf("%s: item %d:\n%+v\n%+v", path, i, want[i], got[i])
+					break
+				}
+			}
+		}
+	}
+	if heads < 5000 || fills < 10 || !opts.SkipChecksums && sums < 100 {
+		t.Errorf("%d heads, %d read whole later, %d summed later: the captures no longer exercise each", heads, fills, sums)
+	}
 }
 
 // testHeadersOnly is TestHeadersOnlySameItems without checksums (stats) or
@@ -169,6 +245,10 @@ func (p *poisonHeads) setSource(src frame.Source) { p.src = src }
 // HeadersOnly over ph when it is not nil, and returns what a caller may
 // look at (not the payload bytes; Data holds the TCP checksum verdict).
 func collectHeads(t *testing.T, path string, ph headSource, opts decode.DecodeOptions) ([]view, error) {
+	return collectHeadsWith(t, path, ph, pipeline.Options{Parallel: true, HeadersOnly: ph != nil, Decode: opts})
+}
+
+func collectHeadsWith(t *testing.T, path string, ph headSource, o pipeline.Options) ([]view, error) {
 	f, err := replay.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -179,8 +259,7 @@ func collectHeads(t *testing.T, path string, ph headSource, opts decode.DecodeOp
 		ph.setSource(f)
 		src = ph
 	}
-	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}), pipeline.Options{
-		Parallel: true, HeadersOnly: ph != nil, Decode: opts})
+	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}), o)
 	defer pl.Close()
 	var out []view
 	for {

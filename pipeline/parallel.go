@@ -45,6 +45,7 @@ type parallel struct {
 	// ready, with Options.AnalysisStage, carries batches from the analysing
 	// goroutine (which reads full) to the caller; nil otherwise.
 	ready chan *batch
+	late  frame.TailReader // set when decoding is the analysing goroutine's
 	cur   *batch
 	i     int
 	err   error
@@ -65,7 +66,7 @@ func NewParallel(src frame.Source, an *analysis.Analyzer) *Pipeline {
 
 // startParallel starts the reading goroutine of a parallel pipeline (and
 // the analysing one, with Options.AnalysisStage).
-func (p *Pipeline) startParallel(stage bool) {
+func (p *Pipeline) startParallel(stage, late bool) {
 	n := batchesLive + 1
 	if stage {
 		n += batchesLive // the analysing goroutine's queue
@@ -79,11 +80,63 @@ func (p *Pipeline) startParallel(stage bool) {
 		par.free <- &batch{items: make([]Item, 0, batchFrames), arena: make([]byte, 0, batchBytes+max(arenaSlack, maxFrame))}
 	}
 	p.par = par
-	go par.read(p)
 	if stage {
 		par.ready = make(chan *batch, batchesLive)
+		// Headers only from a source that can give the rest later from
+		// any goroutine: the reader just copies heads, and decoding moves
+		// to the analysing goroutine (see decodeLate).
+		if tr, ok := p.src.(frame.TailReader); ok && p.heads && late {
+			par.late = tr
+		}
+	}
+	go par.read(p)
+	if stage {
 		go par.analyzeAll(p)
 	}
+}
+
+// decodeAnalyze decodes (decodeLate) and analyses items in order; on an
+// error it returns how many were done.
+func (p *Pipeline) decodeAnalyze(items []Item) (int, error) {
+	for i := range items {
+		x := &items[i]
+		if err := p.decodeLate(x); err != nil {
+			return i, err
+		}
+		p.analyze(x)
+	}
+	return len(items), nil
+}
+
+// decodeLate decodes an item whose head the reader copied without
+// decoding it (Options.DecodeLate), on the analysing goroutine: the reader,
+// the slowest of the three stages for stats, is left with the reading, and
+// the item's decoded fields are written on the core that reads them next.
+// A checksum
+// that needs the payload's sum, and a frame that needs all its bytes
+// (headers deeper than the head, a fragment, not TCP), get them from the
+// source's second window.
+func (p *Pipeline) decodeLate(x *Item) error {
+	tr := p.par.late
+	f := x.Frame
+	p.decodeHeaders(f, x)
+	if pk := &x.Packet; f.Tail.Off > 0 && !p.dopts.SkipChecksums && pk.TCP != nil && pk.TCPChecksum == decode.ChecksumUnverified && !pk.Truncated {
+		sum, err := tr.SumTail(f)
+		if err != nil {
+			return err
+		}
+		x.Frame.Tail.Summed, x.Frame.Tail.Sum = true, sum
+		pk.VerifyTail(x.Frame.Tail)
+	}
+	if f.Tail.Off > 0 && !p.headDecoded(x) {
+		if err := tr.ReadTail(f); err != nil {
+			return err
+		}
+		f.Tail = frame.Tail{}
+		p.decodeHeaders(f, x)
+	}
+	p.decodeRest(x)
+	return nil
 }
 
 // analyzeAll runs on a goroutine of its own (Options.AnalysisStage): it
@@ -91,9 +144,18 @@ func (p *Pipeline) startParallel(stage bool) {
 // caller, until the reader is done or Close is called.
 func (par *parallel) analyzeAll(p *Pipeline) {
 	defer close(par.ready)
+	failed := false
 	for b := range par.full {
-		for i := range b.items {
-			p.analyze(&b.items[i])
+		if failed {
+			par.free <- b // after an error, only let the reader go on to its end
+			continue
+		}
+		if par.late == nil {
+			for i := range b.items {
+				p.analyze(&b.items[i])
+			}
+		} else if n, err := p.decodeAnalyze(b.items); err != nil {
+			b.items, b.err, failed = b.items[:n], err, true
 		}
 		select {
 		case par.ready <- b:
@@ -195,7 +257,9 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 	// a source that cannot copies all.
 	var ha frame.HeadAppender
 	var hs frame.HeadSummer
-	if p.heads && p.lazy {
+	if par.late != nil {
+		ha = par.late
+	} else if p.heads && p.lazy {
 		if tr, _ := ap.(frame.TailReader); tr != nil && p.dopts.SkipChecksums {
 			ha = tr
 		}
@@ -233,6 +297,10 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 		b.arena = arena
 		b.items = b.items[:len(b.items)+1]
 		x := &b.items[len(b.items)-1]
+		if par.late != nil {
+			x.Frame = f // decoded by the analysing goroutine
+			continue
+		}
 		p.decodeHeaders(f, x)
 		if pk := &x.Packet; hs != nil && f.Tail.Off > 0 && pk.TCP != nil && pk.TCPChecksum == decode.ChecksumUnverified && !pk.Truncated {
 			sum, err := hs.SumLast()

@@ -122,6 +122,14 @@ type Options struct {
 	// half; three stages of similar weight keep two cores busy. The
 	// analyzer (and States) is then that goroutine's until Close returns.
 	AnalysisStage bool
+	// DecodeLate (with AnalysisStage and HeadersOnly, from a source that
+	// can read a frame's rest later, frame.TailReader) decodes on the
+	// analysing goroutine too, leaving the reading goroutine nothing but
+	// the copying of heads. It pays where the reading is the slowest stage
+	// and the decoding cheap (stats: no checksums, no payload); where the
+	// rendering is heavy, or every payload must be summed (replay --json),
+	// it makes the analysing goroutine the slowest instead.
+	DecodeLate bool
 	// States, when set, follows every connection's TCP state (RFC 9293's
 	// names) from the analysed segments and fills Item.States. It
 	// belongs to the pipeline like the Analyzer does.
@@ -138,7 +146,7 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
 	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly, lazy: o.LazyPayload, st: o.States}
 	if o.Parallel {
-		p.startParallel(o.AnalysisStage)
+		p.startParallel(o.AnalysisStage, o.DecodeLate)
 	}
 	return p
 }

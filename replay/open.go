@@ -156,6 +156,17 @@ func (f *File) ReadTail(fr frame.Frame) error {
 	return fmt.Errorf("frame %d: its payload was not read", fr.Meta.Number)
 }
 
+// SumTail implements frame.TailReader.
+func (f *File) SumTail(fr frame.Frame) (uint16, error) {
+	if fr.Tail.Off == 0 {
+		return 0, nil
+	}
+	if h, ok := f.Source.(frame.TailReader); ok {
+		return h.SumTail(fr)
+	}
+	return 0, fmt.Errorf("frame %d: its payload was not read", fr.Meta.Number)
+}
+
 // FillLast implements frame.HeadAppender.
 func (f *File) FillLast(data []byte) error {
 	if h, ok := f.Source.(frame.HeadAppender); ok {

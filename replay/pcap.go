@@ -141,6 +141,27 @@ func (p *pcapReader) ReadTail(f frame.Frame) error {
 	return nil
 }
 
+// SumTail implements frame.TailReader, from the same window as ReadTail.
+func (p *pcapReader) SumTail(f frame.Frame) (sum uint16, err error) {
+	if f.Tail.Off == 0 {
+		return 0, nil
+	}
+	if p.late == nil {
+		return 0, fmt.Errorf("frame %d: payload: can no longer be read", f.Meta.Number)
+	}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("frame %d: payload: %w", f.Meta.Number, err)
+		}
+	}()
+	defer guard(debug.SetPanicOnFault(true), f.Tail.At, &err)
+	b, err := p.late.region(f.Tail.At, len(f.Data)-f.Tail.Off)
+	if err != nil {
+		return 0, err
+	}
+	return inetsum.Fold(inetsum.Add(b, 0)), nil
+}
+
 func (p *pcapReader) readTail(f frame.Frame) (err error) {
 	if p.late == nil {
 		return errors.New("can no longer be read")

@@ -74,11 +74,11 @@ Examples:
 			// The table shows no checksum verdicts, so none are computed
 			// (summing every byte is the costliest part of decoding), and
 			// only each frame's headers are copied unless a display filter
-			// looks at payloads. A file is read and decoded on one
-			// goroutine, analysed on another, counted on a third.
+			// looks at payloads. A file is read on one goroutine, decoded
+			// and analysed on another, counted on a third.
 			skip := df == nil || !df.Uses("tcp.checksum.status")
 			file := path != "-"
-			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: file, AnalysisStage: file,
+			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: file, AnalysisStage: file, DecodeLate: file,
 				Decode: decode.DecodeOptions{SkipChecksums: skip}, HeadersOnly: df == nil || !df.Uses("tcp.payload")})
 			defer pl.Close()
 			var tab session.Table
