@@ -160,7 +160,10 @@ func Load(src frame.Source, want int) (*Session, error) {
 // build turns one stream's segments into a Session.
 func build(st *stream, num, total int) (*Session, error) {
 	if len(st.segs) == 0 {
-		return nil, fmt.Errorf("stream %d: no segments", num)
+		// A stream Wireshark numbers for a TCP header quoted in an ICMP
+		// error, or cut short: nothing of it to send (a usage error, as a
+		// stream not there).
+		return nil, noSegmentsError(fmt.Sprintf("stream %d has no TCP segment of its own, only a TCP header quoted in an ICMP error or cut short (replay --stream %d shows it)", num, num))
 	}
 	first := st.segs[0]
 	s := &Session{Stream: num, Streams: total, ClientBySYN: st.hasSYN}
@@ -281,6 +284,13 @@ func plural(n int, what string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
+
+// noSegmentsError is build's error for a stream with no segment: errors.Is
+// finds ErrNoStream in it.
+type noSegmentsError string
+
+func (e noSegmentsError) Error() string        { return string(e) }
+func (e noSegmentsError) Is(target error) bool { return target == ErrNoStream }
 
 // ErrNoStream is returned (wrapped) when --stream names a connection the
 // capture does not hold: a mistake in the command line (exit 2).

@@ -118,6 +118,14 @@ func (k Keep) all() bool { return k.Head == 0 && k.Tail == 0 && k.Spread == 0 }
 // ErrNoStream is returned (wrapped) when the capture has no such stream.
 var ErrNoStream = errors.New("no such stream")
 
+// noSegmentsError is Load's error for a stream that only a TCP header
+// quoted in an ICMP error (or cut short) names: errors.Is finds
+// ErrNoStream in it, so callers treat it as a stream not there.
+type noSegmentsError struct{ msg string }
+
+func (e *noSegmentsError) Error() string        { return e.msg }
+func (e *noSegmentsError) Is(target error) bool { return target == ErrNoStream }
+
 // Load reads src to the end and gathers the segments of one stream. Stream
 // numbers are the analyzer's (Wireshark's tcp.stream), so the whole capture
 // must be read: a later SYN may reuse ports and start a new stream.
@@ -147,6 +155,7 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 	}
 	var keep keeper
 	found := false
+	quotedIn := 0      // the first frame naming the stream without a segment of it
 	var base [2]uint32 // raw − relative sequence number per direction, for SACK blocks
 	var baseSet [2]bool
 	for {
@@ -171,6 +180,9 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 		s.Frames++
 		selected := o.Select == nil || o.Select(it)
 		if !it.Analyzed {
+			if it.Located && it.Result.Stream == o.Stream && quotedIn == 0 {
+				quotedIn = it.Frame.Meta.Number
+			}
 			continue
 		}
 		r := &it.Result
@@ -243,6 +255,12 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 		}
 	}
 	keep.finish(s, o.Keep)
+	if !found && quotedIn > 0 {
+		// Wireshark numbers a stream for a TCP header quoted in an ICMP
+		// error (or cut short) even when none of its segments was
+		// captured: there is nothing to follow or draw.
+		return nil, &noSegmentsError{fmt.Sprintf("stream %d has no TCP segment of its own: only a TCP header quoted in an ICMP error, or cut short, names it (frame %d; replay --stream %d shows it)", o.Stream, quotedIn, o.Stream)}
+	}
 	if !found {
 		return nil, fmt.Errorf("%w %d: the capture holds %d TCP %s, numbered from 0", ErrNoStream, o.Stream, s.Streams, plural(s.Streams, "stream", "streams"))
 	}

@@ -177,3 +177,27 @@ func TestCaptureBadFilter(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestStreamOnlyQuoted: a stream that only a TCP header quoted in an ICMP
+// error names (Wireshark numbers it; none of its segments was captured) is
+// not "no such stream 3" in a capture of 13 (as it was): one line saying
+// what it is and where, exit 2, in every command that needs its segments;
+// replay --stream shows it.
+func TestStreamOnlyQuoted(t *testing.T) {
+	f := "../../pcaps/gen-icmp-errors.pcap" // stream 3: the ICMP error of frame 15
+	for _, args := range [][]string{
+		{"follow", f, "--stream", "3"},
+		{"ladder", f, "--stream", "3"},
+		{"graph", f, "--stream", "3", "-o", filepath.Join(t.TempDir(), "g.svg")},
+		{"send", f, "--stream", "3", "--to", "127.0.0.1:9"},
+	} {
+		out, errs, code := runCLI(t, nil, args...)
+		if code != exitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "stream 3 has no TCP segment of its own") || strings.Contains(errs, "no such stream") {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", args, code, out, errs)
+		}
+	}
+	out, errs, code := runCLI(t, nil, "replay", f, "--stream", "3", "--no-summary")
+	if code != 0 || !strings.Contains(out, "#15") || !strings.Contains(out, "ICMP port unreachable") {
+		t.Errorf("replay --stream 3: exit %d, %q, %q", code, out, errs)
+	}
+}
