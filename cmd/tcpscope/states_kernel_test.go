@@ -298,6 +298,16 @@ func TestStatesMatchKernel(t *testing.T) {
 			_, _, rc, rs := demoStates(rout)
 			for p := range kc {
 				same(fmt.Sprintf("replay: client socket :%d", p), rc[p], kc[p])
+				if d, k := strings.Join(rs[p], " "), strings.Join(ks[p], " "); d != k && strings.Join(ds[p], " ") == k &&
+					strings.HasSuffix(d, "ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED") && strings.HasSuffix(k, "ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT") {
+					// The server called close() before the client's FIN
+					// came, with data still queued, so its FIN left after
+					// acknowledging the client's: the segments are those of
+					// a passive close. The demo, which sees the call, has
+					// it right (checked above); the segments alone cannot.
+					t.Logf("%s: replay: server socket for :%d: %v, the kernel %v: a close() before the peer's FIN that the segments cannot show (the demo shows it)", name, p, rs[p], ks[p])
+					continue
+				}
 				same(fmt.Sprintf("replay: server socket for :%d", p), rs[p], ks[p])
 			}
 		})
