@@ -1,14 +1,13 @@
 package session
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
 	"iter"
 	"net/netip"
 	"os"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/pipeline"
@@ -79,9 +78,8 @@ type Table struct {
 	file     *os.File // spill file (unlinked); nil until the first spill
 	noSpill  bool     // the spill file failed: keep everything in memory
 	err      error    // a spilled chunk could not be read back
-	buf      bytes.Buffer
-	n        int // rows allocated (highest stream + 1)
-	count    int // rows in use
+	n        int      // rows allocated (highest stream + 1)
+	count    int      // rows in use
 }
 
 // chunk is ChunkRows consecutive rows.
@@ -192,9 +190,8 @@ func (t *Table) spillOne() *chunk {
 		t.file = f
 	}
 	c := t.chunks[lru]
-	t.buf.Reset()
-	_ = binary.Write(&t.buf, binary.LittleEndian, c.rows) // fixed-size fields only: cannot fail
-	if _, err := t.file.WriteAt(t.buf.Bytes(), int64(lru)*int64(t.buf.Len())); err != nil {
+	b := rowBytes(c.rows)
+	if _, err := t.file.WriteAt(b, int64(lru)*int64(len(b))); err != nil {
 		t.noSpill = true
 		return nil
 	}
@@ -205,14 +202,19 @@ func (t *Table) spillOne() *chunk {
 
 // readChunk reads chunk ci back from the file into c.
 func (t *Table) readChunk(ci int, c *chunk) error {
-	size := binary.Size(c.rows)
-	t.buf.Reset()
-	t.buf.Grow(size)
-	b := t.buf.AvailableBuffer()[:size] // the buffer spillOne writes from, reused
-	if _, err := t.file.ReadAt(b, int64(ci)*int64(size)); err != nil {
-		return err
-	}
-	return binary.Read(bytes.NewReader(b), binary.LittleEndian, c.rows)
+	b := rowBytes(c.rows)
+	_, err := t.file.ReadAt(b, int64(ci)*int64(len(b)))
+	return err
+}
+
+// rowBytes is the memory of rows as bytes, written to the spill file and
+// read back as it is. Why not encoding/binary, which did this before: it
+// walks every field of every row by reflection, a tenth of stats' time on
+// a capture of 20 000 connections. Why it is safe: a row holds no pointers
+// (TestRowHasNoPointers), and the file is this process's own, unlinked, so
+// its layout is never read by another build or machine.
+func rowBytes(rows []row) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(rows))), len(rows)*int(unsafe.Sizeof(row{})))
 }
 
 // Err reports a failure to read spilled rows back (the listing is then

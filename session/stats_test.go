@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -239,4 +240,26 @@ func TestTableSpill(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRowHasNoPointers: a row is written to the spill file as its memory
+// (rowBytes), which is only sound while it holds no pointer, slice, string,
+// map, interface, channel or function, in any field at any depth.
+func TestRowHasNoPointers(t *testing.T) {
+	var walk func(reflect.Type, string)
+	walk = func(ty reflect.Type, path string) {
+		switch ty.Kind() {
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				walk(ty.Field(i).Type, path+"."+ty.Field(i).Name)
+			}
+		case reflect.Array:
+			walk(ty.Elem(), path+"[]")
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		default:
+			t.Errorf("row%s is a %s: rows can no longer be spilled as bytes", path, ty.Kind())
+		}
+	}
+	walk(reflect.TypeFor[row](), "")
 }
