@@ -146,18 +146,7 @@ func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
 		var pt poisonTails
 		got, gotErr := collectHeadsWith(t, path, &pt, pipeline.Options{Parallel: true, AnalysisStage: true, DecodeLate: true, HeadersOnly: true, Decode: opts})
 		heads, fills, sums = heads+pt.heads, fills+pt.fills, sums+pt.sums
-		if errString(wantErr) != errString(gotErr) {
-			t.Errorf("%s: error %v, late %v", path, wantErr, gotErr)
-		}
-		if !reflect.DeepEqual(want, got) {
-			t.Errorf("%s: %d items, late %d, or they differ", path, len(want), len(got))
-			for i := range min(len(want), len(got)) {
-				if !reflect.DeepEqual(want[i], got[i]) {
-					t.Errorf("%s: item %d:\n%+v\n%+v", path, i, want[i], got[i])
-					break
-				}
-			}
-		}
+		sameViews(t, path+" (decoded late)", want, wantErr, got, gotErr)
 	}
 	if heads < 5000 || fills < 10 || !opts.SkipChecksums && sums < 100 {
 		t.Errorf("%d heads, %d read whole later, %d summed later: the captures no longer exercise each", heads, fills, sums)
@@ -195,19 +184,7 @@ func testHeadersOnly(t *testing.T, opts decode.DecodeOptions) {
 				partialHeads++
 			}
 		}
-		if errString(wantErr) != errString(gotErr) {
-			t.Errorf("%s: error %v, headers only %v", path, wantErr, gotErr)
-		}
-		if len(want) != len(got) {
-			t.Errorf("%s: %d items, headers only %d", path, len(want), len(got))
-			continue
-		}
-		for i := range want {
-			if !reflect.DeepEqual(want[i], got[i]) {
-				t.Errorf("%s: item %d differs with headers only:\n%+v\n%+v", path, i, want[i], got[i])
-				break
-			}
-		}
+		sameViews(t, path, want, wantErr, got, gotErr)
 	}
 	// The test means something only if both paths were taken often.
 	if heads < 5000 || fills < 10 {
@@ -230,6 +207,25 @@ func testHeadersOnly(t *testing.T, opts decode.DecodeOptions) {
 		t.Errorf("%d frames summed of %d read as heads, %d of them with a partial checksum", sums, heads, partialHeads)
 	case opts.BadChecksumsOnly && (sums > heads-partialHeads || partialHeads < 1000):
 		t.Errorf("%d frames summed of %d read as heads, %d of them with a partial checksum", sums, heads, partialHeads)
+	}
+}
+
+// sameViews reports where the items (and final error) of a headers-only
+// pipeline differ from those of one that copied every byte.
+func sameViews(t *testing.T, what string, want []view, wantErr error, got []view, gotErr error) {
+	t.Helper()
+	if errString(wantErr) != errString(gotErr) {
+		t.Errorf("%s: error %v, headers only %v", what, wantErr, gotErr)
+	}
+	if len(want) != len(got) {
+		t.Errorf("%s: %d items, headers only %d", what, len(want), len(got))
+		return
+	}
+	for i := range want {
+		if !reflect.DeepEqual(want[i], got[i]) {
+			t.Errorf("%s: item %d differs with headers only:\n%+v\n%+v", what, i, want[i], got[i])
+			return
+		}
 	}
 }
 
