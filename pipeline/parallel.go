@@ -120,13 +120,12 @@ func (p *Pipeline) decodeLate(x *Item) error {
 	tr := p.par.late
 	f := x.Frame
 	p.decodeHeaders(f, x)
-	if pk := &x.Packet; f.Tail.Off > 0 && !p.dopts.SkipChecksums && pk.TCP != nil && pk.TCPChecksum == decode.ChecksumUnverified && !pk.Truncated {
+	if p.needsTailSum(x) {
 		sum, err := tr.SumTail(f)
 		if err != nil {
 			return err
 		}
-		x.Frame.Tail.Summed, x.Frame.Tail.Sum = true, sum
-		pk.VerifyTail(x.Frame.Tail)
+		addTailSum(x, sum)
 	}
 	if f.Tail.Off > 0 && !p.headDecoded(x) {
 		if err := tr.ReadTail(f); err != nil {
@@ -302,7 +301,7 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 			continue
 		}
 		p.decodeHeaders(f, x)
-		if pk := &x.Packet; hs != nil && f.Tail.Off > 0 && pk.TCP != nil && pk.TCPChecksum == decode.ChecksumUnverified && !pk.Truncated {
+		if hs != nil && p.needsTailSum(x) {
 			sum, err := hs.SumLast()
 			if err != nil {
 				b.items = b.items[:len(b.items)-1]
@@ -311,8 +310,7 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 				send()
 				return
 			}
-			x.Frame.Tail.Summed, x.Frame.Tail.Sum = true, sum
-			pk.VerifyTail(x.Frame.Tail)
+			addTailSum(x, sum)
 		}
 		if ha != nil && !p.headDecoded(x) {
 			if err := ha.FillLast(f.Data); err != nil {
@@ -327,6 +325,20 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 		}
 		p.decodeRest(x)
 	}
+}
+
+// needsTailSum reports whether decode left the TCP checksum of an item read
+// as a head (frame.Tail) waiting for the sum of the frame's other bytes.
+func (p *Pipeline) needsTailSum(x *Item) bool {
+	pk := &x.Packet
+	return x.Frame.Tail.Off > 0 && !p.dopts.SkipChecksums && pk.TCP != nil && pk.TCPChecksum == decode.ChecksumUnverified && !pk.Truncated
+}
+
+// addTailSum gives the item the sum its source made of those bytes, and
+// decode the verdict.
+func addTailSum(x *Item, sum uint16) {
+	x.Frame.Tail.Summed, x.Frame.Tail.Sum = true, sum
+	x.Packet.VerifyTail(x.Frame.Tail)
 }
 
 // headBytes is how much of each frame a HeadersOnly pipeline copies: an
