@@ -135,10 +135,7 @@ func (p *pcapReader) ReadTail(f frame.Frame) error {
 	if f.Tail.Off == 0 {
 		return nil
 	}
-	if err := p.readTail(f); err != nil {
-		return fmt.Errorf("frame %d: payload: %w", f.Meta.Number, err)
-	}
-	return nil
+	return p.withTail(f, func(b []byte) { copy(f.Data[f.Tail.Off:], b) })
 }
 
 // SumTail implements frame.TailReader, from the same window as ReadTail.
@@ -146,32 +143,28 @@ func (p *pcapReader) SumTail(f frame.Frame) (sum uint16, err error) {
 	if f.Tail.Off == 0 {
 		return 0, nil
 	}
-	if p.late == nil {
-		return 0, fmt.Errorf("frame %d: payload: can no longer be read", f.Meta.Number)
-	}
-	defer func() {
-		if err != nil {
-			err = fmt.Errorf("frame %d: payload: %w", f.Meta.Number, err)
-		}
-	}()
-	defer guard(debug.SetPanicOnFault(true), f.Tail.At, &err)
-	b, err := p.late.region(f.Tail.At, len(f.Data)-f.Tail.Off)
-	if err != nil {
-		return 0, err
-	}
-	return inetsum.Fold(inetsum.Add(b, 0)), nil
+	err = p.withTail(f, func(b []byte) { sum = inetsum.Fold(inetsum.Add(b, 0)) })
+	return sum, err
 }
 
-func (p *pcapReader) readTail(f frame.Frame) (err error) {
-	if p.late == nil {
-		return errors.New("can no longer be read")
-	}
-	defer guard(debug.SetPanicOnFault(true), f.Tail.At, &err)
-	b, err := p.late.region(f.Tail.At, len(f.Data)-f.Tail.Off)
-	if err != nil {
+// withTail gives use the bytes of f past its head, from the second window,
+// and turns a fault while use reads them (the file cut short) into an error
+// naming the frame.
+func (p *pcapReader) withTail(f frame.Frame, use func([]byte)) error {
+	err := func() (err error) {
+		if p.late == nil {
+			return errors.New("can no longer be read")
+		}
+		defer guard(debug.SetPanicOnFault(true), f.Tail.At, &err)
+		b, err := p.late.region(f.Tail.At, len(f.Data)-f.Tail.Off)
+		if err == nil {
+			use(b)
+		}
 		return err
+	}()
+	if err != nil {
+		return fmt.Errorf("frame %d: payload: %w", f.Meta.Number, err)
 	}
-	copy(f.Data[f.Tail.Off:], b)
 	return nil
 }
 
