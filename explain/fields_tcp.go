@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/tcpscope/tcpscope/decode"
+	"github.com/tcpscope/tcpscope/internal/inetsum"
 )
 
 // ---- TCP ----
@@ -192,24 +193,10 @@ func ipBytes(a netip.Addr, s uint64) uint64 {
 }
 
 // onesSum adds b as big-endian 16-bit words (RFC 1071), an odd last byte
-// padded with zero.
-func onesSum(b []byte, s uint64) uint64 {
-	for len(b) >= 2 {
-		s += uint64(decode.Ntohs(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
-}
+// padded with zero: the sum decode verifies with (internal/inetsum).
+func onesSum(b []byte, s uint64) uint64 { return inetsum.Add(b, s) }
 
-func foldOnes(s uint64) uint16 {
-	for s > 0xFFFF {
-		s = s>>16 + s&0xFFFF
-	}
-	return uint16(s)
-}
+func foldOnes(s uint64) uint16 { return inetsum.Fold(s) }
 
 // options lists every TCP option as it sits on the wire, one by one.
 func (b *builder) options(ly *Layer, o int, t decode.TCP) {
