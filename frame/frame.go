@@ -160,6 +160,24 @@ type HeadSummer interface {
 	SumLast() (uint16, error)
 }
 
+// HeadBatcher is a TailReader that copies the heads of many frames in one
+// call. Why: a caller that decodes later (tcpscope stats) spends its
+// reading goroutine on nothing but heads, and that goroutine paces the
+// whole run; per frame, the call through two interfaces, the returned
+// Frame's copies and the fault guard a mapped file needs (see replay's
+// mapping) cost as much as copying the head itself.
+type HeadBatcher interface {
+	TailReader
+	// NextHeads reads up to len(out) frames as NextAppendHead(buf, n)
+	// would, one after the other, into out, and returns how many it read
+	// and buf with them appended (each frame's whole length, of which the
+	// first n bytes are copied). It stops early, with a nil error, before
+	// a frame that would not fit in buf's capacity, but never before the
+	// first. err is what ended the run early (io.EOF at the end): the k
+	// frames before it are valid.
+	NextHeads(buf []byte, n int, out []Frame) (k int, _ []byte, err error)
+}
+
 // TailReader is a HeadAppender that can copy a frame's uncopied bytes
 // later, once the caller knows it wants them: tcpscope follow reads every
 // frame's headers but the payload of one connection only, and which frames

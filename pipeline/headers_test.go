@@ -84,6 +84,26 @@ func (p *poisonTails) SumTail(f frame.Frame) (uint16, error) {
 	return inetsum.Fold(inetsum.Add(p.frames[f.Meta.Number][f.Tail.Off:], 0)), nil
 }
 
+// poisonBatches is poisonTails as a frame.HeadBatcher: the reading
+// goroutine takes its heads a batch at a time (readHeads).
+type poisonBatches struct {
+	poisonTails
+	batches int
+}
+
+func (p *poisonBatches) NextHeads(buf []byte, n int, out []frame.Frame) (k int, _ []byte, err error) {
+	p.batches++
+	for k = range out {
+		if k == 37 {
+			return k, buf, nil // as if the next frame did not fit: a short batch
+		}
+		if out[k], buf, err = p.poisonTails.NextAppendHead(buf, n); err != nil {
+			return k, buf, err
+		}
+	}
+	return len(out), buf, nil
+}
+
 func (p *poisonHeads) Next() (frame.Frame, error) { return p.src.Next() }
 
 func (p *poisonHeads) NextAppend(buf []byte) (frame.Frame, []byte, error) {
@@ -135,7 +155,7 @@ func TestHeadersOnlySameItems(t *testing.T) {
 // over a frame.TailReader.
 func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
 	files, _ := filepath.Glob("../pcaps/*.pcap*")
-	heads, fills, sums := 0, 0, 0
+	heads, fills, sums, batches := 0, 0, 0, 0
 	for _, path := range files {
 		if f, err := replay.Open(path, nil); err != nil {
 			continue
@@ -143,13 +163,22 @@ func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
 			f.Close()
 		}
 		want, wantErr := collectHeads(t, path, nil, opts)
+		o := pipeline.Options{Parallel: true, AnalysisStage: true, DecodeLate: true, HeadersOnly: true, Decode: opts}
 		var pt poisonTails
-		got, gotErr := collectHeadsWith(t, path, &pt, pipeline.Options{Parallel: true, AnalysisStage: true, DecodeLate: true, HeadersOnly: true, Decode: opts})
+		got, gotErr := collectHeadsWith(t, path, &pt, o)
 		heads, fills, sums = heads+pt.heads, fills+pt.fills, sums+pt.sums
 		sameViews(t, path+" (decoded late)", want, wantErr, got, gotErr)
+		// The same, a batch of heads at a time.
+		var pb poisonBatches
+		got, gotErr = collectHeadsWith(t, path, &pb, o)
+		batches += pb.batches
+		sameViews(t, path+" (decoded late, heads in batches)", want, wantErr, got, gotErr)
 	}
 	if heads < 5000 || fills < 10 || !opts.SkipChecksums && sums < 100 {
 		t.Errorf("%d heads, %d read whole later, %d summed later: the captures no longer exercise each", heads, fills, sums)
+	}
+	if batches < 100 {
+		t.Errorf("only %d batches of heads read", batches)
 	}
 }
 

@@ -269,6 +269,10 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 			ha = hs
 		}
 	}
+	if hb, ok := par.late.(frame.HeadBatcher); ok {
+		par.readHeads(hb, bp, get, send)
+		return
+	}
 	for {
 		if len(b.items) == cap(b.items) || cap(b.arena)-len(b.arena) < maxFrame && len(b.items) > 0 {
 			*bp = b
@@ -324,6 +328,36 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 			p.decodeHeaders(f, x)
 		}
 		p.decodeRest(x)
+	}
+}
+
+// readHeads is readAppend's loop when the analysing goroutine decodes
+// (Options.DecodeLate) and the source copies heads a batch at a time: the
+// reading goroutine does nothing else.
+func (par *parallel) readHeads(hb frame.HeadBatcher, bp **batch, get, send func() bool) {
+	b := *bp
+	frames := make([]frame.Frame, batchFrames)
+	for {
+		// A batch starts empty, and its arena holds the largest frame:
+		// NextHeads stops at the first frame it cannot hold, or when the
+		// items are full; either way the batch goes.
+		k, arena, err := hb.NextHeads(b.arena, headBytes, frames[:cap(b.items)-len(b.items)])
+		b.arena = arena
+		for _, f := range frames[:k] {
+			b.items = b.items[:len(b.items)+1]
+			b.items[len(b.items)-1].Frame = f
+		}
+		if err != nil {
+			b.err = err
+			*bp = b
+			send()
+			return
+		}
+		*bp = b
+		if !send() || !get() {
+			return
+		}
+		b = *bp
 	}
 }
 

@@ -15,11 +15,26 @@ var errShrank = errors.New("the file shrank while being read")
 // SIGBUS) or is otherwise unreadable. Any other panic goes on.
 func guard(old bool, at int64, err *error) {
 	debug.SetPanicOnFault(old)
-	if r := recover(); r != nil {
-		if _, ok := r.(interface{ Addr() uintptr }); ok {
-			*err = fmt.Errorf("%w (reading near byte %d)", errShrank, at)
-			return
-		}
-		panic(r)
+	faultErr(recover(), at, err)
+}
+
+// guardAt is guard for a function that reads many records: the offset is
+// read when the fault happens (recover must be called by the deferred
+// function itself, hence two of them).
+func guardAt(old bool, at *int64, err *error) {
+	debug.SetPanicOnFault(old)
+	faultErr(recover(), *at, err)
+}
+
+// faultErr turns r, what recover returned, into *err when it is a memory
+// fault, and panics again with anything else.
+func faultErr(r any, at int64, err *error) {
+	if r == nil {
+		return
 	}
+	if _, ok := r.(interface{ Addr() uintptr }); ok {
+		*err = fmt.Errorf("%w (reading near byte %d)", errShrank, at)
+		return
+	}
+	panic(r)
 }

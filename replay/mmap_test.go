@@ -139,6 +139,38 @@ func TestMappedReadsAsBuffered(t *testing.T) {
 					return f, err
 				}
 			},
+			// Batches of 7 (so they end anywhere), each frame's tail
+			// copied from the second window afterwards, as stats does.
+			"NextHeads+ReadTail": func(s frame.Source) func() (frame.Frame, error) {
+				h, ok := s.(frame.HeadBatcher)
+				if !ok {
+					return nil
+				}
+				if pr, ok := s.(*pcapReader); ok && pr.late == nil {
+					pr.late = pr.m.twin() // as Open does
+					t.Cleanup(func() { pr.late.Close() })
+				}
+				var q []frame.Frame
+				var qerr error
+				out := make([]frame.Frame, 7)
+				return func() (frame.Frame, error) {
+					if len(q) == 0 && qerr == nil {
+						// A buffer of 3000 bytes: frames that do not fit
+						// wait for the next call (bar the first).
+						k, buf, err := h.NextHeads(make([]byte, 0, 3000), 40, out)
+						if k > 1 && len(out[0].Data) <= 3000 && len(buf) > 3000 {
+							return frame.Frame{}, fmt.Errorf("%d frames took %d bytes of a buffer of 3000", k, len(buf))
+						}
+						q, qerr = out[:k], err
+					}
+					if len(q) == 0 {
+						return frame.Frame{}, qerr
+					}
+					f := q[0]
+					q = q[1:]
+					return f, h.ReadTail(f)
+				}
+			},
 		}
 		for name, way := range ways {
 			src, done := openMapped(t, path)
@@ -216,7 +248,7 @@ func TestOpenMapsLargeFiles(t *testing.T) {
 // mapping (the kernel then raises SIGBUS on the lost pages) gives an error
 // naming what happened, through every way of reading, and no crash.
 func TestMappedFileShrinks(t *testing.T) {
-	for _, way := range []string{"Next", "NextAppend", "NextAppendHead"} {
+	for _, way := range []string{"Next", "NextAppend", "NextAppendHead", "NextHeads"} {
 		path := filepath.Join(t.TempDir(), "shrinks.pcap")
 		bigPcap(t, path, 3000, 1000)
 		f, err := Open(path, nil)
@@ -245,6 +277,15 @@ func TestMappedFileShrinks(t *testing.T) {
 				fr, buf, err = f.NextAppendHead(buf[:0], 40)
 				if err == nil {
 					err = f.FillLast(fr.Data)
+				}
+			case "NextHeads":
+				// 100 at a time: the fault lands inside a batch, and the
+				// frames before it count.
+				var k int
+				k, buf, err = f.NextHeads(buf[:0], 40, make([]frame.Frame, 100))
+				n += k - 1
+				if err != nil {
+					n++
 				}
 			}
 			if err != nil {

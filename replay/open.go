@@ -136,6 +136,20 @@ func (f *File) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, error) {
 	return f.NextAppend(buf)
 }
 
+// NextHeads implements frame.HeadBatcher (frame by frame, through
+// NextAppendHead, from a reader that has no loop of its own).
+func (f *File) NextHeads(buf []byte, n int, out []frame.Frame) (k int, _ []byte, err error) {
+	if h, ok := f.Source.(frame.HeadBatcher); ok {
+		return h.NextHeads(buf, n, out)
+	}
+	for k = range out {
+		if out[k], buf, err = f.NextAppendHead(buf, n); err != nil {
+			return k, buf, err
+		}
+	}
+	return len(out), buf, nil
+}
+
 // SumLast implements frame.HeadSummer (0 when the reader copied the last
 // frame whole: its Tail is zero then, and nobody asks).
 func (f *File) SumLast() (uint16, error) {

@@ -115,6 +115,44 @@ func (p *pcapReader) NextAppendHead(buf []byte, n int) (f frame.Frame, _ []byte,
 	return f, buf, err
 }
 
+// NextHeads implements frame.HeadBatcher: NextAppendHead's loop under one
+// fault guard. From a file that is not mapped, each frame is copied whole.
+func (p *pcapReader) NextHeads(buf []byte, n int, out []frame.Frame) (k int, _ []byte, err error) {
+	if p.m == nil {
+		for k = range out {
+			if k > 0 && !p.fits(buf) {
+				return k, buf, nil
+			}
+			if out[k], buf, err = p.NextAppend(buf); err != nil {
+				return k, buf, err
+			}
+		}
+		return len(out), buf, nil
+	}
+	defer guardAt(debug.SetPanicOnFault(true), &p.off, &err)
+	p.head = n
+	defer func() { p.head = 0 }()
+	for k = range out {
+		if k > 0 && !p.fits(buf) {
+			return k, buf, nil
+		}
+		if out[k], err = p.next(&buf); err != nil {
+			return k, buf, err
+		}
+	}
+	return len(out), buf, nil
+}
+
+// fits reports whether the next record's bytes fit in buf's capacity, by
+// its header (true when it cannot be read: next then says why).
+func (p *pcapReader) fits(buf []byte) bool {
+	if p.br == nil {
+		return true
+	}
+	h, _ := p.br.Peek(len(p.hdr))
+	return len(h) < len(p.hdr) || int64(p.order.Uint32(h[8:])) <= int64(cap(buf)-len(buf))
+}
+
 // SumLast implements frame.HeadSummer: the bytes NextAppendHead left of
 // the last record are added up where they are, in the mapping's window.
 func (p *pcapReader) SumLast() (_ uint16, err error) {
