@@ -188,7 +188,7 @@ func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
 func testHeadersOnly(t *testing.T, opts decode.DecodeOptions) {
 	checksums := !opts.SkipChecksums
 	files, _ := filepath.Glob("../pcaps/*.pcap*")
-	heads, fills, sums := 0, 0, 0
+	heads, fills, sums, batches := 0, 0, 0, 0
 	partialHeads := 0 // frames read as heads whose checksum is partial
 	verdicts := map[string]int{}
 	for _, path := range files {
@@ -214,6 +214,17 @@ func testHeadersOnly(t *testing.T, opts decode.DecodeOptions) {
 			}
 		}
 		sameViews(t, path, want, wantErr, got, gotErr)
+		if opts.SkipChecksums || opts.BadChecksumsOnly {
+			// Heads a batch at a time, decoded by the reader after each
+			// (readHeads), the rest read or summed from the second window.
+			var pb poisonBatches
+			got, gotErr = collectHeads(t, path, &pb, opts)
+			batches += pb.batches
+			sameViews(t, path+" (heads in batches)", want, wantErr, got, gotErr)
+		}
+	}
+	if (opts.SkipChecksums || opts.BadChecksumsOnly) && batches < 100 {
+		t.Errorf("only %d batches of heads read", batches)
 	}
 	// The test means something only if both paths were taken often.
 	if heads < 5000 || fills < 10 {

@@ -45,11 +45,17 @@ type parallel struct {
 	// ready, with Options.AnalysisStage, carries batches from the analysing
 	// goroutine (which reads full) to the caller; nil otherwise.
 	ready chan *batch
-	late  frame.TailReader // set when decoding is the analysing goroutine's
-	cur   *batch
-	i     int
-	err   error
-	done  bool
+	// late, when set, gives the bytes past a frame's head when decoding
+	// needs them, from a second window (frame.TailReader): the reader
+	// copied heads only, and decodes them later (decodeLate), on the
+	// analysing goroutine (lateStage: Options.DecodeLate) or on its own
+	// after reading a batch of heads (a frame.HeadBatcher source).
+	late      frame.TailReader
+	lateStage bool
+	cur       *batch
+	i         int
+	err       error
+	done      bool
 }
 
 // NewParallel returns a pipeline like New whose reading and decoding run on
@@ -86,8 +92,17 @@ func (p *Pipeline) startParallel(stage, late bool) {
 		// any goroutine: the reader just copies heads, and decoding moves
 		// to the analysing goroutine (see decodeLate).
 		if tr, ok := p.src.(frame.TailReader); ok && p.heads && late {
-			par.late = tr
+			par.late, par.lateStage = tr, true
 		}
+	}
+	if hb, ok := p.src.(frame.HeadBatcher); ok && p.heads && !p.lazy && par.late == nil && (p.dopts.SkipChecksums || p.dopts.BadChecksumsOnly) {
+		// Heads a batch at a time, decoded after each batch is read, the
+		// rest of a frame read or summed from the second window when
+		// needed (the same work as frame by frame, for less per frame).
+		// Not when every checksum must be summed (JSON): the second
+		// window would map every page of the file a second time, and
+		// summing each frame where the first one holds it is cheaper.
+		par.late = hb
 	}
 	go par.read(p)
 	if stage {
@@ -149,7 +164,7 @@ func (par *parallel) analyzeAll(p *Pipeline) {
 			par.free <- b // after an error, only let the reader go on to its end
 			continue
 		}
-		if par.late == nil {
+		if !par.lateStage {
 			for i := range b.items {
 				p.analyze(&b.items[i])
 			}
@@ -256,7 +271,7 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 	// a source that cannot copies all.
 	var ha frame.HeadAppender
 	var hs frame.HeadSummer
-	if par.late != nil {
+	if par.lateStage {
 		ha = par.late
 	} else if p.heads && p.lazy {
 		if tr, _ := ap.(frame.TailReader); tr != nil && p.dopts.SkipChecksums {
@@ -270,7 +285,7 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 		}
 	}
 	if hb, ok := par.late.(frame.HeadBatcher); ok {
-		par.readHeads(hb, bp, get, send)
+		par.readHeads(p, hb, bp, get, send)
 		return
 	}
 	for {
@@ -300,7 +315,7 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 		b.arena = arena
 		b.items = b.items[:len(b.items)+1]
 		x := &b.items[len(b.items)-1]
-		if par.late != nil {
+		if par.lateStage {
 			x.Frame = f // decoded by the analysing goroutine
 			continue
 		}
@@ -331,10 +346,10 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 	}
 }
 
-// readHeads is readAppend's loop when the analysing goroutine decodes
-// (Options.DecodeLate) and the source copies heads a batch at a time: the
-// reading goroutine does nothing else.
-func (par *parallel) readHeads(hb frame.HeadBatcher, bp **batch, get, send func() bool) {
+// readHeads is readAppend's loop for a source that copies heads a batch at
+// a time: the heads are decoded by the analysing goroutine
+// (Options.DecodeLate), or here once the batch is read.
+func (par *parallel) readHeads(p *Pipeline, hb frame.HeadBatcher, bp **batch, get, send func() bool) {
 	b := *bp
 	frames := make([]frame.Frame, batchFrames)
 	for {
@@ -343,9 +358,20 @@ func (par *parallel) readHeads(hb frame.HeadBatcher, bp **batch, get, send func(
 		// items are full; either way the batch goes.
 		k, arena, err := hb.NextHeads(b.arena, headBytes, frames[:cap(b.items)-len(b.items)])
 		b.arena = arena
-		for _, f := range frames[:k] {
+		for i, f := range frames[:k] {
 			b.items = b.items[:len(b.items)+1]
-			b.items[len(b.items)-1].Frame = f
+			x := &b.items[len(b.items)-1]
+			x.Frame = f
+			if par.lateStage {
+				continue
+			}
+			if derr := p.decodeLate(x); derr != nil {
+				// The frames before it stand; the source's own error,
+				// after the batch, is never reached.
+				b.items, err = b.items[:len(b.items)-1], derr
+				frames[i] = frame.Frame{}
+				break
+			}
 		}
 		if err != nil {
 			b.err = err
