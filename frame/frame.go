@@ -174,8 +174,10 @@ type HeadBatcher interface {
 	// first n bytes are copied). It stops early, with a nil error, before
 	// a frame that would not fit in buf's capacity, but never before the
 	// first. err is what ended the run early (io.EOF at the end): the k
-	// frames before it are valid.
-	NextHeads(buf []byte, n int, out []Frame) (k int, _ []byte, err error)
+	// frames before it are valid. With sum, each frame's uncopied bytes
+	// are also added up (Tail.Summed and Sum, as HeadSummer.SumLast), where
+	// the source can: for a caller that verifies every checksum.
+	NextHeads(buf []byte, n int, sum bool, out []Frame) (k int, _ []byte, err error)
 }
 
 // TailReader is a HeadAppender that can copy a frame's uncopied bytes

@@ -52,6 +52,7 @@ type parallel struct {
 	// after reading a batch of heads (a frame.HeadBatcher source).
 	late      frame.TailReader
 	lateStage bool
+	sumHeads  bool // NextHeads adds up each frame's rest (exact verdicts)
 	cur       *batch
 	i         int
 	err       error
@@ -95,14 +96,15 @@ func (p *Pipeline) startParallel(stage, late bool) {
 			par.late, par.lateStage = tr, true
 		}
 	}
-	if hb, ok := p.src.(frame.HeadBatcher); ok && p.heads && !p.lazy && par.late == nil && (p.dopts.SkipChecksums || p.dopts.BadChecksumsOnly) {
+	if hb, ok := p.src.(frame.HeadBatcher); ok && p.heads && !p.lazy && par.late == nil {
 		// Heads a batch at a time, decoded after each batch is read, the
 		// rest of a frame read or summed from the second window when
 		// needed (the same work as frame by frame, for less per frame).
-		// Not when every checksum must be summed (JSON): the second
-		// window would map every page of the file a second time, and
-		// summing each frame where the first one holds it is cheaper.
+		// When every checksum is verified exactly (JSON, -v), each
+		// frame's rest is summed as it is read (NextHeads's sum): through
+		// the second window, every page of the file would be mapped twice.
 		par.late = hb
+		par.sumHeads = !p.dopts.SkipChecksums && !p.dopts.BadChecksumsOnly
 	}
 	go par.read(p)
 	if stage {
@@ -356,7 +358,7 @@ func (par *parallel) readHeads(p *Pipeline, hb frame.HeadBatcher, bp **batch, ge
 		// A batch starts empty, and its arena holds the largest frame:
 		// NextHeads stops at the first frame it cannot hold, or when the
 		// items are full; either way the batch goes.
-		k, arena, err := hb.NextHeads(b.arena, headBytes, frames[:cap(b.items)-len(b.items)])
+		k, arena, err := hb.NextHeads(b.arena, headBytes, par.sumHeads, frames[:cap(b.items)-len(b.items)])
 		b.arena = arena
 		for i, f := range frames[:k] {
 			b.items = b.items[:len(b.items)+1]

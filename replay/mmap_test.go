@@ -140,7 +140,8 @@ func TestMappedReadsAsBuffered(t *testing.T) {
 				}
 			},
 			// Batches of 7 (so they end anywhere), each frame's tail
-			// copied from the second window afterwards, as stats does.
+			// copied from the second window afterwards, as stats does;
+			// every other batch with the tails summed as read (JSON's).
 			"NextHeads+ReadTail": func(s frame.Source) func() (frame.Frame, error) {
 				h, ok := s.(frame.HeadBatcher)
 				if !ok {
@@ -153,11 +154,13 @@ func TestMappedReadsAsBuffered(t *testing.T) {
 				var q []frame.Frame
 				var qerr error
 				out := make([]frame.Frame, 7)
+				sum := false
 				return func() (frame.Frame, error) {
 					if len(q) == 0 && qerr == nil {
 						// A buffer of 3000 bytes: frames that do not fit
 						// wait for the next call (bar the first).
-						k, buf, err := h.NextHeads(make([]byte, 0, 3000), 40, out)
+						sum = !sum
+						k, buf, err := h.NextHeads(make([]byte, 0, 3000), 40, sum, out)
 						if k > 1 && len(out[0].Data) <= 3000 && len(buf) > 3000 {
 							return frame.Frame{}, fmt.Errorf("%d frames took %d bytes of a buffer of 3000", k, len(buf))
 						}
@@ -168,7 +171,16 @@ func TestMappedReadsAsBuffered(t *testing.T) {
 					}
 					f := q[0]
 					q = q[1:]
-					return f, h.ReadTail(f)
+					if err := h.ReadTail(f); err != nil {
+						return f, err
+					}
+					if sum != f.Tail.Summed && f.Tail.Off > 0 {
+						return f, fmt.Errorf("frame %d: Summed %v in a batch asked to sum: %v", f.Meta.Number, f.Tail.Summed, sum)
+					}
+					if got := inetsum.Fold(inetsum.Add(f.Data[f.Tail.Off:], 0)); f.Tail.Summed && f.Tail.Sum != got {
+						return f, fmt.Errorf("frame %d: summed as read %#04x, the bytes add up to %#04x", f.Meta.Number, f.Tail.Sum, got)
+					}
+					return f, nil
 				}
 			},
 		}
@@ -282,7 +294,7 @@ func TestMappedFileShrinks(t *testing.T) {
 				// 100 at a time: the fault lands inside a batch, and the
 				// frames before it count.
 				var k int
-				k, buf, err = f.NextHeads(buf[:0], 40, make([]frame.Frame, 100))
+				k, buf, err = f.NextHeads(buf[:0], 40, true, make([]frame.Frame, 100))
 				n += k - 1
 				if err != nil {
 					n++

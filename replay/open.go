@@ -137,14 +137,25 @@ func (f *File) NextAppendHead(buf []byte, n int) (frame.Frame, []byte, error) {
 }
 
 // NextHeads implements frame.HeadBatcher (frame by frame, through
-// NextAppendHead, from a reader that has no loop of its own).
-func (f *File) NextHeads(buf []byte, n int, out []frame.Frame) (k int, _ []byte, err error) {
+// NextAppendHead, from a reader that has no loop of its own: it stops when
+// the largest frame might not fit, as it cannot see the next one's size).
+func (f *File) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (k int, _ []byte, err error) {
 	if h, ok := f.Source.(frame.HeadBatcher); ok {
-		return h.NextHeads(buf, n, out)
+		return h.NextHeads(buf, n, sum, out)
 	}
+	hs, _ := f.Source.(frame.HeadSummer)
 	for k = range out {
+		if k > 0 && cap(buf)-len(buf) < MaxFrame {
+			return k, buf, nil // the next frame's size is not known before it is read
+		}
 		if out[k], buf, err = f.NextAppendHead(buf, n); err != nil {
 			return k, buf, err
+		}
+		if t := &out[k].Tail; sum && t.Off > 0 && hs != nil {
+			if t.Sum, err = hs.SumLast(); err != nil {
+				return k, buf, err
+			}
+			t.Summed = true
 		}
 	}
 	return len(out), buf, nil

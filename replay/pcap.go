@@ -117,7 +117,7 @@ func (p *pcapReader) NextAppendHead(buf []byte, n int) (f frame.Frame, _ []byte,
 
 // NextHeads implements frame.HeadBatcher: NextAppendHead's loop under one
 // fault guard. From a file that is not mapped, each frame is copied whole.
-func (p *pcapReader) NextHeads(buf []byte, n int, out []frame.Frame) (k int, _ []byte, err error) {
+func (p *pcapReader) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (k int, _ []byte, err error) {
 	if p.m == nil {
 		for k = range out {
 			if k > 0 && !p.fits(buf) {
@@ -138,6 +138,14 @@ func (p *pcapReader) NextHeads(buf []byte, n int, out []frame.Frame) (k int, _ [
 		}
 		if out[k], err = p.next(&buf); err != nil {
 			return k, buf, err
+		}
+		if t := &out[k].Tail; sum && t.Off > 0 {
+			// The record is in the window: next just slid it there.
+			b, ok := p.m.at(t.At, p.lastLen-t.Off)
+			if !ok {
+				return k, buf, fmt.Errorf("frame %d: record at byte %d is no longer mapped", p.n, p.last)
+			}
+			t.Summed, t.Sum = true, inetsum.Fold(inetsum.Add(b, 0))
 		}
 	}
 	return len(out), buf, nil
