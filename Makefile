@@ -6,8 +6,10 @@
 #                 tcptrace and tshark on a large real capture (made first if
 #                 missing; see scripts/bench-compare.sh). The same as ./dev bench.
 # make fuzz       every fuzz target for FUZZTIME each (default 1h)
+# make pgo        remake cmd/tcpscope/default.pgo, the profile go build optimises
+#                 with, from runs on make bench's captures (scripts/pgo-profile.sh)
 # make release    cross-built binaries with the version stamped (scripts/release.sh)
-.PHONY: bench build test install uninstall fuzz release examples
+.PHONY: bench build test install uninstall fuzz release examples pgo
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -36,6 +38,11 @@ uninstall:
 bench: build
 	go test -run '^$$' -bench . -benchmem ./...
 	./scripts/bench-compare.sh
+
+# Remake cmd/tcpscope/default.pgo (profile-guided optimisation) from runs
+# on make bench's captures.
+pgo:
+	./scripts/pgo-profile.sh
 
 fuzz:
 	./scripts/fuzz-smoke.sh $(FUZZTIME)
