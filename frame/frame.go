@@ -188,9 +188,9 @@ type HeadBatcher interface {
 type TailReader interface {
 	HeadAppender
 	// ReadTail copies the bytes of f (as NextAppendHead returned it) past
-	// f.Tail.Off into f.Data[f.Tail.Off:]. It may be called from one
-	// other goroutine than the one reading frames, until the source is
-	// closed, in any order of frames.
+	// f.Tail.Off into f.Data[f.Tail.Off:]. It may be called from other
+	// goroutines than the one reading frames (the source serialises the
+	// calls), until the source is closed, in any order of frames.
 	ReadTail(f Frame) error
 	// SumTail is ReadTail's sum of those bytes instead of their copy (see
 	// Tail.Sum; HeadSummer.SumLast), under the same rules.

@@ -96,7 +96,7 @@ func (p *Pipeline) startParallel(stage, late bool) {
 			par.late, par.lateStage = tr, true
 		}
 	}
-	if hb, ok := p.src.(frame.HeadBatcher); ok && p.heads && !p.lazy && par.late == nil {
+	if hb, ok := p.src.(frame.HeadBatcher); ok && p.heads && par.late == nil {
 		// Heads a batch at a time, decoded after each batch is read, the
 		// rest of a frame read or summed from the second window when
 		// needed (the same work as frame by frame, for less per frame).

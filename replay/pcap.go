@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tcpscope/tcpscope/frame"
@@ -35,6 +36,7 @@ type pcapReader struct {
 	head    int        // NextAppendHead's n while it runs, else 0
 	tail    frame.Tail // the last record's, when NextAppendHead left bytes
 	late    *mapping   // a second window over the file, for ReadTail
+	lateMu  sync.Mutex // late's: ReadTail and SumTail may come from two goroutines
 	lastLen int        // the last record's captured length
 	order   binary.ByteOrder
 	nano    bool
@@ -198,6 +200,8 @@ func (p *pcapReader) SumTail(f frame.Frame) (sum uint16, err error) {
 // naming the frame.
 func (p *pcapReader) withTail(f frame.Frame, use func([]byte)) error {
 	err := func() (err error) {
+		p.lateMu.Lock()
+		defer p.lateMu.Unlock()
 		if p.late == nil {
 			return errors.New("can no longer be read")
 		}
