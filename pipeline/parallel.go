@@ -265,6 +265,11 @@ func (par *parallel) read(p *Pipeline) {
 // to the batch's arena (one copy fewer: see frame.Appender). A batch is sent
 // when the room left in its arena might not hold the largest frame.
 func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get, send func() bool) {
+	if hb, ok := par.late.(frame.HeadBatcher); ok {
+		par.readHeads(p, hb, bp, get, send)
+		return
+	}
+	// Frame by frame, from a source that cannot batch.
 	b := *bp
 	// Heads only: with checksums skipped, the bytes past the head are not
 	// even read; with checksums verified, the source adds them up where
@@ -285,10 +290,6 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 		if hs, _ = ap.(frame.HeadSummer); hs != nil {
 			ha = hs
 		}
-	}
-	if hb, ok := par.late.(frame.HeadBatcher); ok {
-		par.readHeads(p, hb, bp, get, send)
-		return
 	}
 	for {
 		if len(b.items) == cap(b.items) || cap(b.arena)-len(b.arena) < maxFrame && len(b.items) > 0 {
@@ -360,7 +361,7 @@ func (par *parallel) readHeads(p *Pipeline, hb frame.HeadBatcher, bp **batch, ge
 		// items are full; either way the batch goes.
 		k, arena, err := hb.NextHeads(b.arena, headBytes, par.sumHeads, frames[:cap(b.items)-len(b.items)])
 		b.arena = arena
-		for i, f := range frames[:k] {
+		for _, f := range frames[:k] {
 			b.items = b.items[:len(b.items)+1]
 			x := &b.items[len(b.items)-1]
 			x.Frame = f
@@ -371,7 +372,6 @@ func (par *parallel) readHeads(p *Pipeline, hb frame.HeadBatcher, bp **batch, ge
 				// The frames before it stand; the source's own error,
 				// after the batch, is never reached.
 				b.items, err = b.items[:len(b.items)-1], derr
-				frames[i] = frame.Frame{}
 				break
 			}
 		}
