@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 
@@ -49,7 +50,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-http", Usage: "show HTTP messages as plain bytes"},
 			colorFlag(),
 		},
-		Action: stoppable(func(c *cli.Context) error {
+		Action: stoppable(func(c *cli.Context) (err error) {
 			path, err := oneFile(c, "follow")
 			if err != nil {
 				return err
@@ -62,16 +63,31 @@ Examples:
 				return err
 			}
 			th := render.NewTheme(col)
+			// A file's stream goes out through a 64 KiB buffer: a write per
+			// chunk was 160 000 write(2) calls for bench/bulk.pcap's 414 MB
+			// stream, 0.1 s of CPU. From a pipe ("-"), where the frames come
+			// as they are captured, each chunk is written when it arrives.
+			out := e.stdout
+			if path != "-" {
+				bw := bufio.NewWriterSize(e.stdout, 64<<10)
+				out = bw
+				defer func() {
+					// Also after an error or Ctrl-C: what was followed is shown.
+					if ferr := bw.Flush(); err == nil && ferr != nil {
+						err = runtimeError(ferr)
+					}
+				}()
+			}
 			var fw follow.Writer
 			switch {
 			case c.String("out") != "":
-				fw = follow.Files(c.String("out"), c.Bool("force"), e.stdout)
+				fw = follow.Files(c.String("out"), c.Bool("force"), out)
 			case c.Bool("raw"):
-				fw = follow.Hex(e.stdout, th)
+				fw = follow.Hex(out, th)
 			case c.Bool("no-http"):
-				fw = follow.Text(e.stdout, th)
+				fw = follow.Text(out, th)
 			default:
-				fw = follow.HTTPOrText(e.stdout, th)
+				fw = follow.HTTPOrText(out, th)
 			}
 			s, err := loadStreamWith(c, e, path, session.LoadOptions{
 				Follow:  true,

@@ -283,3 +283,45 @@ func TestMappedFileSameOutput(t *testing.T) {
 		}
 	}
 }
+
+// writeCounter counts the writes that reach it.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestFollowWritesInBlocks: a file's followed stream goes out 64 KiB at a
+// time (a write per chunk cost bench/bulk.pcap 160 000 write calls), and
+// the same bytes a chunk at a time when the capture comes from a pipe.
+func TestFollowWritesInBlocks(t *testing.T) {
+	const pcap = "../../pcaps/lo-bulk-loss.pcap"
+	capture, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, view := range [][]string{{"--no-http"}, {"--raw"}} {
+		args := append([]string{"tcpscope", "follow", "--stream", "0", "--color", "never"}, view...)
+		var file, pipe writeCounter
+		var errOut bytes.Buffer
+		if code := run(append(args, pcap), strings.NewReader(""), &file, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", view, code, errOut.String())
+		}
+		if code := run(append(args, "-"), bytes.NewReader(capture), &pipe, &errOut); code != 0 {
+			t.Fatalf("%v from a pipe: exit %d: %s", view, code, errOut.String())
+		}
+		if !bytes.Equal(file.Bytes(), pipe.Bytes()) {
+			t.Fatalf("%v: %d bytes from the file, %d from the pipe", view, file.Len(), pipe.Len())
+		}
+		if most := file.Len()/(64<<10) + 2; file.writes > most || file.Len() < 1<<20 {
+			t.Errorf("%v: %d bytes in %d writes from the file, want at most %d", view, file.Len(), file.writes, most)
+		}
+		if pipe.writes < 100 {
+			t.Errorf("%v: %d bytes in %d writes from a pipe, want one a chunk", view, pipe.Len(), pipe.writes)
+		}
+	}
+}
