@@ -102,29 +102,6 @@ func printable(b []byte) string {
 	return string(appendPrintable(nil, b))
 }
 
-// shown is what printable shows for each byte but the CR of CRLF: the
-// byte itself (tab, newline, and ASCII from space to '~') or '.'.
-const shown = "........." + "\t\n" + "....................." +
-	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~" +
-	"................................................................................................................................." // 0x7f-0xff
-
-// appendPrintable appends printable(b) to dst, growing it once and
-// looking each byte up in a table, without a branch that depends on the
-// data but for CR: a followed stream can be gigabytes, of text or not.
-func appendPrintable(dst, b []byte) []byte {
-	dst = slices.Grow(dst, len(b))
-	j := len(dst)
-	dst = dst[:j+len(b)]
-	for i, c := range b {
-		if c == '\r' && i+1 < len(b) && b[i+1] == '\n' {
-			continue // the CR of CRLF is dropped
-		}
-		dst[j] = shown[c]
-		j++
-	}
-	return dst[:j]
-}
-
 // footer says what the reassembly could not place.
 func footer(w io.Writer, s *session.Session, th render.Theme) error {
 	n := s.Follow.Delivered()
