@@ -19,7 +19,7 @@ trap 'rm -rf "$TMP"' EXIT
 go build -pgo=off -o "$TMP/tcpscope" ./cmd/tcpscope
 i=0
 for f in bench/bulk.pcap bench/big.pcap; do
-  for args in "replay" "replay --json" "replay -Y tcp.analysis.flags" "stats" "follow --stream 2"; do
+  for args in "replay" "replay --json" "replay -Y tcp.analysis.flags" "stats" "follow --stream 2" "graph --stream 2 -o /dev/null" "ladder --stream 2"; do
     i=$((i + 1))
     # shellcheck disable=SC2086
     TCPSCOPE_CPUPROFILE="$TMP/$i.prof" "$TMP/tcpscope" $args "$f" >/dev/null 2>&1 || true
