@@ -6,6 +6,7 @@
 #   BENCH_PCAP=F scripts/bench-compare.sh   # one capture only
 #   BENCH_MAKE_ONLY=1 scripts/bench-compare.sh  # make the captures, time nothing
 #   BENCH_10M=1 scripts/bench-compare.sh  # also ≥10 M packets (the capture concatenated)
+#   TCPSCOPE=path scripts/bench-compare.sh  # time that binary (default: ./tcpscope, built first)
 #
 # Making the capture needs root (a network namespace with loss from nftables),
 # ip, nft, tcpdump and Go. The capture is not in git (bench/*.pcap is ignored).
@@ -20,7 +21,12 @@ TSHARK_PACKETS=${TSHARK_PACKETS:-100000}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-[ -x "$BIN" ] || go build -o "$BIN" ./cmd/tcpscope
+# Built from the working tree each time (a cached build takes a second):
+# an ./tcpscope left from an earlier build would be measured in its place.
+# TCPSCOPE=path times that binary instead.
+if [ -z "${TCPSCOPE:-}" ]; then
+  go build -o "$BIN" ./cmd/tcpscope
+fi
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 # make_capture records ≥1 M packets of real kernel TCP: in a private network
