@@ -325,3 +325,38 @@ func TestFollowWritesInBlocks(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowCutShowsWhatCameBefore: a capture cut inside a record stops
+// follow with one line naming the file, and everything followed before the
+// cut is still written out (the 64 KiB buffer is flushed on the error).
+func TestFollowCutShowsWhatCameBefore(t *testing.T) {
+	capture, err := os.ReadFile("../../pcaps/lo-bulk-loss.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	if err := os.WriteFile(cut, capture[:len(capture)*3/4+7], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"follow", "--stream", "0", "--no-http", "--color", "never"}
+	whole, _, code := runTS(append(args, "../../pcaps/lo-bulk-loss.pcap")...)
+	if code != 0 {
+		t.Fatalf("whole capture: exit %d", code)
+	}
+	out, errOut, code := runTS(append(args, cut)...)
+	if code == 0 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "cut.pcap") {
+		t.Errorf("exit %d, stderr %q: want a non-zero exit and one line naming the file", code, errOut)
+	}
+	// The stream's bytes up to the cut: the same as when the cut capture
+	// comes through a pipe (written a chunk at a time, nothing buffered),
+	// at least half of the whole stream, and the start of its output.
+	var piped, pipedErr bytes.Buffer
+	cutBytes, _ := os.ReadFile(cut)
+	if code := run(append(append([]string{"tcpscope"}, args...), "-"), bytes.NewReader(cutBytes), &piped, &pipedErr); code == 0 {
+		t.Errorf("from a pipe: exit 0, want an error")
+	}
+	if out != piped.String() || len(out) < len(whole)/2 || !strings.HasPrefix(whole, out) {
+		t.Errorf("%d bytes shown before the cut, %d from a pipe (the whole capture: %d); a prefix of its output: %v",
+			len(out), piped.Len(), len(whole), strings.HasPrefix(whole, out))
+	}
+}
