@@ -1,8 +1,10 @@
 package follow
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -227,12 +229,7 @@ func (v *hexView) Chunk(s *session.Session, c session.Chunk) error {
 // "%08x  %-47s  %s" with "% x" gave, written out without allocating: a
 // long stream has millions of rows).
 func hexLine(b []byte, off int, row []byte) []byte {
-	const digits = "0123456789abcdef"
-	n := 1
-	for x := off >> 4; x > 0; x >>= 4 {
-		n++
-	}
-	n = max(n, 8)
+	n := max((bits.Len64(uint64(off))+3)/4, 8) // hex digits
 	// After the offset: two spaces, 16 columns of "xx " less the last
 	// space, two spaces, then the text. The row is written in place.
 	const blank = "  " + "                                               " + "  "
@@ -240,22 +237,81 @@ func hexLine(b []byte, off int, row []byte) []byte {
 	start, size := len(b), n+len(blank)+len(row)
 	b = slices.Grow(b, size)[:start+size]
 	p := b[start:]
-	for i, x := n-1, off; i >= 0; i, x = i-1, x>>4 {
-		p[i] = digits[x&15]
+	appendOffset(p[:n], off)
+	text := p[n+len(blank):]
+	if len(row) == 16 {
+		// A whole row (all but a chunk's last): each byte's cell is
+		// stored whole, its two spaces landing on the next cell or on the
+		// separator, and the text is made eight bytes at a time. With the
+		// offset's digits made at once, 1.5× faster than byte by byte
+		// (BenchmarkHexLine): follow --raw on bench/bulk.pcap 1.25 → 1.07 s.
+		p[n], p[n+1] = ' ', ' '
+		cells := p[n+2 : n+2+16*3+1]
+		for i, c := range row {
+			binary.LittleEndian.PutUint32(cells[3*i:], hexCells[c])
+		}
+		w0, w1 := binary.LittleEndian.Uint64(row), binary.LittleEndian.Uint64(row[8:])
+		if (w0|w1)&high != 0 {
+			return appendHexTextUTF8(b[:start+n+len(blank)], row)
+		}
+		binary.LittleEndian.PutUint64(text, hexTextWord(w0))
+		binary.LittleEndian.PutUint64(text[8:], hexTextWord(w1))
+		return b
 	}
 	copy(p[n:], blank)
 	hex := p[n+2 : n+2+47]
-	text := p[n+len(blank):]
-	var high byte
+	var hi byte
 	for i, c := range row {
 		hex[3*i], hex[3*i+1] = hexPairs[2*int(c)], hexPairs[2*int(c)+1]
 		text[i] = hexText[c&0x7f]
-		high |= c
+		hi |= c
 	}
-	if high >= 0x80 {
+	if hi >= 0x80 {
 		return appendHexTextUTF8(b[:start+n+len(blank)], row)
 	}
 	return b
+}
+
+// appendOffset writes off in hex into p, right-aligned, zero-padded. Eight
+// digits (an offset below 4 GiB) are made at once: each nibble spread into
+// a byte of its own, the bytes put most significant first, and each turned
+// into its digit.
+func appendOffset(p []byte, off int) {
+	if len(p) == 8 && off >= 0 && off < 1<<32 {
+		x := uint64(off)
+		x = (x | x<<16) & 0x0000ffff0000ffff
+		x = (x | x<<8) & 0x00ff00ff00ff00ff
+		x = (x | x<<4) & 0x0f0f0f0f0f0f0f0f
+		binary.LittleEndian.PutUint64(p, hexDigits(bits.ReverseBytes64(x)))
+		return
+	}
+	const digits = "0123456789abcdef"
+	for i, x := len(p)-1, off; i >= 0; i, x = i-1, x>>4 {
+		p[i] = digits[x&15]
+	}
+}
+
+// hexDigits turns each byte of x, a value from 0 to 15, into its hex digit:
+// '0' plus the value, plus 39 more ('a'-'0'-10) from 10 on, where adding 6
+// carries into the byte's bit 4.
+func hexDigits(x uint64) uint64 {
+	return x + ones*'0' + (x+ones*6)>>4&ones*('a'-'0'-10)
+}
+
+// hexCells holds each byte's cell of the dump as a little-endian uint32:
+// its two hex digits and two spaces.
+var hexCells = func() (t [256]uint32) {
+	for c := range t {
+		t[c] = uint32(hexPairs[2*c]) | uint32(hexPairs[2*c+1])<<8 | ' '<<16 | ' '<<24
+	}
+	return t
+}()
+
+// hexTextWord is the text column of eight ASCII bytes (no top bit set):
+// each byte from space to '~' as it is, any other '.'.
+func hexTextWord(w uint64) uint64 {
+	shown := ((w + ones*0x60) &^ (w + ones*0x01) & high) >> 7 * 0xff
+	return w&shown | ones*'.'&^shown
 }
 
 // hexPairs holds each byte's two hex digits, at twice its value.

@@ -288,6 +288,32 @@ func TestHexLine(t *testing.T) {
 			t.Fatalf("hexLine(%#x, %q)\n got %q\nwant %q", off, row, got, want)
 		}
 	}
+	// Whole rows of ASCII (the word-at-a-time text column), every byte
+	// value below 0x80 at every position, after a prefix.
+	for range 20000 {
+		row := make([]byte, 16)
+		for i := range row {
+			row[i] = byte(r.IntN(0x80))
+		}
+		off := r.IntN(1 << (28 + r.IntN(12))) // below and above 4 GiB
+		if r.IntN(8) == 0 {
+			off = 1<<32 - 16 + r.IntN(32) // around 4 GiB, where the ninth digit starts
+		}
+		if got, want := hexLine([]byte("x"), off, row), oldHexLine([]byte("x"), off, row); !bytes.Equal(got, want) {
+			t.Fatalf("hexLine(%#x, %q)\n got %q\nwant %q", off, row, got, want)
+		}
+	}
+}
+
+func BenchmarkHexLine(b *testing.B) {
+	row := []byte("GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n")[:16]
+	b.ReportAllocs()
+	buf := make([]byte, 0, 128)
+	off := 0
+	for b.Loop() {
+		buf = hexLine(buf[:0], off, row)
+		off += 16
+	}
 }
 
 func TestPrintable(t *testing.T) {
