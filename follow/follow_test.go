@@ -487,3 +487,25 @@ func TestTables(t *testing.T) {
 		}
 	}
 }
+
+// FuzzHexLine holds hexLine to the old fmt-shaped one on any row and
+// offset.
+func FuzzHexLine(f *testing.F) {
+	f.Add([]byte("GET /index.html HTTP/1.1"), int64(0))
+	f.Add([]byte("日本語のテキスト\x00\xff"), int64(1<<32-16))
+	f.Fuzz(func(t *testing.T, row []byte, off int64) {
+		if off < 0 {
+			off = -off
+		}
+		if off < 0 { // the most negative int64
+			return
+		}
+		row = row[:min(len(row), 16)]
+		if len(row) == 0 {
+			return
+		}
+		if got, want := hexLine([]byte("p"), int(off), row), oldHexLine([]byte("p"), int(off), row); !bytes.Equal(got, want) {
+			t.Fatalf("hexLine(%#x, %q)\n got %q\nwant %q", off, row, got, want)
+		}
+	})
+}
