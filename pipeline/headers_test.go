@@ -156,6 +156,41 @@ func TestHeadersOnlySameItems(t *testing.T) {
 	for name, opts := range map[string]decode.DecodeOptions{"late, no checksums": {SkipChecksums: true}, "late, checksums": {}, "late, bad checksums only": {BadChecksumsOnly: true}} {
 		t.Run(name, func(t *testing.T) { testHeadersOnlyLate(t, opts) })
 	}
+	// Each batch decoded by whichever goroutine is idle.
+	for name, opts := range map[string]decode.DecodeOptions{"where idle, no checksums": {SkipChecksums: true}, "where idle, bad checksums only": {BadChecksumsOnly: true}} {
+		t.Run(name, func(t *testing.T) { testHeadersWhereIdle(t, opts) })
+	}
+}
+
+// testHeadersWhereIdle is testHeadersOnly for a DecodeWhereIdle pipeline
+// over a source of heads in batches: every batch, whether the reader
+// decoded it or left it to the analysing goroutine, gives the items a
+// pipeline that copies every byte gives.
+func testHeadersWhereIdle(t *testing.T, opts decode.DecodeOptions) {
+	files, _ := filepath.Glob("../pcaps/*.pcap*")
+	late, here := 0, 0
+	for _, path := range files {
+		if f, err := replay.Open(path, nil); err != nil {
+			continue
+		} else {
+			f.Close()
+		}
+		want, wantErr := collectHeads(t, path, nil, opts)
+		o := pipeline.Options{Parallel: true, AnalysisStage: true, DecodeWhereIdle: true, HeadersOnly: true, Decode: opts}
+		var pb poisonBatches
+		got, gotErr := collectHeadsThen(t, path, &pb, o, func(pl *pipeline.Pipeline) {
+			l, h := pl.WhereIdleBatches()
+			late, here = late+l, here+h
+			if l+h != pb.batches {
+				t.Errorf("%s: %d batches read, %d left to the analysis and %d decoded by the reader", path, pb.batches, l, h)
+			}
+		})
+		sameViews(t, path+" (decoded where idle)", want, wantErr, got, gotErr)
+	}
+	t.Logf("%d batches decoded by the analysing goroutine, %d by the reader", late, here)
+	if late == 0 || here == 0 {
+		t.Errorf("%d batches decoded by the analysing goroutine, %d by the reader: want both", late, here)
+	}
 }
 
 // testHeadersOnlyLate is testHeadersOnly for a pipeline with AnalysisStage
@@ -294,6 +329,12 @@ func collectHeads(t *testing.T, path string, ph headSource, opts decode.DecodeOp
 }
 
 func collectHeadsWith(t *testing.T, path string, ph headSource, o pipeline.Options) ([]view, error) {
+	return collectHeadsThen(t, path, ph, o, nil)
+}
+
+// collectHeadsThen is collectHeadsWith, calling after with the pipeline
+// once it is closed.
+func collectHeadsThen(t *testing.T, path string, ph headSource, o pipeline.Options, after func(*pipeline.Pipeline)) ([]view, error) {
 	f, err := replay.Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +346,12 @@ func collectHeadsWith(t *testing.T, path string, ph headSource, o pipeline.Optio
 		src = ph
 	}
 	pl := pipeline.NewWith(src, analysis.New(analysis.Options{}), o)
-	defer pl.Close()
+	defer func() {
+		pl.Close()
+		if after != nil {
+			after(pl)
+		}
+	}()
 	var out []view
 	for {
 		it, err := pl.NextRef()

@@ -27,6 +27,7 @@ type batch struct {
 	items []Item
 	arena []byte
 	err   error // the source's error after the last item (io.EOF at the end)
+	late  bool  // its items are left for the analysing goroutine to decode
 }
 
 // parallel is the state of a pipeline whose reading and decoding run on a
@@ -52,11 +53,16 @@ type parallel struct {
 	// after reading a batch of heads (a frame.HeadBatcher source).
 	late      frame.TailReader
 	lateStage bool
-	sumHeads  bool // NextHeads adds up each frame's rest (exact verdicts)
-	cur       *batch
-	i         int
-	err       error
-	done      bool
+	// whereIdle (Options.DecodeWhereIdle): each batch of heads is decoded
+	// by the reader or left to the analysing goroutine (batch.late),
+	// whichever is idle; lateBatches and hereBatches count them.
+	whereIdle                bool
+	lateBatches, hereBatches int
+	sumHeads                 bool // NextHeads adds up each frame's rest (exact verdicts)
+	cur                      *batch
+	i                        int
+	err                      error
+	done                     bool
 }
 
 // NewParallel returns a pipeline like New whose reading and decoding run on
@@ -73,7 +79,7 @@ func NewParallel(src frame.Source, an *analysis.Analyzer) *Pipeline {
 
 // startParallel starts the reading goroutine of a parallel pipeline (and
 // the analysing one, with Options.AnalysisStage).
-func (p *Pipeline) startParallel(stage, late bool) {
+func (p *Pipeline) startParallel(stage, late, whereIdle bool) {
 	n := batchesLive + 1
 	if stage {
 		n += batchesLive // the analysing goroutine's queue
@@ -92,8 +98,16 @@ func (p *Pipeline) startParallel(stage, late bool) {
 		// Headers only from a source that can give the rest later from
 		// any goroutine: the reader just copies heads, and decoding moves
 		// to the analysing goroutine (see decodeLate).
-		if tr, ok := p.src.(frame.TailReader); ok && p.heads && late {
+		tr, ok := p.src.(frame.TailReader)
+		_, batches := p.src.(frame.HeadBatcher)
+		switch {
+		case ok && p.heads && late:
 			par.late, par.lateStage = tr, true
+		case ok && batches && p.heads && whereIdle && (p.dopts.SkipChecksums || p.dopts.BadChecksumsOnly):
+			// Not where every payload is summed as it is read (exact
+			// verdicts): the analysing goroutine would sum it again
+			// through the second window.
+			par.late, par.whereIdle = tr, true
 		}
 	}
 	if hb, ok := p.src.(frame.HeadBatcher); ok && p.heads && par.late == nil {
@@ -166,7 +180,7 @@ func (par *parallel) analyzeAll(p *Pipeline) {
 			par.free <- b // after an error, only let the reader go on to its end
 			continue
 		}
-		if !par.lateStage {
+		if !par.lateStage && !b.late {
 			for i := range b.items {
 				p.analyze(&b.items[i])
 			}
@@ -351,7 +365,8 @@ func (par *parallel) readAppend(p *Pipeline, ap frame.Appender, bp **batch, get,
 
 // readHeads is readAppend's loop for a source that copies heads a batch at
 // a time: the heads are decoded by the analysing goroutine
-// (Options.DecodeLate), or here once the batch is read.
+// (Options.DecodeLate; Options.DecodeWhereIdle when it is idle), or here
+// once the batch is read.
 func (par *parallel) readHeads(p *Pipeline, hb frame.HeadBatcher, bp **batch, get, send func() bool) {
 	b := *bp
 	frames := make([]frame.Frame, batchFrames)
@@ -361,11 +376,19 @@ func (par *parallel) readHeads(p *Pipeline, hb frame.HeadBatcher, bp **batch, ge
 		// items are full; either way the batch goes.
 		k, arena, err := hb.NextHeads(b.arena, headBytes, par.sumHeads, frames[:cap(b.items)-len(b.items)])
 		b.arena = arena
+		// Left to the analysing goroutine when it has nothing queued (it
+		// is waiting for the reader), decoded here when it is behind.
+		b.late = par.lateStage || par.whereIdle && len(par.full) == 0
+		if par.whereIdle && b.late {
+			par.lateBatches++
+		} else if par.whereIdle {
+			par.hereBatches++
+		}
 		for _, f := range frames[:k] {
 			b.items = b.items[:len(b.items)+1]
 			x := &b.items[len(b.items)-1]
 			x.Frame = f
-			if par.lateStage {
+			if b.late {
 				continue
 			}
 			if derr := p.decodeLate(x); derr != nil {

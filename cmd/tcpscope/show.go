@@ -122,12 +122,15 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	}
 	var pl *pipeline.Pipeline
 	if o.File {
-		// Reading and decoding on one core, the analysis and the lines on
-		// the other. (With the file read through a memory map, reading got
-		// cheap enough that moving the analysis to the reading side, as
-		// was done for JSON, made that side the slower one: replay --json
-		// on bench/bulk.pcap took 1.45 s that way, 1.05 s this way.)
-		pl = pipeline.NewWith(src, an, pipeline.Options{Parallel: true, AnalysisStage: true, States: states, HeadersOnly: !o.readsPayload(),
+		// Reading, analysis and the lines on three goroutines; each batch
+		// is decoded by the reader or by the analysing goroutine, whichever
+		// is idle (with -Y showing a few lines, the analysing one; with
+		// every line shown, the reader). (With the file read through a
+		// memory map, reading got cheap enough that moving the analysis to
+		// the reading side, as was done for JSON, made that side the
+		// slower one: replay --json on bench/bulk.pcap took 1.45 s that
+		// way, 1.05 s this way.)
+		pl = pipeline.NewWith(src, an, pipeline.Options{Parallel: true, AnalysisStage: true, DecodeWhereIdle: true, States: states, HeadersOnly: !o.readsPayload(),
 			Decode: decode.DecodeOptions{BadChecksumsOnly: o.badChecksumsOnly()}})
 		defer pl.Close()
 	} else {
