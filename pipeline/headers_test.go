@@ -157,7 +157,7 @@ func TestHeadersOnlySameItems(t *testing.T) {
 		t.Run(name, func(t *testing.T) { testHeadersOnlyLate(t, opts) })
 	}
 	// Each batch decoded by whichever goroutine is idle.
-	for name, opts := range map[string]decode.DecodeOptions{"where idle, no checksums": {SkipChecksums: true}, "where idle, bad checksums only": {BadChecksumsOnly: true}} {
+	for name, opts := range map[string]decode.DecodeOptions{"where idle, no checksums": {SkipChecksums: true}, "where idle, checksums": {}, "where idle, bad checksums only": {BadChecksumsOnly: true}} {
 		t.Run(name, func(t *testing.T) { testHeadersWhereIdle(t, opts) })
 	}
 }

@@ -103,11 +103,11 @@ func (p *Pipeline) startParallel(stage, late, whereIdle bool) {
 		switch {
 		case ok && p.heads && late:
 			par.late, par.lateStage = tr, true
-		case ok && batches && p.heads && whereIdle && (p.dopts.SkipChecksums || p.dopts.BadChecksumsOnly):
-			// Not where every payload is summed as it is read (exact
-			// verdicts): the analysing goroutine would sum it again
-			// through the second window.
+		case ok && batches && p.heads && whereIdle:
+			// With exact verdicts, the reader still sums each frame's rest
+			// as it reads it (see below), wherever the batch is decoded.
 			par.late, par.whereIdle = tr, true
+			par.sumHeads = !p.dopts.SkipChecksums && !p.dopts.BadChecksumsOnly
 		}
 	}
 	if hb, ok := p.src.(frame.HeadBatcher); ok && p.heads && par.late == nil {
