@@ -61,6 +61,33 @@ func TestLoadReadAheadSame(t *testing.T) {
 				if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(ca, cb) {
 					t.Errorf("%s stream %d (follow %v): the session read ahead differs", path, stream, follow)
 				}
+				if follow {
+					// Without notes (follow's): the same bytes and session,
+					// the kept segment's note empty.
+					f, err := replay.Open(path, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var chunks []Chunk
+					o := LoadOptions{Stream: stream, Follow: true, ReadAhead: true, NoNotes: true, Keep: Keep{Head: 1},
+						OnChunk: func(_ *Session, c Chunk) error {
+							c.Data = append([]byte(nil), c.Data...)
+							chunks = append(chunks, c)
+							return nil
+						}}
+					c, err := Load(context.Background(), f, o)
+					f.Close()
+					if err != nil {
+						t.Fatalf("%s stream %d without notes: %v", path, stream, err)
+					}
+					c.Follow = nil
+					for i := range a.Segments {
+						a.Segments[i].Note = ""
+					}
+					if !reflect.DeepEqual(a, c) || !reflect.DeepEqual(ca, chunks) {
+						t.Errorf("%s stream %d: followed without notes, the session or its bytes differ", path, stream)
+					}
+				}
 			}
 		}
 	}

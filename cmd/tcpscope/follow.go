@@ -93,6 +93,7 @@ Examples:
 				Follow:  true,
 				Keep:    session.Keep{Head: 1}, // Session.Roles looks at the first segment
 				OnChunk: fw.Chunk,
+				NoNotes: true, // none is shown
 			})
 			if err != nil {
 				var we *follow.WriteError
