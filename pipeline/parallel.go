@@ -97,7 +97,8 @@ func (p *Pipeline) startParallel(stage, late, whereIdle bool) {
 		par.ready = make(chan *batch, batchesLive)
 		// Headers only from a source that can give the rest later from
 		// any goroutine: the reader just copies heads, and decoding moves
-		// to the analysing goroutine (see decodeLate).
+		// to the analysing goroutine (DecodeLate, see decodeLate), or goes
+		// batch by batch to whichever of the two is idle (DecodeWhereIdle).
 		tr, ok := p.src.(frame.TailReader)
 		_, batches := p.src.(frame.HeadBatcher)
 		switch {
