@@ -162,13 +162,11 @@ func TestHeadersOnlySameItems(t *testing.T) {
 	}
 }
 
-// testHeadersWhereIdle is testHeadersOnly for a DecodeWhereIdle pipeline
-// over a source of heads in batches: every batch, whether the reader
-// decoded it or left it to the analysing goroutine, gives the items a
-// pipeline that copies every byte gives.
-func testHeadersWhereIdle(t *testing.T, opts decode.DecodeOptions) {
+// eachCapture calls fn with every shipped capture that opens and what a
+// pipeline copying every byte of it makes of it: the items the headers-only
+// ways are held to.
+func eachCapture(t *testing.T, opts decode.DecodeOptions, fn func(path string, want []view, wantErr error)) {
 	files, _ := filepath.Glob("../pcaps/*.pcap*")
-	late, here := 0, 0
 	for _, path := range files {
 		if f, err := replay.Open(path, nil); err != nil {
 			continue
@@ -176,6 +174,17 @@ func testHeadersWhereIdle(t *testing.T, opts decode.DecodeOptions) {
 			f.Close()
 		}
 		want, wantErr := collectHeads(t, path, nil, opts)
+		fn(path, want, wantErr)
+	}
+}
+
+// testHeadersWhereIdle is testHeadersOnly for a DecodeWhereIdle pipeline
+// over a source of heads in batches: every batch, whether the reader
+// decoded it or left it to the analysing goroutine, gives the items a
+// pipeline that copies every byte gives.
+func testHeadersWhereIdle(t *testing.T, opts decode.DecodeOptions) {
+	late, here := 0, 0
+	eachCapture(t, opts, func(path string, want []view, wantErr error) {
 		o := pipeline.Options{Parallel: true, AnalysisStage: true, DecodeWhereIdle: true, HeadersOnly: true, Decode: opts}
 		var pb poisonBatches
 		got, gotErr := collectHeadsThen(t, path, &pb, o, func(pl *pipeline.Pipeline) {
@@ -186,7 +195,7 @@ func testHeadersWhereIdle(t *testing.T, opts decode.DecodeOptions) {
 			}
 		})
 		sameViews(t, path+" (decoded where idle)", want, wantErr, got, gotErr)
-	}
+	})
 	t.Logf("%d batches decoded by the analysing goroutine, %d by the reader", late, here)
 	if late == 0 || here == 0 {
 		t.Errorf("%d batches decoded by the analysing goroutine, %d by the reader: want both", late, here)
@@ -196,15 +205,8 @@ func testHeadersWhereIdle(t *testing.T, opts decode.DecodeOptions) {
 // testHeadersOnlyLate is testHeadersOnly for a pipeline with AnalysisStage
 // over a frame.TailReader.
 func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
-	files, _ := filepath.Glob("../pcaps/*.pcap*")
 	heads, fills, sums, batches := 0, 0, 0, 0
-	for _, path := range files {
-		if f, err := replay.Open(path, nil); err != nil {
-			continue
-		} else {
-			f.Close()
-		}
-		want, wantErr := collectHeads(t, path, nil, opts)
+	eachCapture(t, opts, func(path string, want []view, wantErr error) {
 		o := pipeline.Options{Parallel: true, AnalysisStage: true, DecodeLate: true, HeadersOnly: true, Decode: opts}
 		var pt poisonTails
 		got, gotErr := collectHeadsWith(t, path, &pt, o)
@@ -215,7 +217,7 @@ func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
 		got, gotErr = collectHeadsWith(t, path, &pb, o)
 		batches += pb.batches
 		sameViews(t, path+" (decoded late, heads in batches)", want, wantErr, got, gotErr)
-	}
+	})
 	if heads < 5000 || fills < 10 || !opts.SkipChecksums && sums < 100 {
 		t.Errorf("%d heads, %d read whole later, %d summed later: the captures no longer exercise each", heads, fills, sums)
 	}
@@ -229,17 +231,10 @@ func testHeadersOnlyLate(t *testing.T, opts decode.DecodeOptions) {
 // asked, and every verdict must be the one from every byte).
 func testHeadersOnly(t *testing.T, opts decode.DecodeOptions) {
 	checksums := !opts.SkipChecksums
-	files, _ := filepath.Glob("../pcaps/*.pcap*")
 	heads, fills, sums, batches, eager := 0, 0, 0, 0, 0
 	partialHeads := 0 // frames read as heads whose checksum is partial
 	verdicts := map[string]int{}
-	for _, path := range files {
-		if f, err := replay.Open(path, nil); err != nil {
-			continue
-		} else {
-			f.Close()
-		}
-		want, wantErr := collectHeads(t, path, nil, opts)
+	eachCapture(t, opts, func(path string, want []view, wantErr error) {
 		var ps poisonSums
 		var src headSource = &ps.poisonHeads
 		if checksums {
@@ -263,7 +258,7 @@ func testHeadersOnly(t *testing.T, opts decode.DecodeOptions) {
 		got, gotErr = collectHeads(t, path, &pb, opts)
 		batches, eager = batches+pb.batches, eager+pb.eager
 		sameViews(t, path+" (heads in batches)", want, wantErr, got, gotErr)
-	}
+	})
 	if batches < 100 {
 		t.Errorf("only %d batches of heads read", batches)
 	}
