@@ -172,6 +172,9 @@ func (p *Packet) icmp(b []byte, off, end int) {
 	}
 	e.TCP = q[tcpAt:]
 	e.TCPOffset = off + icmpHeaderLen + tcpAt
-	p.ICMP = e
+	if p.ICMP == nil {
+		p.ICMP = new(ICMPError) // once per Packet: it is reused
+	}
+	*p.ICMP = e
 	p.HasICMP = true
 }

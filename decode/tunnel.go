@@ -158,6 +158,9 @@ func (p *Packet) pushOuter(o Outer) bool {
 		p.Skipped = SkipTooDeep
 		return false
 	}
+	if p.Outer == nil {
+		p.Outer = new([MaxTunnels]Outer) // once per Packet: it is reused
+	}
 	p.Outer[p.NOuter] = o
 	p.NOuter++
 	return true

@@ -143,3 +143,68 @@ func FuzzDecodeTunnels(f *testing.F) {
 		}
 	})
 }
+
+// TestPacketReusesOutOfLineParts: a Packet reused across frames keeps
+// one storage for its tunnels and its ICMP error (no allocation per
+// frame), and CopyTo gives a copy storage of its own, so decoding the next
+// frame into the original leaves the copy as it was.
+func TestPacketReusesOutOfLineParts(t *testing.T) {
+	var fs []frame.Frame
+	for _, name := range []string{"gen-tun-ipip.pcap", "gen-tun-vxlan.pcap", "gen-tun-mpls.pcap", "gen-icmp-errors.pcap"} {
+		fs = append(fs, frames(t, name)...)
+	}
+	var p, q decode.Packet
+	var copies []decode.Packet
+	tunnels, icmps := 0, 0
+	for _, f := range fs {
+		if err := decode.Decode(f, &p); err != nil && p.NOuter == 0 && !p.HasICMP {
+			continue
+		}
+		var want decode.Packet
+		_ = decode.Decode(f, &want) // a Packet of its own: what the copy must keep
+		if p.NOuter > 0 {
+			tunnels++
+		}
+		if p.HasICMP {
+			icmps++
+		}
+		var c decode.Packet
+		p.CopyTo(&c)
+		if p.NOuter > 0 && c.Outer == p.Outer || p.HasICMP && c.ICMP == p.ICMP {
+			t.Fatalf("frame %d: the copy shares the original's storage", f.Meta.Number)
+		}
+		p.CopyTo(&q) // q reuses what it has
+		if q.NOuter > 0 && q.Outer == p.Outer || q.HasICMP && q.ICMP == p.ICMP {
+			t.Fatalf("frame %d: the reused copy shares the original's storage", f.Meta.Number)
+		}
+		copies = append(copies, c, want)
+	}
+	if tunnels < 10 || icmps < 3 {
+		t.Fatalf("only %d tunnelled frames and %d ICMP errors", tunnels, icmps)
+	}
+	// Every copy still says what its own frame held, after the original
+	// Packet went on to decode all the others.
+	for i := 0; i < len(copies); i += 2 {
+		c, w := &copies[i], &copies[i+1]
+		if c.NOuter != w.NOuter || c.HasICMP != w.HasICMP {
+			t.Fatalf("copy %d: %d outer, ICMP %v; want %d, %v", i/2, c.NOuter, c.HasICMP, w.NOuter, w.HasICMP)
+		}
+		for k := 0; k < c.NOuter; k++ {
+			if c.Outer[k].Encap != w.Outer[k].Encap || c.Outer[k].Offset != w.Outer[k].Offset || c.Outer[k].Len != w.Outer[k].Len {
+				t.Errorf("copy %d: outer %d is %+v, want %+v", i/2, k, c.Outer[k], w.Outer[k])
+			}
+		}
+		if c.HasICMP && (c.ICMP.Type != w.ICMP.Type || c.ICMP.Code != w.ICMP.Code || string(c.ICMP.TCP) != string(w.ICMP.TCP)) {
+			t.Errorf("copy %d: ICMP %+v, want %+v", i/2, *c.ICMP, *w.ICMP)
+		}
+	}
+	// Reused, a Packet allocates nothing per frame once it has both parts.
+	allocs := testing.AllocsPerRun(20, func() {
+		for _, f := range fs {
+			_ = decode.Decode(f, &p)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("decoding into a reused Packet: %v allocations per pass", allocs)
+	}
+}

@@ -250,7 +250,7 @@ func summary(p *decode.Packet) string {
 func summary1(p *decode.Packet) string {
 	switch {
 	case p.HasICMP:
-		e := &p.ICMP
+		e := p.ICMP
 		t := decode.TCP(e.TCP)
 		s := fmt.Sprintf("%s → %s  ICMP %s", p.Src, p.Dst, e.Text())
 		if e.V6 {

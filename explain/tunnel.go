@@ -181,7 +181,7 @@ func ptr(v uint64) *uint64 { return &v }
 // icmp explains an ICMP error quoting a TCP header: the ICMP header, then
 // the quoted IP and TCP headers at their own offsets.
 func (b *builder) icmp(fr frame.Frame, p *decode.Packet) {
-	e := &p.ICMP
+	e := p.ICMP
 	d := fr.Data
 	q := e.TCPOffset // quoted TCP header
 	start := -1

@@ -171,7 +171,12 @@ func (p *Pipeline) Next(it *Item) error {
 	if err != nil {
 		return err
 	}
+	// The packet's tunnels and ICMP error live out of line, in storage the
+	// pipeline reuses: it gets its own (see decode.Packet.CopyTo).
+	outer, icmp := it.Packet.Outer, it.Packet.ICMP
 	*it = *x
+	it.Packet.Outer, it.Packet.ICMP = outer, icmp
+	x.Packet.CopyTo(&it.Packet)
 	return nil
 }
 
@@ -311,7 +316,7 @@ func (p *Pipeline) analyze(it *Item) {
 // stream of its connection (a new one for an unknown connection), as in
 // Wireshark; nothing goes into the sequence analysis.
 func (p *Pipeline) quoted(it *Item) {
-	e := &it.Packet.ICMP
+	e := it.Packet.ICMP
 	t := decode.TCP(e.TCP)
 	src, dst := netip.AddrPortFrom(e.Src, t.SrcPort()), netip.AddrPortFrom(e.Dst, t.DstPort())
 	if len(e.TCP) >= 8 {

@@ -87,7 +87,7 @@ func quotedFrames(t *testing.T, moved bool) (named, unnamed int) {
 			}
 			pk := &it.Packet
 			if pk.HasICMP {
-				e := &pk.ICMP
+				e := pk.ICMP
 				want := 0
 				if q := decode.TCP(e.TCP); len(e.TCP) >= 8 {
 					want = last[key{netip.AddrPortFrom(e.Src, q.SrcPort()), netip.AddrPortFrom(e.Dst, q.DstPort()), q.Seq()}]

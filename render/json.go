@@ -417,7 +417,7 @@ func appendOuter(b []byte, p *decode.Packet) []byte {
 // and, in ICMP (not ICMPv6), the sequence number. seq_raw is there only for
 // ICMPv6, as tshark shows it. The "icmp" key says what the error is.
 func appendICMP(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []byte {
-	e := &p.ICMP
+	e := p.ICMP
 	t := decode.TCP(e.TCP)
 	b = append(b, `,"src":"`...)
 	b = e.Src.AppendTo(b)

@@ -570,7 +570,7 @@ func (t *Text) partial(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Res
 // classic clue of a path-MTU black hole.
 func (t *Text) icmp(b []byte, p *decode.Packet, r *analysis.Result) []byte {
 	th := &t.Theme
-	e := &p.ICMP
+	e := p.ICMP
 	at := len(b)
 	b = p.Src.AppendTo(b)
 	b = t.paintFrom(b, at, th.addr)
