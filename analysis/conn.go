@@ -119,7 +119,7 @@ func (c *conn) side(src netip.AddrPort) int {
 // afterAnalysis does what dissect_tcp does once the sequence analysis is
 // over: handshake timing, then the options (so an option affects only later
 // segments), then the displayed window, connection events and counters.
-func (c *conn) afterAnalysis(fwd, rev *flow, s Segment, r *Result, x *facts) {
+func (c *conn) afterAnalysis(fwd, rev *flow, s *Segment, r *Result, x *facts) {
 	flags := s.Flags
 	syn, ack := flags&SYN != 0, flags&ACK != 0
 	side := c.side(s.Src)

@@ -44,3 +44,43 @@ func TestNoNotesSameVerdicts(t *testing.T) {
 		}
 	}
 }
+
+// TestAddToSameAsAdd: AddTo, writing into one reused Result, gives every
+// segment of real lossy captures the Result Add returns, note included,
+// and leaves the Segment it was given as it was.
+func TestAddToSameAsAdd(t *testing.T) {
+	for _, name := range []string{"lo-bulk-loss.pcap", "lo-short-conns-loss.pcap", "lo-ipv6-loss.pcap", "lo-reset.pcap"} {
+		segs, err := readCapture(filepath.Join("..", "pcaps", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames := make([]int, 0, len(segs))
+		for f, cs := range segs {
+			if cs.skip == "" {
+				frames = append(frames, f)
+			}
+		}
+		slices.Sort(frames)
+		byValue, inPlace := analysis.New(analysis.Options{}), analysis.New(analysis.Options{})
+		var r analysis.Result // reused: nothing of one segment's may stay for the next
+		flagged := 0
+		for _, f := range frames {
+			s := segs[f].seg
+			want := byValue.Add(s)
+			in := s
+			inPlace.AddTo(&in, &r)
+			if r != want || r.Note.String() != want.Note.String() {
+				t.Fatalf("%s frame %d: AddTo %+v, Add %+v", name, f, r, want)
+			}
+			if !slices.Equal(in.SACK, s.SACK) || in.Seq != s.Seq || in.Flags != s.Flags || in.Len != s.Len {
+				t.Fatalf("%s frame %d: AddTo changed its segment", name, f)
+			}
+			if want.Flags != 0 {
+				flagged++
+			}
+		}
+		if name != "lo-reset.pcap" && flagged == 0 {
+			t.Fatalf("%s: no segment flagged", name)
+		}
+	}
+}

@@ -58,12 +58,13 @@ type Note struct {
 	peerZeroWindow           bool          // the receiver's last advertised window was 0
 }
 
-// note captures what the annotation of one segment needs. It reads the
+// note captures in n what the annotation of one segment needs (in place: a
+// Note is 272 bytes, and one is made for every segment). It reads the
 // analysis result and the connection state; the only state it changes is
 // the connection's "established" mark, set by the handshake's third packet
 // so that exactly one segment says so.
-func note(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts, reused *conn) Note {
-	n := Note{
+func note(n *Note, c *conn, fwd, rev *flow, s *Segment, r *Result, x *facts, reused *conn) {
+	*n = Note{
 		set:   true,
 		flags: r.Flags, dupAckNum: r.DupAckNum, dupAckFrame: r.DupAckFrame, win: r.Win,
 		acksFrame: r.AcksFrame, ackRTT: r.AckRTT, hasAckRTT: r.HasAckRTT,
@@ -89,7 +90,6 @@ func note(c *conn, fwd, rev *flow, s Segment, r *Result, x *facts, reused *conn)
 			n.sinceFirstSYN = time.Duration(s.Time.UnixNano() - c.life.FirstSYN)
 		}
 	}
-	return n
 }
 
 // String returns the note's text; "" for the zero Note.

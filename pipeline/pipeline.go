@@ -285,7 +285,7 @@ func (p *Pipeline) analyze(it *Item) {
 	}
 	switch {
 	case it.Packet.TCP != nil && !it.Packet.TCPShort:
-		it.Result = p.an.Add(it.Segment)
+		p.an.AddTo(&it.Segment, &it.Result)
 		it.Analyzed = true
 		if p.st != nil {
 			g := &it.Segment
@@ -302,7 +302,7 @@ func (p *Pipeline) analyze(it *Item) {
 		// ACK names it in acks_frame) but stops dissecting before it shows
 		// the analysis, so only the stream and the relative numbers are
 		// kept (checked with tshark in the agreement test).
-		it.Result = p.an.Add(it.Segment)
+		p.an.AddTo(&it.Segment, &it.Result)
 		it.Located = true
 		hideAnalysis(&it.Result, it.Packet.TCPBogus)
 	default:
