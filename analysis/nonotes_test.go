@@ -13,17 +13,7 @@ import (
 // less the Note, which stays zero.
 func TestNoNotesSameVerdicts(t *testing.T) {
 	for _, name := range []string{"lo-bulk-loss.pcap", "lo-short-conns-loss.pcap", "lo-ipv6-loss.pcap"} {
-		segs, err := readCapture(filepath.Join("..", "pcaps", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames := make([]int, 0, len(segs))
-		for f, cs := range segs {
-			if cs.skip == "" {
-				frames = append(frames, f)
-			}
-		}
-		slices.Sort(frames)
+		segs, frames := analysedFrames(t, name)
 		with, without := analysis.New(analysis.Options{}), analysis.New(analysis.Options{NoNotes: true})
 		noted := 0
 		for _, f := range frames {
@@ -50,17 +40,7 @@ func TestNoNotesSameVerdicts(t *testing.T) {
 // and leaves the Segment it was given as it was.
 func TestAddToSameAsAdd(t *testing.T) {
 	for _, name := range []string{"lo-bulk-loss.pcap", "lo-short-conns-loss.pcap", "lo-ipv6-loss.pcap", "lo-reset.pcap"} {
-		segs, err := readCapture(filepath.Join("..", "pcaps", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames := make([]int, 0, len(segs))
-		for f, cs := range segs {
-			if cs.skip == "" {
-				frames = append(frames, f)
-			}
-		}
-		slices.Sort(frames)
+		segs, frames := analysedFrames(t, name)
 		byValue, inPlace := analysis.New(analysis.Options{}), analysis.New(analysis.Options{})
 		var r analysis.Result // reused: nothing of one segment's may stay for the next
 		flagged := 0
@@ -83,4 +63,22 @@ func TestAddToSameAsAdd(t *testing.T) {
 			t.Fatalf("%s: no segment flagged", name)
 		}
 	}
+}
+
+// analysedFrames reads a shipped capture's segments and the frames the
+// analysis takes, in capture order.
+func analysedFrames(t *testing.T, name string) (map[int]capturedSegment, []int) {
+	t.Helper()
+	segs, err := readCapture(filepath.Join("..", "pcaps", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames := make([]int, 0, len(segs))
+	for f, cs := range segs {
+		if cs.skip == "" {
+			frames = append(frames, f)
+		}
+	}
+	slices.Sort(frames)
+	return segs, frames
 }
