@@ -9,6 +9,7 @@ import (
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/decimal"
 )
 
 // JSON prints one JSON object per TCP segment, one per line, in the format
@@ -48,16 +49,11 @@ func (j *JSON) appendTime(b []byte, t time.Time) []byte {
 // appendFraction appends ns (0 < ns < 1e9) as the nine digits after a
 // decimal point, trailing zeros trimmed.
 func appendFraction(b []byte, ns int64) []byte {
-	var d [9]byte
-	for i := 8; i >= 0; i-- {
-		d[i] = byte('0' + ns%10)
-		ns /= 10
+	b = decimal.AppendFixed(b, uint64(ns), 9)
+	for b[len(b)-1] == '0' {
+		b = b[:len(b)-1]
 	}
-	n := 9
-	for d[n-1] == '0' {
-		n--
-	}
-	return append(b, d[:n]...)
+	return b
 }
 
 // maxExactSeconds bounds the durations appendSeconds formats itself: below
@@ -83,7 +79,7 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 		b = append(b, '-')
 		d = -d
 	}
-	b = strconv.AppendInt(b, int64(d/time.Second), 10)
+	b = decimal.AppendInt(b, int64(d/time.Second))
 	if ns := int64(d % time.Second); ns != 0 {
 		b = appendFraction(append(b, '.'), ns)
 	}
@@ -95,14 +91,14 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error {
 	b := j.buf[:0]
 	b = append(b, `{"frame":`...)
-	b = strconv.AppendInt(b, int64(m.Number), 10)
+	b = decimal.AppendInt(b, int64(m.Number))
 	b = append(b, `,"time":"`...)
 	b = j.appendTime(b, m.Time)
 	b = append(b, `","rel_time":`...)
 	b = appendSeconds(b, m.Time.Sub(j.Start))
 	if r != nil {
 		b = append(b, `,"stream":`...)
-		b = strconv.AppendInt(b, int64(r.Stream), 10)
+		b = decimal.AppendInt(b, int64(r.Stream))
 	}
 	if p.HasICMP {
 		b = appendICMP(b, m, p, r)
@@ -126,37 +122,37 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	}
 	t := p.TCP
 	b = append(b, `,"sport":`...)
-	b = strconv.AppendUint(b, uint64(t.SrcPort()), 10)
+	b = decimal.AppendUint(b, uint64(t.SrcPort()))
 	b = append(b, `,"dport":`...)
-	b = strconv.AppendUint(b, uint64(t.DstPort()), 10)
+	b = decimal.AppendUint(b, uint64(t.DstPort()))
 	b = appendFlags(append(b, `,"flags":`...), t.Flags())
 	if r != nil {
 		b = append(b, `,"seq":`...)
-		b = strconv.AppendUint(b, uint64(r.Seq), 10)
+		b = decimal.AppendUint(b, uint64(r.Seq))
 		b = append(b, `,"ack":`...)
-		b = strconv.AppendUint(b, uint64(r.Ack), 10)
+		b = decimal.AppendUint(b, uint64(r.Ack))
 	} else { // not analyzed: no base to be relative to, as tshark shows it
 		b = append(b, `,"seq":`...)
-		b = strconv.AppendUint(b, uint64(t.Seq()), 10)
+		b = decimal.AppendUint(b, uint64(t.Seq()))
 		b = append(b, `,"ack":`...)
-		b = strconv.AppendUint(b, uint64(t.Ack()), 10)
+		b = decimal.AppendUint(b, uint64(t.Ack()))
 	}
 	b = append(b, `,"seq_raw":`...)
-	b = strconv.AppendUint(b, uint64(t.Seq()), 10)
+	b = decimal.AppendUint(b, uint64(t.Seq()))
 	b = append(b, `,"ack_raw":`...)
-	b = strconv.AppendUint(b, uint64(t.Ack()), 10)
+	b = decimal.AppendUint(b, uint64(t.Ack()))
 	if !p.TCPShort {
 		b = append(b, `,"len":`...)
-		b = strconv.AppendInt(b, int64(p.PayloadLen), 10)
+		b = decimal.AppendInt(b, int64(p.PayloadLen))
 	}
 	b = append(b, `,"win":`...)
 	if r != nil {
-		b = strconv.AppendUint(b, uint64(r.Win), 10)
+		b = decimal.AppendUint(b, uint64(r.Win))
 	} else {
-		b = strconv.AppendUint(b, uint64(t.Window()), 10)
+		b = decimal.AppendUint(b, uint64(t.Window()))
 	}
 	b = append(b, `,"win_raw":`...)
-	b = strconv.AppendUint(b, uint64(t.Window()), 10)
+	b = decimal.AppendUint(b, uint64(t.Window()))
 	b = append(b, `,"analysis":[`...)
 	// Names are plain lower-case words: quoted without strconv, and
 	// without the slice Names would allocate.
@@ -171,7 +167,7 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	if r != nil {
 		if r.AcksFrame != 0 {
 			b = append(b, `,"acks_frame":`...)
-			b = strconv.AppendInt(b, int64(r.AcksFrame), 10)
+			b = decimal.AppendInt(b, int64(r.AcksFrame))
 		}
 		if r.HasAckRTT {
 			b = append(b, `,"ack_rtt":`...)
@@ -183,11 +179,11 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		}
 		if r.HasBIF {
 			b = append(b, `,"bytes_in_flight":`...)
-			b = strconv.AppendUint(b, uint64(r.BytesInFlight), 10)
+			b = decimal.AppendUint(b, uint64(r.BytesInFlight))
 		}
 		if r.DupAckNum != 0 {
 			b = append(b, `,"dup_ack_num":`...)
-			b = strconv.AppendInt(b, int64(r.DupAckNum), 10)
+			b = decimal.AppendInt(b, int64(r.DupAckNum))
 		}
 		if !r.Note.IsZero() {
 			b = append(b, `,"note":`...)
@@ -207,15 +203,15 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	}
 	// Extra keys (allowed by the spec): header details and checksum status.
 	b = append(b, `,"hdr_len":`...)
-	b = strconv.AppendInt(b, int64(t.HeaderLen()), 10)
+	b = decimal.AppendInt(b, int64(t.HeaderLen()))
 	if p.IPVersion == 4 {
 		b = append(b, `,"ip_ttl":`...)
-		b = strconv.AppendUint(b, uint64(p.IPv4.TTL()), 10)
+		b = decimal.AppendUint(b, uint64(p.IPv4.TTL()))
 		b = append(b, `,"ip_id":`...)
-		b = strconv.AppendUint(b, uint64(p.IPv4.ID()), 10)
+		b = decimal.AppendUint(b, uint64(p.IPv4.ID()))
 	} else if p.IPVersion == 6 {
 		b = append(b, `,"ip_hlim":`...)
-		b = strconv.AppendUint(b, uint64(p.IPv6.HopLimit()), 10)
+		b = decimal.AppendUint(b, uint64(p.IPv6.HopLimit()))
 	}
 	// The options text is plain ASCII without quotes or backslashes
 	// (AppendOptionsShort promises it): no escaping needed.
@@ -235,9 +231,9 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	if p.Truncated {
 		// Cut by the snaplen: say how much of the frame is missing.
 		b = append(b, `,"frame_len":`...)
-		b = strconv.AppendInt(b, int64(m.OrigLen), 10)
+		b = decimal.AppendInt(b, int64(m.OrigLen))
 		b = append(b, `,"cap_len":`...)
-		b = strconv.AppendInt(b, int64(m.CapLen), 10)
+		b = decimal.AppendInt(b, int64(m.CapLen))
 	}
 	b = append(b, "}\n"...)
 	j.buf = b
@@ -278,7 +274,7 @@ func appendQuoted(b []byte, write func([]byte) []byte) []byte {
 func (j *JSON) Problem(m frame.Meta, msg string) error {
 	b := j.buf[:0]
 	b = append(b, `{"frame":`...)
-	b = strconv.AppendInt(b, int64(m.Number), 10)
+	b = decimal.AppendInt(b, int64(m.Number))
 	b = append(b, `,"time":"`...)
 	b = j.appendTime(b, m.Time)
 	b = append(b, `","rel_time":`...)
@@ -301,11 +297,11 @@ func (j *JSON) appendPartial(b []byte, m frame.Meta, p *decode.Packet, r *analys
 	tp := p.TCPPartial
 	if len(tp) >= 2 {
 		b = append(b, `,"sport":`...)
-		b = strconv.AppendUint(b, uint64(decode.Ntohs(tp)), 10)
+		b = decimal.AppendUint(b, uint64(decode.Ntohs(tp)))
 	}
 	if len(tp) >= 4 {
 		b = append(b, `,"dport":`...)
-		b = strconv.AppendUint(b, uint64(decode.Ntohs(tp[2:])), 10)
+		b = decimal.AppendUint(b, uint64(decode.Ntohs(tp[2:])))
 	}
 	h := p.TCPHead()
 	if h == nil || r == nil {
@@ -318,24 +314,24 @@ func (j *JSON) appendPartial(b []byte, m frame.Meta, p *decode.Packet, r *analys
 		b = appendFlags(append(b, `,"flags":`...), h.Flags())
 	}
 	b = append(b, `,"seq":`...)
-	b = strconv.AppendUint(b, uint64(r.Seq), 10)
+	b = decimal.AppendUint(b, uint64(r.Seq))
 	if !p.TCPBogus {
 		b = append(b, `,"ack":`...)
-		b = strconv.AppendUint(b, uint64(r.Ack), 10)
+		b = decimal.AppendUint(b, uint64(r.Ack))
 	}
 	b = append(b, `,"seq_raw":`...)
-	b = strconv.AppendUint(b, uint64(h.Seq()), 10)
+	b = decimal.AppendUint(b, uint64(h.Seq()))
 	if !p.TCPBogus {
 		b = append(b, `,"ack_raw":`...)
-		b = strconv.AppendUint(b, uint64(h.Ack()), 10)
+		b = decimal.AppendUint(b, uint64(h.Ack()))
 	}
 	b = append(b, `,"len":`...)
-	b = strconv.AppendInt(b, int64(p.PayloadLen), 10)
+	b = decimal.AppendInt(b, int64(p.PayloadLen))
 	if !p.TCPBogus {
 		b = append(b, `,"win":`...)
-		b = strconv.AppendUint(b, uint64(r.Win), 10)
+		b = decimal.AppendUint(b, uint64(r.Win))
 		b = append(b, `,"win_raw":`...)
-		b = strconv.AppendUint(b, uint64(h.Window()), 10)
+		b = decimal.AppendUint(b, uint64(h.Window()))
 	}
 	b = append(b, `,"analysis":[],"conn":[`...)
 	if r.Conn != 0 {
@@ -347,18 +343,18 @@ func (j *JSON) appendPartial(b []byte, m frame.Meta, p *decode.Packet, r *analys
 		}
 	}
 	b = append(b, `],"hdr_len":`...)
-	b = strconv.AppendInt(b, int64(h.HeaderLen()), 10)
+	b = decimal.AppendInt(b, int64(h.HeaderLen()))
 	if p.TCPBogus {
 		b = append(b, `,"error":"bogus TCP header length"`...)
 	} else {
 		b = append(b, `,"error":"TCP header truncated","tcp_captured":`...)
-		b = strconv.AppendInt(b, int64(len(tp)), 10)
+		b = decimal.AppendInt(b, int64(len(tp)))
 	}
 	if p.Truncated {
 		b = append(b, `,"frame_len":`...)
-		b = strconv.AppendInt(b, int64(m.OrigLen), 10)
+		b = decimal.AppendInt(b, int64(m.OrigLen))
 		b = append(b, `,"cap_len":`...)
-		b = strconv.AppendInt(b, int64(m.CapLen), 10)
+		b = decimal.AppendInt(b, int64(m.CapLen))
 	}
 	return append(b, "}\n"...)
 }
@@ -402,7 +398,7 @@ func appendOuter(b []byte, p *decode.Packet) []byte {
 		}
 		if o.HasID {
 			b = append(b, `,"id":`...)
-			b = strconv.AppendUint(b, uint64(o.ID), 10)
+			b = decimal.AppendUint(b, uint64(o.ID))
 		}
 		b = append(b, '}')
 	}
@@ -424,34 +420,34 @@ func appendICMP(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []
 	b = append(b, `","dst":"`...)
 	b = e.Dst.AppendTo(b)
 	b = append(b, `","sport":`...)
-	b = strconv.AppendUint(b, uint64(t.SrcPort()), 10)
+	b = decimal.AppendUint(b, uint64(t.SrcPort()))
 	b = append(b, `,"dport":`...)
-	b = strconv.AppendUint(b, uint64(t.DstPort()), 10)
+	b = decimal.AppendUint(b, uint64(t.DstPort()))
 	h := e.Head()
 	switch {
 	case h != nil:
 		b = appendFlags(append(b, `,"flags":`...), h.Flags())
 		b = append(b, `,"seq":`...)
-		b = strconv.AppendUint(b, uint64(h.Seq()), 10)
+		b = decimal.AppendUint(b, uint64(h.Seq()))
 		if e.V6 {
 			b = append(b, `,"seq_raw":`...)
-			b = strconv.AppendUint(b, uint64(h.Seq()), 10)
+			b = decimal.AppendUint(b, uint64(h.Seq()))
 		}
 		b = append(b, `,"ack":`...)
 		if h.Has(decode.FlagACK) {
-			b = strconv.AppendUint(b, uint64(h.Ack()), 10)
+			b = decimal.AppendUint(b, uint64(h.Ack()))
 		} else {
 			b = append(b, '0')
 		}
 		b = append(b, `,"ack_raw":`...)
-		b = strconv.AppendUint(b, uint64(h.Ack()), 10)
+		b = decimal.AppendUint(b, uint64(h.Ack()))
 		b = append(b, `,"win":`...)
-		b = strconv.AppendUint(b, uint64(h.Window()), 10)
+		b = decimal.AppendUint(b, uint64(h.Window()))
 		b = append(b, `,"win_raw":`...)
-		b = strconv.AppendUint(b, uint64(h.Window()), 10)
+		b = decimal.AppendUint(b, uint64(h.Window()))
 	case !e.V6 && len(e.TCP) >= 8:
 		b = append(b, `,"seq":`...)
-		b = strconv.AppendUint(b, uint64(t.Seq()), 10)
+		b = decimal.AppendUint(b, uint64(t.Seq()))
 	}
 	b = append(b, `,"analysis":[],"conn":[`...)
 	if h != nil {
@@ -481,9 +477,9 @@ func appendICMP(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []
 		b = append(b, '4')
 	}
 	b = append(b, `,"type":`...)
-	b = strconv.AppendUint(b, uint64(e.Type), 10)
+	b = decimal.AppendUint(b, uint64(e.Type))
 	b = append(b, `,"code":`...)
-	b = strconv.AppendUint(b, uint64(e.Code), 10)
+	b = decimal.AppendUint(b, uint64(e.Code))
 	b = append(b, `,"text":"`...)
 	b = append(b, e.Text()...)
 	b = append(b, `","from":"`...)
@@ -491,7 +487,7 @@ func appendICMP(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []
 	b = append(b, '"')
 	if e.MTU != 0 {
 		b = append(b, `,"mtu":`...)
-		b = strconv.AppendUint(b, uint64(e.MTU), 10)
+		b = decimal.AppendUint(b, uint64(e.MTU))
 	}
 	if e.Gateway.IsValid() {
 		b = append(b, `,"gateway":"`...)
@@ -499,10 +495,10 @@ func appendICMP(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) []
 		b = append(b, '"')
 	}
 	b = append(b, `,"quoted_bytes":`...)
-	b = strconv.AppendInt(b, int64(len(e.TCP)), 10)
+	b = decimal.AppendInt(b, int64(len(e.TCP)))
 	if e.QuotedFrame != 0 {
 		b = append(b, `,"quotes_frame":`...)
-		b = strconv.AppendInt(b, int64(e.QuotedFrame), 10)
+		b = decimal.AppendInt(b, int64(e.QuotedFrame))
 	}
 	return append(b, "}}\n"...)
 }

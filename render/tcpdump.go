@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/decimal"
 )
 
 // TimeFormat is how the time column is written. The default is the time
@@ -46,7 +47,7 @@ func appendTime(b []byte, f TimeFormat, t, start, prev time.Time) []byte {
 	case TimeNone:
 		return b
 	case TimeEpoch:
-		b = strconv.AppendInt(b, t.Unix(), 10)
+		b = decimal.AppendInt(b, t.Unix())
 		b = append(b, '.')
 		b = appendFrac6(b, t.Nanosecond()/1000)
 		return padTo(b, at, 17)
@@ -63,14 +64,7 @@ func appendTime(b []byte, f TimeFormat, t, start, prev time.Time) []byte {
 }
 
 // appendFrac6 appends n (0 ≤ n < 1e6) as six digits.
-func appendFrac6(b []byte, n int) []byte {
-	var d [6]byte
-	for i := 5; i >= 0; i-- {
-		d[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return append(b, d[:]...)
-}
+func appendFrac6(b []byte, n int) []byte { return decimal.AppendFixed(b, uint64(n), 6) }
 
 // HexASCII writes data as tcpdump -X does: 16 bytes a line, offset, the
 // bytes in groups of two, then the same bytes as ASCII ('.' for the rest).
@@ -153,16 +147,16 @@ func LinkLine(w io.Writer, m frame.Meta, data []byte, l decode.Link) error {
 		b = append(b, ')')
 		if l.VLANs > 0 {
 			b = append(b, ", vlan "...)
-			b = strconv.AppendUint(b, uint64(l.VLANID), 10)
+			b = decimal.AppendUint(b, uint64(l.VLANID))
 		}
 	} else {
 		b = append(b, m.Link.String()...)
 		b = append(b, ", header "...)
-		b = strconv.AppendInt(b, int64(l.HeaderLen), 10)
+		b = decimal.AppendInt(b, int64(l.HeaderLen))
 		b = append(b, " bytes"...)
 	}
 	b = append(b, ", length "...)
-	b = strconv.AppendInt(b, int64(m.OrigLen), 10)
+	b = decimal.AppendInt(b, int64(m.OrigLen))
 	b = append(b, '\n')
 	_, err := w.Write(b)
 	return err
@@ -202,22 +196,22 @@ func VerboseLine(w io.Writer, p *decode.Packet) error {
 	case 4:
 		ip := p.IPv4
 		b = append(b, "IPv4 ttl "...)
-		b = strconv.AppendUint(b, uint64(ip.TTL()), 10)
+		b = decimal.AppendUint(b, uint64(ip.TTL()))
 		b = append(b, ", id "...)
-		b = strconv.AppendUint(b, uint64(ip.ID()), 10)
+		b = decimal.AppendUint(b, uint64(ip.ID()))
 		b = append(b, ", length "...)
-		b = strconv.AppendUint(b, uint64(ip.TotalLen()), 10)
+		b = decimal.AppendUint(b, uint64(ip.TotalLen()))
 		if ip.DF() {
 			b = append(b, ", DF"...)
 		}
 	case 6:
 		ip := p.IPv6
 		b = append(b, "IPv6 hlim "...)
-		b = strconv.AppendUint(b, uint64(ip.HopLimit()), 10)
+		b = decimal.AppendUint(b, uint64(ip.HopLimit()))
 		b = append(b, ", flow 0x"...)
 		b = strconv.AppendUint(b, uint64(ip.FlowLabel()), 16)
 		b = append(b, ", payload length "...)
-		b = strconv.AppendUint(b, uint64(ip.PayloadLen()), 10)
+		b = decimal.AppendUint(b, uint64(ip.PayloadLen()))
 	}
 	if p.TCP != nil {
 		b = append(b, "; TCP checksum "...)

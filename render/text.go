@@ -13,6 +13,7 @@ import (
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
 	"github.com/tcpscope/tcpscope/frame"
+	"github.com/tcpscope/tcpscope/internal/decimal"
 	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
@@ -111,7 +112,7 @@ func (t *Text) appendAddrs(b []byte, p *decode.Packet, short bool) []byte {
 	th := &t.Theme
 	at := len(b)
 	if short {
-		b = strconv.AppendUint(b, uint64(p.TCP.SrcPort()), 10)
+		b = decimal.AppendUint(b, uint64(p.TCP.SrcPort()))
 	} else {
 		b = p.SrcAddrPort().AppendTo(b)
 	}
@@ -119,7 +120,7 @@ func (t *Text) appendAddrs(b []byte, p *decode.Packet, short bool) []byte {
 	b = append(b, t.arrow()...)
 	at = len(b)
 	if short {
-		b = strconv.AppendUint(b, uint64(p.TCP.DstPort()), 10)
+		b = decimal.AppendUint(b, uint64(p.TCP.DstPort()))
 	} else {
 		b = p.DstAddrPort().AppendTo(b)
 	}
@@ -150,12 +151,12 @@ func (t *Text) appendNumbers(b []byte, p *decode.Packet, r *analysis.Result) []b
 			seq, ack = r.Seq, r.Ack
 		}
 	}
-	b = strconv.AppendUint(append(b, "  seq "...), uint64(seq), 10)
+	b = decimal.AppendUint(append(b, "  seq "...), uint64(seq))
 	if p.TCP.Has(decode.FlagACK) {
-		b = strconv.AppendUint(append(b, " ack "...), uint64(ack), 10)
+		b = decimal.AppendUint(append(b, " ack "...), uint64(ack))
 	}
-	b = strconv.AppendInt(append(b, " len "...), int64(p.PayloadLen), 10)
-	return strconv.AppendUint(append(b, " win "...), uint64(win), 10)
+	b = decimal.AppendInt(append(b, " len "...), int64(p.PayloadLen))
+	return decimal.AppendUint(append(b, " win "...), uint64(win))
 }
 
 // appendTail appends the warnings, the note and the state changes, each
@@ -179,7 +180,7 @@ func (t *Text) appendTail(b []byte, m frame.Meta, p *decode.Packet, r *analysis.
 		b = append(b, "  "...)
 		at = len(b)
 		b = append(b, "short segment: the IP packet has less room than its "...)
-		b = strconv.AppendInt(b, int64(p.TCP.HeaderLen()), 10)
+		b = decimal.AppendInt(b, int64(p.TCP.HeaderLen()))
 		b = append(b, "-byte TCP header (not analysed, as in Wireshark)"...)
 		b = t.paintFrom(b, at, th.warn)
 	} else if p.Truncated && !(t.HeadersOnly && p.TCP != nil) {
@@ -188,9 +189,9 @@ func (t *Text) appendTail(b []byte, m frame.Meta, p *decode.Packet, r *analysis.
 		b = append(b, "  "...)
 		at = len(b)
 		b = append(b, "snaplen: "...)
-		b = strconv.AppendInt(b, int64(m.CapLen), 10)
+		b = decimal.AppendInt(b, int64(m.CapLen))
 		b = append(b, " of "...)
-		b = strconv.AppendInt(b, int64(m.OrigLen), 10)
+		b = decimal.AppendInt(b, int64(m.OrigLen))
 		b = append(b, " bytes captured"...)
 		b = t.paintFrom(b, at, th.warn)
 	}
@@ -261,7 +262,7 @@ func (t *Text) compact(m frame.Meta, p *decode.Packet, r *analysis.Result, state
 	b := t.appendHead(t.buf[:0], m)
 	if p.TCP == nil {
 		b = append(b, "TCP header cut short by the snaplen ("...)
-		b = strconv.AppendInt(b, int64(len(p.TCPPartial)), 10)
+		b = decimal.AppendInt(b, int64(len(p.TCPPartial)))
 		b = append(b, " of 20 bytes captured)"...)
 		t.buf = Wrap(t.buf[:0], string(b), t.Width, 8)
 		return t.flush(t.buf)
@@ -302,7 +303,7 @@ func (t *Text) compact(m frame.Meta, p *decode.Packet, r *analysis.Result, state
 // appendHead appends the frame number and relative time columns, dimmed.
 func (t *Text) appendHead(b []byte, m frame.Meta) []byte {
 	at := len(b)
-	b = strconv.AppendInt(append(b, '#'), int64(m.Number), 10)
+	b = decimal.AppendInt(append(b, '#'), int64(m.Number))
 	b = padTo(b, at, 6)
 	b = t.paintFrom(b, at, t.Theme.dim)
 	b = append(b, ' ')
@@ -376,7 +377,7 @@ func appendSeconds6(b []byte, d time.Duration) []byte {
 		return strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64)
 	}
 	us := (int64(d) + 500) / 1000
-	b = strconv.AppendInt(b, us/1e6, 10)
+	b = decimal.AppendInt(b, us/1e6)
 	return appendFrac6(append(b, '.'), int(us%1e6))
 }
 
@@ -449,8 +450,8 @@ func appendOptions(b []byte, p *decode.Packet, sackBase uint32) []byte {
 	// NOP, NOP, timestamps: nearly every segment after the handshake (see
 	// decode.ParseOptions), written without walking the options.
 	if t := p.TCP; len(t) >= 32 && t.DataOffset() == 8 && t[20] == decode.OptNOP && t[21] == decode.OptNOP && t[22] == decode.OptTimestamp && t[23] == 10 {
-		b = strconv.AppendUint(append(b, "nop,nop,TS val "...), uint64(decode.Ntohl(t[24:])), 10)
-		return strconv.AppendUint(append(b, " ecr "...), uint64(decode.Ntohl(t[28:])), 10)
+		b = decimal.AppendUint(append(b, "nop,nop,TS val "...), uint64(decode.Ntohl(t[24:])))
+		return decimal.AppendUint(append(b, " ecr "...), uint64(decode.Ntohl(t[28:])))
 	}
 	return appendOptionsWalk(b, p, sackBase)
 }
@@ -471,9 +472,9 @@ func appendOptionsWalk(b []byte, p *decode.Packet, sackBase uint32) []byte {
 		case decode.OptNOP:
 			b = append(b, "nop"...)
 		case decode.OptMSS:
-			b = strconv.AppendUint(append(b, "mss "...), uint64(decode.Ntohs(o.Data)), 10)
+			b = decimal.AppendUint(append(b, "mss "...), uint64(decode.Ntohs(o.Data)))
 		case decode.OptWScale:
-			b = strconv.AppendUint(append(b, "wscale "...), uint64(o.Data[0]), 10)
+			b = decimal.AppendUint(append(b, "wscale "...), uint64(o.Data[0]))
 		case decode.OptSACKPerm:
 			b = append(b, "sackOK"...)
 		case decode.OptSACK:
@@ -482,13 +483,13 @@ func appendOptionsWalk(b []byte, p *decode.Packet, sackBase uint32) []byte {
 				if i > 0 {
 					b = append(b, ' ')
 				}
-				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i:])-sackBase), 10)
+				b = decimal.AppendUint(b, uint64(decode.Ntohl(o.Data[i:])-sackBase))
 				b = append(b, ':')
-				b = strconv.AppendUint(b, uint64(decode.Ntohl(o.Data[i+4:])-sackBase), 10)
+				b = decimal.AppendUint(b, uint64(decode.Ntohl(o.Data[i+4:])-sackBase))
 			}
 		case decode.OptTimestamp:
-			b = strconv.AppendUint(append(b, "TS val "...), uint64(decode.Ntohl(o.Data)), 10)
-			b = strconv.AppendUint(append(b, " ecr "...), uint64(decode.Ntohl(o.Data[4:])), 10)
+			b = decimal.AppendUint(append(b, "TS val "...), uint64(decode.Ntohl(o.Data)))
+			b = decimal.AppendUint(append(b, " ecr "...), uint64(decode.Ntohl(o.Data[4:])))
 		case decode.OptMD5:
 			b = append(b, "md5"...)
 		case decode.OptMPTCP:
@@ -496,7 +497,7 @@ func appendOptionsWalk(b []byte, p *decode.Packet, sackBase uint32) []byte {
 		case decode.OptFastOpen:
 			b = append(b, "tfo"...)
 		default:
-			b = strconv.AppendUint(append(b, "opt-"...), uint64(o.Kind), 10)
+			b = decimal.AppendUint(append(b, "opt-"...), uint64(o.Kind))
 		}
 	}
 	return b
@@ -535,13 +536,13 @@ func (t *Text) partial(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Res
 			b = t.paintFrom(append(b, ']'), at, th.flags)
 			b = append(b, "  "...)
 		}
-		b = strconv.AppendUint(append(b, "seq "...), uint64(seq), 10)
+		b = decimal.AppendUint(append(b, "seq "...), uint64(seq))
 		if !p.TCPBogus && h.Has(decode.FlagACK) {
-			b = strconv.AppendUint(append(b, " ack "...), uint64(ack), 10)
+			b = decimal.AppendUint(append(b, " ack "...), uint64(ack))
 		}
-		b = strconv.AppendInt(append(b, " len "...), int64(p.PayloadLen), 10)
+		b = decimal.AppendInt(append(b, " len "...), int64(p.PayloadLen))
 		if !p.TCPBogus {
-			b = strconv.AppendUint(append(b, " win "...), uint64(win), 10)
+			b = decimal.AppendUint(append(b, " win "...), uint64(win))
 		}
 		b = append(b, "  "...)
 	}
@@ -549,11 +550,11 @@ func (t *Text) partial(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Res
 	switch {
 	case p.TCPBogus && len(tp) > 12:
 		b = append(b, "bogus TCP header length ("...)
-		b = strconv.AppendInt(b, int64(decode.TCP(tp).HeaderLen()), 10)
+		b = decimal.AppendInt(b, int64(decode.TCP(tp).HeaderLen()))
 		b = append(b, " bytes, must be at least 20)"...)
 	default:
 		b = append(b, "TCP header cut short by the snaplen ("...)
-		b = strconv.AppendInt(b, int64(len(tp)), 10)
+		b = decimal.AppendInt(b, int64(len(tp)))
 		b = append(b, " of 20 bytes captured)"...)
 	}
 	if h != nil {
@@ -587,13 +588,13 @@ func (t *Text) icmp(b []byte, p *decode.Packet, r *analysis.Result) []byte {
 	}
 	b = append(b, e.Text()...)
 	if e.MTU != 0 {
-		b = strconv.AppendUint(append(b, ", MTU "...), uint64(e.MTU), 10)
+		b = decimal.AppendUint(append(b, ", MTU "...), uint64(e.MTU))
 	}
 	if e.Gateway.IsValid() {
 		b = e.Gateway.AppendTo(append(b, ", use gateway "...))
 	}
 	if e.QuotedFrame != 0 {
-		b = strconv.AppendInt(append(b, ", for the segment in #"...), int64(e.QuotedFrame), 10)
+		b = decimal.AppendInt(append(b, ", for the segment in #"...), int64(e.QuotedFrame))
 	} else {
 		b = append(b, ", for a segment not in the capture"...)
 	}
@@ -608,10 +609,10 @@ func (t *Text) icmp(b []byte, p *decode.Packet, r *analysis.Result) []byte {
 		b = append(b, ']')
 	}
 	if len(e.TCP) >= 8 {
-		b = strconv.AppendUint(append(b, " seq "...), uint64(tc.Seq()), 10)
+		b = decimal.AppendUint(append(b, " seq "...), uint64(tc.Seq()))
 	}
 	if e.Head() == nil {
-		b = strconv.AppendInt(append(b, ", "...), int64(len(e.TCP)), 10)
+		b = decimal.AppendInt(append(b, ", "...), int64(len(e.TCP)))
 		b = append(b, " bytes of its TCP header quoted"...)
 	}
 	return append(b, ')')
