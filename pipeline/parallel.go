@@ -51,6 +51,8 @@ type parallel struct {
 	full chan *batch   // decoded batches, in capture order
 	free chan *batch   // batches the caller is done with
 	stop chan struct{} // closed by Close: the reader gives up
+	// tries is how often a hand-off polls before it blocks (handoff.go).
+	tries int
 	// ready, with Options.AnalysisStage, carries batches from the analysing
 	// goroutine (which reads full) to the caller; nil otherwise.
 	ready chan *batch
@@ -93,9 +95,10 @@ func (p *Pipeline) startParallel(stage, late, whereIdle bool) {
 		n += batchesLive // the analysing goroutine's queue
 	}
 	par := &parallel{
-		full: make(chan *batch, batchesLive),
-		free: make(chan *batch, n),
-		stop: make(chan struct{}),
+		full:  make(chan *batch, batchesLive),
+		free:  make(chan *batch, n),
+		stop:  make(chan struct{}),
+		tries: pollTries(),
 	}
 	for i := 0; i < n; i++ {
 		par.free <- &batch{items: make([]Item, 0, batchFrames), arena: make([]byte, 0, batchBytes+max(arenaSlack, maxFrame))}
@@ -184,7 +187,11 @@ func (p *Pipeline) decodeLate(x *Item) error {
 func (par *parallel) analyzeAll(p *Pipeline) {
 	defer close(par.ready)
 	failed := false
-	for b := range par.full {
+	for {
+		b, ok, _ := recvBatch(par.full, nil, par.tries)
+		if !ok {
+			return
+		}
 		if failed {
 			par.free <- b // after an error, only let the reader go on to its end
 			continue
@@ -196,9 +203,7 @@ func (par *parallel) analyzeAll(p *Pipeline) {
 		} else if n, err := p.decodeAnalyze(b.items); err != nil {
 			b.items, b.err, failed = b.items[:n], err, true
 		}
-		select {
-		case par.ready <- b:
-		case <-par.stop:
+		if !sendBatch(par.ready, b, par.stop, par.tries) {
 			for range par.full { // let the reader leave
 			}
 			return
@@ -231,22 +236,20 @@ func (par *parallel) read(p *Pipeline) {
 	defer close(par.full)
 	var b *batch
 	get := func() bool {
-		select {
-		case b = <-par.free:
-			b.items, b.arena, b.err = b.items[:0], b.arena[:0], nil
-			return true
-		case <-par.stop:
+		x, _, stopped := recvBatch(par.free, par.stop, par.tries)
+		if stopped {
 			return false
 		}
+		b = x
+		b.items, b.arena, b.err = b.items[:0], b.arena[:0], nil
+		return true
 	}
 	send := func() bool {
-		select {
-		case par.full <- b:
-			b = nil
-			return true
-		case <-par.stop:
+		if !sendBatch(par.full, b, par.stop, par.tries) {
 			return false
 		}
+		b = nil
+		return true
 	}
 	if !get() {
 		return
@@ -475,7 +478,7 @@ func (par *parallel) next(p *Pipeline) (*Item, error) {
 		if par.ready != nil {
 			in = par.ready
 		}
-		b, ok := <-in
+		b, ok, _ := recvBatch(in, nil, par.tries)
 		if !ok {
 			if par.err == nil {
 				par.err = errClosed
