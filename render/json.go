@@ -28,6 +28,7 @@ type JSON struct {
 	// time.AppendFormat is the costliest call of a line.
 	daySec  int64
 	dayText []byte
+	addrs   addrTexts // the last addresses' text
 }
 
 // appendTime appends t as time.RFC3339Nano in UTC, byte for byte what
@@ -107,9 +108,9 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		return err
 	}
 	b = append(b, `,"src":"`...)
-	b = p.Src.AppendTo(b)
+	b = j.addrs.appendAddr(b, p.Src)
 	b = append(b, `","dst":"`...)
-	b = p.Dst.AppendTo(b)
+	b = j.addrs.appendAddr(b, p.Dst)
 	b = append(b, '"')
 	if p.NOuter > 0 {
 		b = appendOuter(b, p)

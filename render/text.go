@@ -56,6 +56,7 @@ type Text struct {
 	// ASCII spells → ▸ µ as -> > us (--ascii, or a locale without UTF-8).
 	ASCII bool
 	buf   []byte
+	addrs addrTexts // the last endpoints' text
 }
 
 // paintFrom colours b[from:] with c when colour is on.
@@ -114,7 +115,7 @@ func (t *Text) appendAddrs(b []byte, p *decode.Packet, short bool) []byte {
 	if short {
 		b = decimal.AppendUint(b, uint64(p.TCP.SrcPort()))
 	} else {
-		b = p.SrcAddrPort().AppendTo(b)
+		b = t.addrs.appendAddrPort(b, p.SrcAddrPort())
 	}
 	b = t.paintFrom(b, at, th.addr)
 	b = append(b, t.arrow()...)
@@ -122,7 +123,7 @@ func (t *Text) appendAddrs(b []byte, p *decode.Packet, short bool) []byte {
 	if short {
 		b = decimal.AppendUint(b, uint64(p.TCP.DstPort()))
 	} else {
-		b = p.DstAddrPort().AppendTo(b)
+		b = t.addrs.appendAddrPort(b, p.DstAddrPort())
 	}
 	b = t.paintFrom(b, at, th.addr)
 	return append(b, "  "...)
