@@ -102,6 +102,10 @@ func FormatDuration(d time.Duration) string {
 	return string(appendHuman(buf[:0], d))
 }
 
+// AppendDuration appends d as FormatDuration writes it, for renderers
+// that build their lines in a buffer.
+func AppendDuration(b []byte, d time.Duration) []byte { return appendHuman(b, d) }
+
 // GuessClient picks the client of a connection whose SYN and SYN-ACK the
 // capture does not hold: 1 when second (the end that did not send the
 // first segment seen) has the higher port, as clients usually pick an

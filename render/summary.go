@@ -1,12 +1,12 @@
 package render
 
 import (
-	"fmt"
 	"io"
-	"strings"
+	"net/netip"
 	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/internal/decimal"
 	"github.com/tcpscope/tcpscope/tcpstate"
 )
 
@@ -16,52 +16,113 @@ func Summary(w io.Writer, th Theme, sums []analysis.Summary, dropped int) {
 	SummaryWith(w, th, sums, dropped, nil)
 }
 
+// summaryFlushAt is how much of the summary is built before it is written:
+// a capture of short connections has tens of thousands of blocks.
+const summaryFlushAt = 32 << 10
+
 // SummaryWith is Summary with each connection's TCP state at the end of
 // the capture, from st (nil: none), e.g. "states at the end: client
 // TIME-WAIT, server CLOSED".
+//
+// The blocks are appended to a buffer, not formatted with fmt: the summary
+// is printed after the last segment, when only this goroutine has work, so
+// its time adds whole to the run's; for make bench's 20 000 connections
+// fmt took 37 ms, 7 % of a replay.
 func SummaryWith(w io.Writer, th Theme, sums []analysis.Summary, dropped int, st *tcpstate.Tracker) {
 	if len(sums) == 0 {
 		return
 	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, th.Bold(fmt.Sprintf("%d connection%s:", len(sums), plural(len(sums)))))
-	for _, s := range sums {
-		guess := ""
-		if s.ClientGuessed {
-			guess = " (no handshake seen: client guessed from the higher port)"
-		}
-		fmt.Fprintf(w, "  stream %d: client %s → server %s%s\n", s.Stream, th.Client(s.Client.String()), th.Server(s.Server.String()), guess)
-		var parts []string
-		parts = append(parts, "duration "+human(s.Last.Sub(s.First)))
-		if s.HasHandshake {
-			hs := "handshake " + human(s.Handshake)
-			if s.SYNs > 1 {
-				hs += fmt.Sprintf(" (SYN sent %d times)", s.SYNs)
-			}
-			parts = append(parts, hs)
-		}
-		parts = append(parts, fmt.Sprintf("client sent %s / %s, server %d / %d", count(s.ClientPackets, "segment"), count(s.ClientBytes, "byte"), s.ServerPackets, s.ServerBytes))
-		fmt.Fprintf(w, "    %s\n", strings.Join(parts, ", "))
-		trouble := fmt.Sprintf("%s, %s, %s", count(s.Retransmissions, "retransmission"), count(s.DupAcks, "duplicate ACK"), count(s.ZeroWindows, "zero window"))
-		if s.Retransmissions+s.DupAcks+s.ZeroWindows > 0 {
-			trouble = th.Note(trouble)
-		}
-		end := s.Ending.String()
-		switch s.Ending {
-		case analysis.ResetByClient, analysis.ResetByServer, analysis.HandshakeIncomplete, analysis.Refused:
-			end = th.Warn(end)
-		}
-		fmt.Fprintf(w, "    %s; %s\n", trouble, end)
-		if line := StatesLine(st, s.Stream); line != "" {
-			fmt.Fprintf(w, "    %s\n", line)
-		}
-		if s.StateDropped {
-			fmt.Fprintln(w, "    "+th.Warn("some unacknowledged-segment state was dropped to bound memory: ACK timings may be incomplete"))
+	b := make([]byte, 0, summaryFlushAt+4<<10)
+	b = append(b, '\n')
+	at := len(b)
+	b = append(appendCount(b, len(sums), "connection"), ':')
+	b = append(paintSince(b, at, th, th.Bold), '\n')
+	for i := range sums {
+		b = appendSummary(b, th, &sums[i], st)
+		if len(b) >= summaryFlushAt {
+			w.Write(b)
+			b = b[:0]
 		}
 	}
 	if dropped > 0 {
-		fmt.Fprintln(w, th.Warn(fmt.Sprintf("note: state for %s was dropped to bound memory; some ACK timings may be missing", count(dropped, "unacknowledged segment"))))
+		at := len(b)
+		b = append(b, "note: state for "...)
+		b = appendCount(b, dropped, "unacknowledged segment")
+		b = append(b, " was dropped to bound memory; some ACK timings may be missing"...)
+		b = append(paintSince(b, at, th, th.Warn), '\n')
 	}
+	w.Write(b)
+}
+
+// appendSummary appends one connection's block.
+func appendSummary(b []byte, th Theme, s *analysis.Summary, st *tcpstate.Tracker) []byte {
+	b = append(b, "  stream "...)
+	b = decimal.AppendInt(b, int64(s.Stream))
+	b = append(b, ": client "...)
+	at := len(b)
+	b = paintSince(appendEndpoint(b, s.Client), at, th, th.Client)
+	b = append(b, " → server "...)
+	at = len(b)
+	b = paintSince(appendEndpoint(b, s.Server), at, th, th.Server)
+	if s.ClientGuessed {
+		b = append(b, " (no handshake seen: client guessed from the higher port)"...)
+	}
+	b = append(b, "\n    duration "...)
+	b = analysis.AppendDuration(b, s.Last.Sub(s.First))
+	if s.HasHandshake {
+		b = analysis.AppendDuration(append(b, ", handshake "...), s.Handshake)
+		if s.SYNs > 1 {
+			b = decimal.AppendInt(append(b, " (SYN sent "...), int64(s.SYNs))
+			b = append(b, " times)"...)
+		}
+	}
+	b = appendCount(append(b, ", client sent "...), s.ClientPackets, "segment")
+	b = appendCount(append(b, " / "...), s.ClientBytes, "byte")
+	b = decimal.AppendInt(append(b, ", server "...), int64(s.ServerPackets))
+	b = decimal.AppendInt(append(b, " / "...), int64(s.ServerBytes))
+	b = append(b, "\n    "...)
+	at = len(b)
+	b = appendCount(b, s.Retransmissions, "retransmission")
+	b = appendCount(append(b, ", "...), s.DupAcks, "duplicate ACK")
+	b = appendCount(append(b, ", "...), s.ZeroWindows, "zero window")
+	if s.Retransmissions+s.DupAcks+s.ZeroWindows > 0 {
+		b = paintSince(b, at, th, th.Note)
+	}
+	b = append(b, "; "...)
+	at = len(b)
+	b = append(b, s.Ending.String()...)
+	switch s.Ending {
+	case analysis.ResetByClient, analysis.ResetByServer, analysis.HandshakeIncomplete, analysis.Refused:
+		b = paintSince(b, at, th, th.Warn)
+	}
+	b = append(b, '\n')
+	if line := StatesLine(st, s.Stream); line != "" {
+		b = append(append(append(b, "    "...), line...), '\n')
+	}
+	if s.StateDropped {
+		b = append(b, "    "...)
+		at = len(b)
+		b = append(b, "some unacknowledged-segment state was dropped to bound memory: ACK timings may be incomplete"...)
+		b = append(paintSince(b, at, th, th.Warn), '\n')
+	}
+	return b
+}
+
+// appendEndpoint appends ap as ap.String() writes it ("invalid AddrPort"
+// for the zero value, which AppendTo leaves out).
+func appendEndpoint(b []byte, ap netip.AddrPort) []byte {
+	if !ap.IsValid() {
+		return append(b, "invalid AddrPort"...)
+	}
+	return ap.AppendTo(b)
+}
+
+// paintSince paints b[at:] with paint, a method of th, when colour is on.
+func paintSince(b []byte, at int, th Theme, paint func(string) string) []byte {
+	if !th.Enabled {
+		return b
+	}
+	return append(b[:at], paint(string(b[at:]))...)
 }
 
 // StatesLine says in which TCP state each end of stream was left:
@@ -100,7 +161,13 @@ func plural(n int) string {
 
 // count writes "1 segment", "2 segments".
 func count(n int, word string) string {
-	return fmt.Sprintf("%d %s%s", n, word, plural(n))
+	return string(appendCount(nil, n, word))
+}
+
+// appendCount appends count(n, word).
+func appendCount(b []byte, n int, word string) []byte {
+	b = append(decimal.AppendInt(b, int64(n)), ' ')
+	return append(append(b, word...), plural(n)...)
 }
 
 // human prints a duration as every note and summary does (and stats):
