@@ -121,3 +121,35 @@ func TestMillionSYNsBounded(t *testing.T) {
 	}
 	runtime.KeepAlive(a)
 }
+
+// TestEachSummaryCounts: SummaryCount is the number of summaries
+// EachSummary yields, in stream order, also after evictions, and stopping
+// the loop early stops it.
+func TestEachSummaryCounts(t *testing.T) {
+	a := New(Options{MaxStreams: 50})
+	now := time.Unix(1700000000, 0)
+	for i := range 80 {
+		a.Add(synFlood(i, now))
+	}
+	n, last := 0, -1
+	for s := range a.EachSummary() {
+		if s.Stream <= last {
+			t.Fatalf("stream %d after %d", s.Stream, last)
+		}
+		last = s.Stream
+		n++
+	}
+	if n != a.SummaryCount() || n != 50 {
+		t.Fatalf("EachSummary yielded %d, SummaryCount says %d, want 50 (80 streams, 30 evicted)", n, a.SummaryCount())
+	}
+	seen := 0
+	for range a.EachSummary() {
+		seen++
+		if seen == 3 {
+			break
+		}
+	}
+	if seen != 3 {
+		t.Fatalf("the loop went on after break: %d", seen)
+	}
+}

@@ -1,7 +1,9 @@
 package analysis
 
 import (
+	"iter"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -80,34 +82,51 @@ type Summary struct {
 // Summaries returns one Summary per connection seen so far and still kept
 // (see EvictedStreams), by stream number.
 // It can be called at any time; later Adds do not change the returned slice.
-func (a *Analyzer) Summaries() []Summary {
-	kept := a.conns()
-	out := make([]Summary, 0, len(kept))
-	for _, c := range kept {
-		cl := c.client
-		if !c.clientSet {
-			cl = GuessClient(c.ends[0], c.ends[1])
+func (a *Analyzer) Summaries() []Summary { return slices.Collect(a.EachSummary()) }
+
+// SummaryCount is how many summaries Summaries returns (and EachSummary
+// yields) now.
+func (a *Analyzer) SummaryCount() int { return a.lru.n + a.closed.n }
+
+// EachSummary yields what Summaries returns, one summary at a time, without
+// the list: a capture of short connections holds tens of thousands, and
+// their list, made after the last segment, was 5 MB for the collector to
+// make room for when little else is left to do. Adds must not be called
+// while it runs.
+func (a *Analyzer) EachSummary() iter.Seq[Summary] {
+	return func(yield func(Summary) bool) {
+		for _, c := range a.conns() {
+			if !yield(c.summary()) {
+				return
+			}
 		}
-		cf, sf := &c.flow[cl], &c.flow[1-cl]
-		s := Summary{
-			Stream: c.stream, Client: c.ends[cl], Server: c.ends[1-cl], ClientGuessed: !c.clientSet,
-			First: c.first, Last: c.last,
-			ClientPackets: cf.packets, ServerPackets: sf.packets,
-			ClientBytes: cf.bytes, ServerBytes: sf.bytes,
-			HandshakeRTT: c.irtt, HasHandshakeRTT: c.hasIRTT,
-			Retransmissions: cf.retrans + sf.retrans,
-			DupAcks:         cf.dupAcks + sf.dupAcks,
-			ZeroWindows:     cf.zeroWindows + sf.zeroWindows,
-			StateDropped:    cf.dropped || sf.dropped,
-		}
-		life := c.life
-		if cl == 1 {
-			life.Swap()
-		}
-		s.Handshake, s.HasHandshake = life.Handshake()
-		s.SYNs = int(life.SYNs)
-		s.Ending = life.Ending()
-		out = append(out, s)
 	}
-	return out
+}
+
+// summary is c's Summary.
+func (c *conn) summary() Summary {
+	cl := c.client
+	if !c.clientSet {
+		cl = GuessClient(c.ends[0], c.ends[1])
+	}
+	cf, sf := &c.flow[cl], &c.flow[1-cl]
+	s := Summary{
+		Stream: c.stream, Client: c.ends[cl], Server: c.ends[1-cl], ClientGuessed: !c.clientSet,
+		First: c.first, Last: c.last,
+		ClientPackets: cf.packets, ServerPackets: sf.packets,
+		ClientBytes: cf.bytes, ServerBytes: sf.bytes,
+		HandshakeRTT: c.irtt, HasHandshakeRTT: c.hasIRTT,
+		Retransmissions: cf.retrans + sf.retrans,
+		DupAcks:         cf.dupAcks + sf.dupAcks,
+		ZeroWindows:     cf.zeroWindows + sf.zeroWindows,
+		StateDropped:    cf.dropped || sf.dropped,
+	}
+	life := c.life
+	if cl == 1 {
+		life.Swap()
+	}
+	s.Handshake, s.HasHandshake = life.Handshake()
+	s.SYNs = int(life.SYNs)
+	s.Ending = life.Ending()
+	return s
 }

@@ -2,7 +2,9 @@ package render
 
 import (
 	"io"
+	"iter"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
@@ -23,22 +25,28 @@ const summaryFlushAt = 32 << 10
 // SummaryWith is Summary with each connection's TCP state at the end of
 // the capture, from st (nil: none), e.g. "states at the end: client
 // TIME-WAIT, server CLOSED".
+func SummaryWith(w io.Writer, th Theme, sums []analysis.Summary, dropped int, st *tcpstate.Tracker) {
+	SummarySeq(w, th, len(sums), slices.Values(sums), dropped, st)
+}
+
+// SummarySeq is SummaryWith for n summaries yielded one at a time
+// (analysis.Analyzer.EachSummary), so that no list of them is made.
 //
 // The blocks are appended to a buffer, not formatted with fmt: the summary
 // is printed after the last segment, when only this goroutine has work, so
 // its time adds whole to the run's; for make bench's 20 000 connections
 // fmt took 37 ms, 7 % of a replay.
-func SummaryWith(w io.Writer, th Theme, sums []analysis.Summary, dropped int, st *tcpstate.Tracker) {
-	if len(sums) == 0 {
+func SummarySeq(w io.Writer, th Theme, n int, sums iter.Seq[analysis.Summary], dropped int, st *tcpstate.Tracker) {
+	if n == 0 {
 		return
 	}
 	b := make([]byte, 0, summaryFlushAt+4<<10)
 	b = append(b, '\n')
 	at := len(b)
-	b = append(appendCount(b, len(sums), "connection"), ':')
+	b = append(appendCount(b, n, "connection"), ':')
 	b = append(paintSince(b, at, th, th.Bold), '\n')
-	for i := range sums {
-		b = appendSummary(b, th, &sums[i], st)
+	for s := range sums {
+		b = appendSummary(b, th, &s, st)
 		if len(b) >= summaryFlushAt {
 			w.Write(b)
 			b = b[:0]

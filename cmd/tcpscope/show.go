@@ -353,19 +353,20 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			defer bw.Flush()
 			w = bw
 		}
-		sums := an.Summaries()
+		th := render.NewTheme(o.Color && !o.JSON)
 		if o.selects() {
 			// Summarise only the connections the selection showed,
 			// with their whole-capture counts.
-			kept := sums[:0]
-			for _, x := range sums {
+			var kept []analysis.Summary
+			for x := range an.EachSummary() {
 				if x.Stream/64 < len(shownBits) && shownBits[x.Stream/64]&(1<<(x.Stream%64)) != 0 {
 					kept = append(kept, x)
 				}
 			}
-			sums = kept
+			render.SummaryWith(w, th, kept, an.DroppedSegments(), states)
+		} else {
+			render.SummarySeq(w, th, an.SummaryCount(), an.EachSummary(), an.DroppedSegments(), states)
 		}
-		render.SummaryWith(w, render.NewTheme(o.Color && !o.JSON), sums, an.DroppedSegments(), states)
 		if n := an.EvictedStreams(); n > 0 {
 			fmt.Fprintf(w, "note: %s forgotten (finished ones first, then the least recently used, over --max-streams %d) and are not summarised; a later segment on one was analysed without its earlier state\n", wereForgotten(n), an.MaxStreams())
 		}
