@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/tcpscope/tcpscope/internal/decimal"
 )
 
 // Note is the plain-language annotation of one segment. It holds only the
@@ -141,14 +143,14 @@ func (n *Note) AppendTo(b []byte) []byte {
 	switch {
 	case n.flags&ReusedPorts != 0 && n.reused:
 		b = append(sep(b), "new connection on the same ports as stream "...)
-		b = strconv.AppendInt(b, int64(n.reusedStream), 10)
+		b = decimal.AppendInt(b, int64(n.reusedStream))
 	case n.flags&ReusedPorts != 0:
 		b = append(sep(b), "SYN-ACK with a new ISN on the ports of this connection (ports reused)"...)
 	}
 	switch {
 	case n.flags&FastRetransmission != 0:
 		b = append(sep(b), "fast retransmission after "...)
-		b = strconv.AppendInt(b, int64(n.dupAcks), 10)
+		b = decimal.AppendInt(b, int64(n.dupAcks))
 		b = append(b, " duplicate ACKs"...)
 	case n.flags&SpuriousRetransmission != 0:
 		b = append(sep(b), "spurious retransmission: "...)
@@ -160,7 +162,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 		}
 	case n.flags&Retransmission != 0 && n.origFrame != 0:
 		b = append(sep(b), "retransmission of #"...)
-		b = strconv.AppendInt(b, int64(n.origFrame), 10)
+		b = decimal.AppendInt(b, int64(n.origFrame))
 		b = append(b, ": "...)
 		b = n.appendResent(b, rel)
 		b = append(b, " sent again after "...)
@@ -181,7 +183,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 		b = append(sep(b), "out-of-order (Wireshark's word): "...)
 		b = n.appendResent(b, rel)
 		b = append(b, " of #"...)
-		b = strconv.AppendInt(b, int64(n.origFrame), 10)
+		b = decimal.AppendInt(b, int64(n.origFrame))
 		b = append(b, " sent again "...)
 		b = appendHuman(b, n.origAfter)
 		b = append(b, " later, within one round trip"...)
@@ -193,7 +195,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 		if missing := n.seq - n.expected; missing == 1 {
 			b = append(b, "1 byte before this one is missing"...)
 		} else {
-			b = strconv.AppendUint(b, uint64(missing), 10)
+			b = decimal.AppendUint(b, uint64(missing))
 			b = append(b, " bytes before this one are missing"...)
 		}
 	}
@@ -202,9 +204,9 @@ func (n *Note) AppendTo(b []byte) []byte {
 	}
 	if n.flags&DuplicateAck != 0 {
 		b = append(sep(b), "duplicate ACK #"...)
-		b = strconv.AppendInt(b, int64(n.dupAckNum), 10)
+		b = decimal.AppendInt(b, int64(n.dupAckNum))
 		b = append(b, " of #"...)
-		b = strconv.AppendInt(b, int64(n.dupAckFrame), 10)
+		b = decimal.AppendInt(b, int64(n.dupAckFrame))
 	}
 	if n.flags&ZeroWindowProbe != 0 {
 		b = append(sep(b), "zero window probe: 1 byte to test whether the "...)
@@ -281,7 +283,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 		b = append(sep(b), "handshake 3/3: connection established "...)
 		b = appendHuman(b, n.sinceFirstSYN)
 		b = append(b, " after the first SYN (SYN sent "...)
-		b = strconv.AppendInt(b, int64(n.syns), 10)
+		b = decimal.AppendInt(b, int64(n.syns))
 		b = append(b, " times; "...)
 		b = appendHuman(b, n.irtt)
 		b = append(b, " after the last)"...)
@@ -305,7 +307,7 @@ func (n *Note) AppendTo(b []byte) []byte {
 		b = append(sep(b), "acks "...)
 		b = appendCount(b, int(acked), " byte", " bytes")
 		b = append(b, " sent in #"...)
-		b = strconv.AppendInt(b, int64(n.acksFrame), 10)
+		b = decimal.AppendInt(b, int64(n.acksFrame))
 		if n.hasAckRTT {
 			b = append(b, " (rtt "...)
 			b = appendHuman(b, n.ackRTT)
@@ -349,14 +351,14 @@ func (c *conn) role(ep netip.AddrPort) string {
 // "ISN 3405691582, MSS 65495, wscale 7, SACK ok".
 func (n *Note) appendSYNOptions(b []byte) []byte {
 	b = append(b, "ISN "...)
-	b = strconv.AppendUint(b, uint64(n.seq), 10)
+	b = decimal.AppendUint(b, uint64(n.seq))
 	if n.mss >= 0 {
 		b = append(b, ", MSS "...)
-		b = strconv.AppendInt(b, int64(n.mss), 10)
+		b = decimal.AppendInt(b, int64(n.mss))
 	}
 	if n.wscale >= 0 {
 		b = append(b, ", wscale "...)
-		b = strconv.AppendInt(b, int64(n.wscale), 10)
+		b = decimal.AppendInt(b, int64(n.wscale))
 	}
 	if n.sackPerm {
 		b = append(b, ", SACK ok"...)
@@ -396,7 +398,7 @@ func (n *Note) appendResent(b []byte, rel uint32) []byte {
 // appendCount writes "1 byte" or "N bytes" (one and many are the two
 // suffixes).
 func appendCount(b []byte, n int, one, many string) []byte {
-	b = strconv.AppendInt(b, int64(n), 10)
+	b = decimal.AppendInt(b, int64(n))
 	if n == 1 {
 		return append(b, one...)
 	}
@@ -405,12 +407,12 @@ func appendCount(b []byte, n int, one, many string) []byte {
 
 // appendByteRange writes relative bytes [from, from+n) as "from–to".
 func appendByteRange(b []byte, from uint32, n int) []byte {
-	b = strconv.AppendUint(b, uint64(from), 10)
+	b = decimal.AppendUint(b, uint64(from))
 	if n <= 0 {
 		return b
 	}
 	b = append(b, "–"...)
-	return strconv.AppendUint(b, uint64(from+uint32(n)-1), 10)
+	return decimal.AppendUint(b, uint64(from+uint32(n)-1))
 }
 
 // appendHuman writes a duration with a unit a student reads at a glance:
@@ -420,13 +422,13 @@ func appendHuman(b []byte, d time.Duration) []byte {
 	case d < 0:
 		return appendHuman(append(b, '-'), -d)
 	case d < time.Microsecond:
-		return append(strconv.AppendInt(b, d.Nanoseconds(), 10), " ns"...)
+		return append(decimal.AppendInt(b, d.Nanoseconds()), " ns"...)
 	case d < time.Millisecond:
-		return append(strconv.AppendInt(b, d.Microseconds(), 10), " µs"...)
+		return append(decimal.AppendInt(b, d.Microseconds()), " µs"...)
 	case d < 10*time.Millisecond:
 		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 1, 64), " ms"...)
 	case d < time.Second:
-		return append(strconv.AppendInt(b, d.Milliseconds(), 10), " ms"...)
+		return append(decimal.AppendInt(b, d.Milliseconds()), " ms"...)
 	default:
 		return append(strconv.AppendFloat(b, d.Seconds(), 'f', 1, 64), " s"...)
 	}
