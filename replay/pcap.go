@@ -39,6 +39,7 @@ type pcapReader struct {
 	lateMu  sync.Mutex // late's: ReadTail and SumTail may come from two goroutines
 	lastLen int        // the last record's captured length
 	order   binary.ByteOrder
+	big     bool // order is big-endian (for nextHead, which calls no interface)
 	nano    bool
 	link    frame.LinkType
 	snaplen uint32
@@ -64,9 +65,9 @@ func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
 	case binary.LittleEndian.Uint32(h[0:]) == magicNano:
 		p.order, p.nano = binary.LittleEndian, true
 	case binary.BigEndian.Uint32(h[0:]) == magicMicro:
-		p.order = binary.BigEndian
+		p.order, p.big = binary.BigEndian, true
 	case binary.BigEndian.Uint32(h[0:]) == magicNano:
-		p.order, p.nano = binary.BigEndian, true
+		p.order, p.big, p.nano = binary.BigEndian, true, true
 	default:
 		return nil, fmt.Errorf("not a pcap file (magic %02x %02x %02x %02x)", h[0], h[1], h[2], h[3])
 	}
@@ -135,11 +136,15 @@ func (p *pcapReader) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (
 	p.head = n
 	defer func() { p.head = 0 }()
 	for k = range out {
-		if k > 0 && !p.fits(buf) {
+		if ok, full := p.nextHead(&out[k], &buf, n, k > 0); full {
 			return k, buf, nil
-		}
-		if out[k], err = p.next(&buf); err != nil {
-			return k, buf, err
+		} else if !ok {
+			if k > 0 && !p.fits(buf) {
+				return k, buf, nil
+			}
+			if out[k], err = p.next(&buf); err != nil {
+				return k, buf, err
+			}
 		}
 		if t := &out[k].Tail; sum && t.Off > 0 {
 			// The record is in the window: next just slid it there.
@@ -151,6 +156,68 @@ func (p *pcapReader) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (
 		}
 	}
 	return len(out), buf, nil
+}
+
+// nextHead is next for the usual record of NextHeads: its header and bytes
+// lie whole in the mapping's window. It writes the frame into *f in place
+// and copies the first n bytes of the record onto *buf, exactly as next
+// does, but reads the window directly, with the byte order known at
+// compile time: next goes through two interfaces (the peeker and the
+// binary.ByteOrder), nine indirect calls a record, on the goroutine that
+// paces replay. full: the record does not fit buf's capacity (checked only
+// when check is set) and the batch is done. ok false, full false: nothing
+// was read, and next must do it (the window must slide, the file ends, the
+// record is damaged).
+func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check bool) (ok, full bool) {
+	m := p.m
+	at := m.pos - m.winOff
+	if m.win == nil || at < 0 || at+16 > int64(len(m.win)) {
+		return false, false
+	}
+	h := m.win[at : at+16]
+	var sec, frac, capLen, origLen uint32
+	if p.big {
+		sec, frac = binary.BigEndian.Uint32(h[0:]), binary.BigEndian.Uint32(h[4:])
+		capLen, origLen = binary.BigEndian.Uint32(h[8:]), binary.BigEndian.Uint32(h[12:])
+	} else {
+		sec, frac = binary.LittleEndian.Uint32(h[0:]), binary.LittleEndian.Uint32(h[4:])
+		capLen, origLen = binary.LittleEndian.Uint32(h[8:]), binary.LittleEndian.Uint32(h[12:])
+	}
+	if check && int64(capLen) > int64(cap(*buf)-len(*buf)) {
+		return false, true
+	}
+	end := at + 16 + int64(capLen)
+	if capLen > MaxFrame || end > int64(len(m.win)) || int(capLen) > m.Size() {
+		return false, false
+	}
+	c := int(capLen)
+	k := c
+	p.tail = frame.Tail{}
+	if n > 0 && n < c {
+		k = n
+		p.tail.Off, p.tail.At = k, p.off+16+int64(k)
+	}
+	data := grow(buf, c)
+	copy(data, m.win[at+16:at+16+int64(k)])
+	m.pos += 16 + int64(capLen)
+	p.last, p.lastLen = p.off, c
+	p.off += 16 + int64(capLen)
+	p.n++
+	ns := int64(frac)
+	if !p.nano {
+		ns = int64(int32(frac * 1000)) // as next does: see there
+	}
+	if origLen < capLen {
+		origLen = capLen
+	}
+	*f = frame.Frame{Data: data, Meta: frame.Meta{
+		Number:  p.n,
+		Time:    time.Unix(int64(sec), ns).UTC(),
+		CapLen:  c,
+		OrigLen: int(origLen),
+		Link:    p.link,
+	}, Tail: p.tail}
+	return true, false
 }
 
 // fits reports whether the next record's bytes fit in buf's capacity, by
