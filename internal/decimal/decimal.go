@@ -9,9 +9,10 @@
 // call to memmove. On bulk.pcap that was 12 % of replay's CPU. Here the
 // number of digits is worked out first (from the bit length), the slice is
 // grown once, and the digits are written in place, two at a time from a
-// table, in 32-bit arithmetic whenever the value fits: about 5 ns a number
-// against strconv's 8 (BenchmarkAppendUint). The output is strconv's,
-// byte for byte (TestAppendUintSameAsStrconv, FuzzAppendUint).
+// table, in 32-bit arithmetic whenever the value fits, with no further
+// call: 58 ns for a text line's nine numbers against strconv's 87
+// (BenchmarkAppendUint). The output is strconv's, byte for byte
+// (TestAppendUintSameAsStrconv, FuzzAppendUint).
 package decimal
 
 import (
@@ -52,20 +53,41 @@ func Len(v uint64) int {
 
 // AppendUint appends v in decimal, as strconv.AppendUint(b, v, 10) does.
 func AppendUint(b []byte, v uint64) []byte {
-	if v < 10 {
+	switch {
+	case v < 10:
 		return append(b, byte('0'+v))
+	case v < 100:
+		return append(b, pairs[v*2], pairs[v*2+1])
 	}
-	n := Len(v)
+	n := (bits.Len64(v) * 1233) >> 12 // Len(v) - 1 or Len(v): v >= 100
+	if v >= pow10[n] {
+		n++
+	}
 	l := len(b)
 	if cap(b)-l < n {
 		b = append(b, make([]byte, n)...)
 	} else {
 		b = b[:l+n]
 	}
-	if v <= math.MaxUint32 {
-		put32(b[l:l+n], uint32(v))
-	} else {
+	if v > math.MaxUint32 {
 		put64(b[l:l+n], v)
+		return b
+	}
+	// put32, written out here: one call less for the usual number.
+	d := b[l : l+n]
+	w := uint32(v)
+	i := n
+	for w >= 100 {
+		q := w / 100
+		r := (w - q*100) * 2
+		i -= 2
+		d[i], d[i+1] = pairs[r], pairs[r+1]
+		w = q
+	}
+	if w >= 10 {
+		d[0], d[1] = pairs[w*2], pairs[w*2+1]
+	} else {
+		d[0] = byte('0' + w)
 	}
 	return b
 }
