@@ -24,6 +24,10 @@ type Tracker struct {
 	conns  map[int]*list.Element
 	lru    list.List // of *conn, most recently used first
 	expect [2][]State
+	// front is the connection at the front of lru, the one the last
+	// segment belonged to: the next segment is often of the same one (a
+	// bulk transfer's), and then needs neither the map nor the list.
+	front *conn
 }
 
 type conn struct {
@@ -65,9 +69,13 @@ func (t *Tracker) get(stream int, src, dst netip.AddrPort, s Seg) *conn {
 	if t.conns == nil {
 		t.conns = map[int]*list.Element{}
 	}
+	if c := t.front; c != nil && c.stream == stream {
+		return c
+	}
 	if el, ok := t.conns[stream]; ok {
 		t.lru.MoveToFront(el)
-		return el.Value.(*conn)
+		t.front = el.Value.(*conn)
+		return t.front
 	}
 	max := t.Max
 	if max <= 0 {
@@ -108,5 +116,6 @@ func (t *Tracker) get(stream int, src, dst netip.AddrPort, s Seg) *conn {
 		}
 	}
 	t.conns[stream] = t.lru.PushFront(c)
+	t.front = c
 	return c
 }
