@@ -19,6 +19,7 @@ func (m *mapping) Discard(int) (int, error)          { return 0, io.EOF }
 func (m *mapping) Size() int                         { return 0 }
 func (m *mapping) Read([]byte) (int, error)          { return 0, io.EOF }
 func (m *mapping) at(int64, int) ([]byte, bool)      { return nil, false }
+func (m *mapping) rest() []byte                      { return nil }
 func (m *mapping) Close() error                      { return nil }
 func (m *mapping) twin() *mapping                    { return nil }
 func (m *mapping) region(int64, int) ([]byte, error) { return nil, io.EOF }

@@ -120,6 +120,17 @@ func (m *mapping) Peek(n int) ([]byte, error) {
 	return s[:n], nil
 }
 
+// rest returns what the window holds from the next unread byte on (nil
+// when that lies outside it), for the reader's fast path (nextHead). Like
+// Peek's, the bytes alias the mapping.
+func (m *mapping) rest() []byte {
+	at := m.pos - m.winOff
+	if m.win == nil || at < 0 || at >= int64(len(m.win)) {
+		return nil
+	}
+	return m.win[at:]
+}
+
 // at returns n bytes from file offset off when the window still holds
 // them (the record just read always is: the window was slid to cover it).
 // Like Peek's, they alias the mapping.

@@ -170,11 +170,11 @@ func (p *pcapReader) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (
 // record is damaged).
 func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check bool) (ok, full bool) {
 	m := p.m
-	at := m.pos - m.winOff
-	if m.win == nil || at < 0 || at+16 > int64(len(m.win)) {
+	w := m.rest()
+	if len(w) < 16 {
 		return false, false
 	}
-	h := m.win[at : at+16]
+	h := w[:16]
 	var sec, frac, capLen, origLen uint32
 	if p.big {
 		sec, frac = binary.BigEndian.Uint32(h[0:]), binary.BigEndian.Uint32(h[4:])
@@ -186,8 +186,7 @@ func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check bool) (o
 	if check && int64(capLen) > int64(cap(*buf)-len(*buf)) {
 		return false, true
 	}
-	end := at + 16 + int64(capLen)
-	if capLen > MaxFrame || end > int64(len(m.win)) || int(capLen) > m.Size() {
+	if capLen > MaxFrame || 16+int64(capLen) > int64(len(w)) || int(capLen) > m.Size() {
 		return false, false
 	}
 	c := int(capLen)
@@ -198,7 +197,7 @@ func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check bool) (o
 		p.tail.Off, p.tail.At = k, p.off+16+int64(k)
 	}
 	data := grow(buf, c)
-	copy(data, m.win[at+16:at+16+int64(k)])
+	copy(data, w[16:16+k])
 	m.pos += 16 + int64(capLen)
 	p.last, p.lastLen = p.off, c
 	p.off += 16 + int64(capLen)
