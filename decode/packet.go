@@ -438,6 +438,17 @@ func shift(err error, by int) error {
 	return err
 }
 
+// PayloadOffset is the offset of Payload's first byte in the frame's
+// bytes, or -1 when there is no payload or it does not lie in them (a
+// segment rebuilt from fragments: AdoptTCP). A source that copied only the
+// frame's head can then lend the payload where it lies (frame.TailViewer).
+func (p *Packet) PayloadOffset() int {
+	if p.TCP == nil || len(p.Payload) == 0 || p.TCPOffset < 0 {
+		return -1
+	}
+	return p.TCPOffset + p.TCP.HeaderLen()
+}
+
 // SrcAddrPort returns the source address and TCP port.
 func (p *Packet) SrcAddrPort() netip.AddrPort {
 	return netip.AddrPortFrom(p.Src, p.TCPHead().SrcPort())

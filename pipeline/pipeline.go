@@ -217,6 +217,31 @@ func (p *Pipeline) Fill(it *Item) error {
 	return nil
 }
 
+// WithPayload calls use with the TCP payload of an item of a LazyPayload
+// pipeline (the bytes Packet.Payload holds once filled). Where only the
+// frame's head was copied and the source can lend the rest where it lies
+// (frame.TailViewer: a mapped file), use reads it there: follow writes a
+// stream's payload out once instead of copying it into the item first
+// (Fill). use must not keep payload; the item is left unfilled. Call it
+// from the goroutine that calls Next, before the next call.
+func (p *Pipeline) WithPayload(it *Item, use func(payload []byte)) error {
+	pk := &it.Packet
+	off, n := pk.PayloadOffset(), len(pk.Payload)
+	v, ok := p.src.(frame.TailViewer)
+	if n == 0 || off >= 0 && (it.Frame.Tail.Off == 0 || off+n <= it.Frame.Tail.Off) {
+		use(pk.Payload) // all of it in the item already
+		return nil
+	}
+	if !ok || off < 0 || off+n > len(it.Frame.Data) {
+		if err := p.Fill(it); err != nil {
+			return err
+		}
+		use(pk.Payload)
+		return nil
+	}
+	return v.ViewFrame(it.Frame, off, n, use)
+}
+
 // decode is the first half of Next: it decodes f into it (reassembling IP
 // fragments) and, for a TCP segment, fills it.Segment, but does not analyse.
 // In a parallel pipeline it runs on the reading goroutine.

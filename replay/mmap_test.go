@@ -565,3 +565,104 @@ func TestNextHeadSameAsNext(t *testing.T) {
 		t.Fatalf("only %d pcap files tried", tried)
 	}
 }
+
+// TestViewFrameLendsWhereItLies: ViewFrame lends any range of a frame read
+// as a head, from the frame's start to its end, in any order of frames, the
+// bytes the file holds, without copying them into the frame's buffer (its
+// uncopied bytes are left as they were); a range beyond the frame is an
+// error, and so is one past the end of a file cut short meanwhile (not a
+// crash), naming the frame.
+func TestViewFrameLendsWhereItLies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pcap")
+	var b bytes.Buffer
+	b.Write([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0})
+	var want [][]byte
+	for i := 0; i < 4000; i++ {
+		size := 60 + i*7919%1400
+		b.Write([]byte{byte(i), byte(i >> 8), 0, 0, 0, 0, 0, 0, byte(size), byte(size >> 8), 0, 0, byte(size), byte(size >> 8), 0, 0})
+		fr := make([]byte, size)
+		for j := range fr {
+			fr[j] = byte(i*29 + j*5 + 1)
+		}
+		b.Write(fr)
+		want = append(want, fr)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var frames []frame.Frame
+	for {
+		fr, _, err := f.NextAppendHead(nil, 64)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fr.Tail.Off > 0 {
+			// Poison what was not copied: a view that reads the frame's
+			// buffer instead of the file shows it.
+			for j := range fr.Data[fr.Tail.Off:] {
+				fr.Data[fr.Tail.Off+j] = 0xEE
+			}
+		}
+		frames = append(frames, fr)
+	}
+	if len(frames) != len(want) {
+		t.Fatalf("%d frames, want %d", len(frames), len(want))
+	}
+	lent := 0
+	check := func(i, off, n int) {
+		t.Helper()
+		fr := frames[i]
+		var got []byte
+		if err := f.ViewFrame(fr, off, n, func(d []byte) { got = bytes.Clone(d) }); err != nil {
+			t.Fatalf("frame %d [%d:%d]: %v", i+1, off, off+n, err)
+		}
+		if !bytes.Equal(got, want[i][off:off+n]) {
+			t.Fatalf("frame %d [%d:%d] (tail %+v): lent\n% x\nwant\n% x", i+1, off, off+n, fr.Tail, got[:min(40, len(got))], want[i][off:min(off+40, off+n)])
+		}
+		if fr.Tail.Off > 0 && off+n > fr.Tail.Off {
+			lent++
+		}
+	}
+	// Backwards, then forwards: the view's window slides both ways.
+	for i := len(frames) - 1; i >= 0; i-- {
+		l := len(want[i])
+		check(i, 0, l)
+		check(i, l/3, l-l/3)
+		check(i, 54, l-54)
+		check(i, l, 0)
+	}
+	for i := 0; i < len(frames); i += 2 {
+		check(i, 20, len(want[i])-40)
+	}
+	if lent < 10000 {
+		t.Fatalf("only %d ranges reached past a head", lent)
+	}
+	for i, fr := range frames {
+		for _, c := range fr.Data[fr.Tail.Off:] {
+			if fr.Tail.Off > 0 && c != 0xEE {
+				t.Fatalf("frame %d: ViewFrame wrote into the frame's buffer", i+1)
+			}
+		}
+	}
+	fr := frames[10]
+	if err := f.ViewFrame(fr, 1, len(fr.Data), func([]byte) { t.Error("use called for a range past the frame") }); err == nil || !strings.Contains(err.Error(), "frame 11") {
+		t.Errorf("a range past the frame: %v", err)
+	}
+	if err := os.Truncate(path, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	last := frames[len(frames)-1]
+	if err := f.ViewFrame(last, 0, len(last.Data), func(d []byte) { _ = bytes.Clone(d) }); err == nil {
+		t.Fatal("ViewFrame past the end of a truncated file: no error")
+	} else if !strings.Contains(err.Error(), "frame 4000") {
+		t.Errorf("ViewFrame on a truncated file: %v (no frame number)", err)
+	}
+}

@@ -70,11 +70,12 @@ func OpenContext(ctx context.Context, path string, stdin io.Reader) (*File, erro
 				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			if src != nil {
-				late := m.twin() // ReadTail's window, mapped when first used
+				// ReadTail's and ViewFrame's windows, mapped when first used.
+				late, view := m.twin(), m.twin()
 				if pr, ok := src.(*pcapReader); ok {
-					pr.late = late
+					pr.late, pr.view = late, view
 				}
-				return &File{Source: src, Name: path, closer: closerFunc(func() error { late.Close(); m.Close(); return f.Close() })}, nil
+				return &File{Source: src, Name: path, closer: closerFunc(func() error { view.Close(); late.Close(); m.Close(); return f.Close() })}, nil
 			}
 			m.Close() // compressed, or not a capture: read as below, which says what it is
 		}
@@ -190,6 +191,22 @@ func (f *File) SumTail(fr frame.Frame) (uint16, error) {
 		return h.SumTail(fr)
 	}
 	return 0, fmt.Errorf("frame %d: its payload was not read", fr.Meta.Number)
+}
+
+// ViewFrame implements frame.TailViewer; from a source that cannot lend
+// its bytes, the rest is copied into fr.Data first (ReadTail).
+func (f *File) ViewFrame(fr frame.Frame, off, n int, use func([]byte)) error {
+	if v, ok := f.Source.(frame.TailViewer); ok {
+		return v.ViewFrame(fr, off, n, use)
+	}
+	if off < 0 || n < 0 || off+n > len(fr.Data) {
+		return fmt.Errorf("frame %d: bytes %d to %d of a %d-byte frame asked for", fr.Meta.Number, off, off+n, len(fr.Data))
+	}
+	if err := f.ReadTail(fr); err != nil {
+		return err
+	}
+	use(fr.Data[off : off+n])
+	return nil
 }
 
 // FillLast implements frame.HeadAppender.

@@ -37,6 +37,8 @@ type pcapReader struct {
 	tail    frame.Tail // the last record's, when NextAppendHead left bytes
 	late    *mapping   // a second window over the file, for ReadTail
 	lateMu  sync.Mutex // late's: ReadTail and SumTail may come from two goroutines
+	view    *mapping   // a third window, for ViewFrame, whose use may take long (it writes)
+	viewMu  sync.Mutex // view's
 	lastLen int        // the last record's captured length
 	order   binary.ByteOrder
 	big     bool // order is big-endian (for nextHead, which calls no interface)
@@ -261,18 +263,37 @@ func (p *pcapReader) SumTail(f frame.Frame) (sum uint16, err error) {
 	return sum, err
 }
 
-// withTail gives use the bytes of f past its head, from the second window,
-// and turns a fault while use reads them (the file cut short) into an error
-// naming the frame.
+// ViewFrame implements frame.TailViewer, from a window of its own
+// (p.view): use may hold it while it writes to a slow pipe, and the
+// analysing goroutine's ReadTail and SumTail (p.late) need not wait.
+func (p *pcapReader) ViewFrame(f frame.Frame, off, n int, use func([]byte)) error {
+	if off < 0 || n < 0 || off+n > len(f.Data) {
+		return fmt.Errorf("frame %d: bytes %d to %d of a %d-byte frame asked for", f.Meta.Number, off, off+n, len(f.Data))
+	}
+	if f.Tail.Off == 0 || off+n <= f.Tail.Off {
+		use(f.Data[off : off+n])
+		return nil
+	}
+	return p.withBytes(&p.viewMu, &p.view, f, f.Tail.At-int64(f.Tail.Off-off), n, use)
+}
+
+// withTail gives use the bytes of f past its head, from the second window.
 func (p *pcapReader) withTail(f frame.Frame, use func([]byte)) error {
+	return p.withBytes(&p.lateMu, &p.late, f, f.Tail.At, len(f.Data)-f.Tail.Off, use)
+}
+
+// withBytes gives use the n bytes of f at file offset at, from the window
+// *m (under mu), and turns a fault while use reads them (the file cut
+// short) into an error naming the frame.
+func (p *pcapReader) withBytes(mu *sync.Mutex, m **mapping, f frame.Frame, at int64, n int, use func([]byte)) error {
 	err := func() (err error) {
-		p.lateMu.Lock()
-		defer p.lateMu.Unlock()
-		if p.late == nil {
+		mu.Lock()
+		defer mu.Unlock()
+		if *m == nil {
 			return errors.New("can no longer be read")
 		}
-		defer guard(debug.SetPanicOnFault(true), f.Tail.At, &err)
-		b, err := p.late.region(f.Tail.At, len(f.Data)-f.Tail.Off)
+		defer guard(debug.SetPanicOnFault(true), at, &err)
+		b, err := (*m).region(at, n)
 		if err == nil {
 			use(b)
 		}

@@ -137,7 +137,7 @@ func (e *noSegmentsError) Is(target error) bool { return target == ErrNoStream }
 func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error) {
 	// No checksum verdict is kept in a Session, so none is computed unless
 	// a display filter may ask for one; only the stream's payloads are
-	// read, with Follow (pipeline.Fill), and none without (graph, ladder).
+	// read, with Follow (pipeline.WithPayload), and none without (graph, ladder).
 	pl := pipeline.NewWith(src, analysis.New(analysis.Options{NoNotes: o.NoNotes}), pipeline.Options{
 		Parallel:      o.ReadAhead,
 		AnalysisStage: o.ReadAhead,
@@ -163,6 +163,18 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 				}
 			}
 		}
+	}
+	// The segment whose payload follow's Add takes next: the closure is
+	// made once, not once a segment (it escapes through WithPayload).
+	var add struct {
+		dir, frame int
+		t          time.Time
+		seq, ack   uint32
+		hasAck     bool
+		length     int
+	}
+	addPayload := func(payload []byte) {
+		s.Follow.Add(add.dir, add.frame, add.t, add.seq, add.ack, add.hasAck, payload, add.length)
 	}
 	var keep keeper
 	found := false
@@ -220,10 +232,10 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 				s.Total++
 			}
 			if s.Follow != nil {
-				if err := pl.Fill(it); err != nil {
+				add.dir, add.frame, add.t, add.seq, add.ack, add.hasAck, add.length = dir, it.Frame.Meta.Number, it.Frame.Meta.Time, r.Seq, r.Ack, t.Flags()&analysis.ACK != 0, p.PayloadLen
+				if err := pl.WithPayload(it, addPayload); err != nil {
 					return nil, err
 				}
-				s.Follow.Add(dir, it.Frame.Meta.Number, it.Frame.Meta.Time, r.Seq, r.Ack, t.Flags()&analysis.ACK != 0, p.Payload, p.PayloadLen)
 				if emitErr != nil {
 					return nil, emitErr
 				}
@@ -256,10 +268,10 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 			}
 		}
 		if s.Follow != nil {
-			if err := pl.Fill(it); err != nil {
+			add.dir, add.frame, add.t, add.seq, add.ack, add.hasAck, add.length = dir, seg.Frame, seg.Time, r.Seq, r.Ack, seg.Flags&analysis.ACK != 0, p.PayloadLen
+			if err := pl.WithPayload(it, addPayload); err != nil {
 				return nil, err
 			}
-			s.Follow.Add(dir, seg.Frame, seg.Time, r.Seq, r.Ack, seg.Flags&analysis.ACK != 0, p.Payload, p.PayloadLen)
 			if emitErr != nil {
 				return nil, emitErr
 			}
