@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// TestTrackerFrontSameAsLookup: the tracker's shortcut for a segment of the
-// connection the last one belonged to gives the state changes and final
+// TestTrackerFrontSameAsLookup: the tracker's shortcuts, for a segment of
+// the connection the last one belonged to and of one of the last few found
+// (recent), give the state changes and final
 // states that looking the connection up every time gives, over random
 // interleavings of whole connections (handshake, data, FINs, resets),
 // with so few connections followed (Max 3) that they are forgotten and
@@ -37,7 +38,8 @@ func TestTrackerFrontSameAsLookup(t *testing.T) {
 	}
 	fast, slow := &Tracker{Max: 3}, &Tracker{Max: 3}
 	for i, s := range steps {
-		slow.front = nil // no shortcut: the map and the list every time
+		// No shortcut: the map and the list every time.
+		slow.front, slow.recent = nil, [4]recentConn{}
 		got := fast.Step(s.stream, s.src, s.dst, s.seg, nil)
 		want := slow.Step(s.stream, s.src, s.dst, s.seg, nil)
 		if !reflect.DeepEqual(got, want) {
