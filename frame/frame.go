@@ -200,8 +200,9 @@ type TailReader interface {
 // TailViewer is a TailReader that can lend a frame's bytes where they lie
 // instead of copying them. Why: tcpscope follow turns a stream's payload
 // into text once; copying each frame's rest into its buffer first
-// (ReadTail) moved every byte of the stream twice, a sixth of follow's CPU
-// on a 400 MB stream.
+// (ReadTail) moved every byte of the stream twice (the copy was 13 % of
+// follow's CPU profile on a 414 MB stream; lent, follow takes 3 % less
+// CPU, the cache misses moving to the text conversion).
 type TailViewer interface {
 	TailReader
 	// ViewFrame calls use with f's bytes from off to off+n (within
