@@ -277,7 +277,7 @@ func hexLine(b []byte, off int, row []byte) []byte {
 // a byte of its own, the bytes put most significant first, and each turned
 // into its digit.
 func appendOffset(p []byte, off int) {
-	if len(p) == 8 && off >= 0 && off < 1<<32 {
+	if len(p) == 8 && off >= 0 && uint64(off) < 1<<32 {
 		x := uint64(off)
 		x = (x | x<<16) & 0x0000ffff0000ffff
 		x = (x | x<<8) & 0x00ff00ff00ff00ff

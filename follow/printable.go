@@ -11,7 +11,8 @@ const shown = "........." + "\t\n" + "....................." +
 	" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~" +
 	"................................................................................................................................." // 0x7f-0xff
 
-// appendPrintable appends printable(b) to dst, growing it once. A followed
+// appendPrintableSWAR appends printable(b) to dst, growing it once: the
+// portable appendPrintable (on amd64, see printable_amd64.go). A followed
 // stream can be gigabytes, so it works eight bytes at a time ("SWAR", SIMD
 // within a register): a word whose bytes are all shown as themselves, the
 // usual case in text, is copied whole; in any other word without a CR, the
@@ -20,7 +21,7 @@ const shown = "........." + "\t\n" + "....................." +
 // the table (appendPrintableBytes) took follow --no-http 0.5 s of CPU for a
 // 1 GB stream. TestAppendPrintableWords and FuzzAppendPrintable hold it to
 // the plain rule.
-func appendPrintable(dst, b []byte) []byte {
+func appendPrintableSWAR(dst, b []byte) []byte {
 	dst = slices.Grow(dst, len(b))
 	j := len(dst)
 	dst = dst[:j+len(b)]
