@@ -402,21 +402,21 @@ func limit(next func() (frame.Frame, error)) func() (frame.Frame, error) {
 	}
 }
 
-// TestReadTailAnyOrder: frames read as heads from a mapped file get their
-// uncopied bytes later through ReadTail, from another goroutine, in any
-// order, across many windows; a file cut short meanwhile gives an error,
-// not a crash.
-func TestReadTailAnyOrder(t *testing.T) {
+// writeMixedSizes writes a pcap of n records of 60 to 1459 bytes, byte j
+// of record i being fill(i, j), larger than a mapping's window, and returns
+// its path and the records' bytes.
+func writeMixedSizes(t *testing.T, n int, fill func(i, j int) byte) (string, [][]byte) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "big.pcap")
 	var b bytes.Buffer
 	b.Write([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0})
 	var want [][]byte
-	for i := 0; i < 6000; i++ {
+	for i := 0; i < n; i++ {
 		size := 60 + i*7919%1400
 		b.Write([]byte{byte(i), byte(i >> 8), 0, 0, 0, 0, 0, 0, byte(size), byte(size >> 8), 0, 0, byte(size), byte(size >> 8), 0, 0})
 		fr := make([]byte, size)
 		for j := range fr {
-			fr[j] = byte(i*31 + j*7)
+			fr[j] = fill(i, j)
 		}
 		b.Write(fr)
 		want = append(want, fr)
@@ -424,6 +424,15 @@ func TestReadTailAnyOrder(t *testing.T) {
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return path, want
+}
+
+// TestReadTailAnyOrder: frames read as heads from a mapped file get their
+// uncopied bytes later through ReadTail, from another goroutine, in any
+// order, across many windows; a file cut short meanwhile gives an error,
+// not a crash.
+func TestReadTailAnyOrder(t *testing.T) {
+	path, want := writeMixedSizes(t, 6000, func(i, j int) byte { return byte(i*31 + j*7) })
 	f, err := Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -573,23 +582,7 @@ func TestNextHeadSameAsNext(t *testing.T) {
 // error, and so is one past the end of a file cut short meanwhile (not a
 // crash), naming the frame.
 func TestViewFrameLendsWhereItLies(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "big.pcap")
-	var b bytes.Buffer
-	b.Write([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0})
-	var want [][]byte
-	for i := 0; i < 4000; i++ {
-		size := 60 + i*7919%1400
-		b.Write([]byte{byte(i), byte(i >> 8), 0, 0, 0, 0, 0, 0, byte(size), byte(size >> 8), 0, 0, byte(size), byte(size >> 8), 0, 0})
-		fr := make([]byte, size)
-		for j := range fr {
-			fr[j] = byte(i*29 + j*5 + 1)
-		}
-		b.Write(fr)
-		want = append(want, fr)
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, want := writeMixedSizes(t, 4000, func(i, j int) byte { return byte(i*29 + j*5 + 1) })
 	f, err := Open(path, nil)
 	if err != nil {
 		t.Fatal(err)
