@@ -427,6 +427,22 @@ func writeMixedSizes(t *testing.T, n int, fill func(i, j int) byte) (string, [][
 	return path, want
 }
 
+// headsOf reads every frame of f, copying n bytes of each (NextAppendHead).
+func headsOf(t *testing.T, f *File, n int) []frame.Frame {
+	t.Helper()
+	var frames []frame.Frame
+	for {
+		fr, _, err := f.NextAppendHead(nil, n)
+		if errors.Is(err, io.EOF) {
+			return frames
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames = append(frames, fr)
+	}
+}
+
 // TestReadTailAnyOrder: frames read as heads from a mapped file get their
 // uncopied bytes later through ReadTail, from another goroutine, in any
 // order, across many windows; a file cut short meanwhile gives an error,
@@ -438,20 +454,12 @@ func TestReadTailAnyOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var frames []frame.Frame
+	frames := headsOf(t, f, 64)
 	heads := 0
-	for {
-		fr, _, err := f.NextAppendHead(nil, 64)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, fr := range frames {
 		if fr.Tail.Off > 0 {
 			heads++
 		}
-		frames = append(frames, fr)
 	}
 	if len(frames) != len(want) || heads < 5000 {
 		t.Fatalf("%d frames (%d as heads), want %d", len(frames), heads, len(want))
@@ -588,23 +596,15 @@ func TestViewFrameLendsWhereItLies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var frames []frame.Frame
-	for {
-		fr, _, err := f.NextAppendHead(nil, 64)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	frames := headsOf(t, f, 64)
+	for _, fr := range frames {
+		// Poison what was not copied: a view that reads the frame's
+		// buffer instead of the file shows it.
 		if fr.Tail.Off > 0 {
-			// Poison what was not copied: a view that reads the frame's
-			// buffer instead of the file shows it.
 			for j := range fr.Data[fr.Tail.Off:] {
 				fr.Data[fr.Tail.Off+j] = 0xEE
 			}
 		}
-		frames = append(frames, fr)
 	}
 	if len(frames) != len(want) {
 		t.Fatalf("%d frames, want %d", len(frames), len(want))
