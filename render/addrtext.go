@@ -30,10 +30,8 @@ const addrSlots = 8
 // appendAddrPort appends ap as ap.AppendTo does ("10.0.0.1:80",
 // "[::1]:80").
 func (c *addrTexts) appendAddrPort(b []byte, ap netip.AddrPort) []byte {
-	for i := range c.n {
-		if c.key[i] == ap {
-			return append(b, c.text[i][:c.len[i]]...)
-		}
+	if t, ok := c.lookup(ap); ok {
+		return append(b, t...)
 	}
 	at := len(b)
 	b = ap.AppendTo(b)
@@ -45,15 +43,23 @@ func (c *addrTexts) appendAddrPort(b []byte, ap netip.AddrPort) []byte {
 // addresses alone or for endpoints, not both.
 func (c *addrTexts) appendAddr(b []byte, a netip.Addr) []byte {
 	ap := netip.AddrPortFrom(a, 0)
-	for i := range c.n {
-		if c.key[i] == ap {
-			return append(b, c.text[i][:c.len[i]]...)
-		}
+	if t, ok := c.lookup(ap); ok {
+		return append(b, t...)
 	}
 	at := len(b)
 	b = a.AppendTo(b)
 	c.remember(ap, b[at:])
 	return b
+}
+
+// lookup returns the text remembered for ap.
+func (c *addrTexts) lookup(ap netip.AddrPort) ([]byte, bool) {
+	for i := range c.n {
+		if c.key[i] == ap {
+			return c.text[i][:c.len[i]], true
+		}
+	}
+	return nil, false
 }
 
 func (c *addrTexts) remember(ap netip.AddrPort, text []byte) {
