@@ -107,24 +107,25 @@ func FuzzAppendUint(f *testing.F) {
 // window and two TCP timestamps.
 var benchValues = []uint64{1295036, 35364, 35589, 3462718234, 2910382741, 1448, 512, 95890711, 1835923753}
 
+// BenchmarkAppendUint times a line's numbers with AppendUint and, as the
+// yardstick, with strconv.AppendUint.
 func BenchmarkAppendUint(b *testing.B) {
-	buf := make([]byte, 0, 256)
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = buf[:0]
-		for _, v := range benchValues {
-			buf = AppendUint(append(buf, ' '), v)
-		}
-	}
-}
-
-func BenchmarkStrconvAppendUint(b *testing.B) {
-	buf := make([]byte, 0, 256)
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = buf[:0]
-		for _, v := range benchValues {
-			buf = strconv.AppendUint(append(buf, ' '), v, 10)
-		}
+	for _, f := range []struct {
+		name string
+		fn   func([]byte, uint64) []byte
+	}{
+		{"decimal", AppendUint},
+		{"strconv", func(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = buf[:0]
+				for _, v := range benchValues {
+					buf = f.fn(append(buf, ' '), v)
+				}
+			}
+		})
 	}
 }
