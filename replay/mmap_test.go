@@ -532,13 +532,14 @@ func TestReadTailAnyOrder(t *testing.T) {
 // TestNextHeadSameAsNext: NextHeads's fast path (nextHead, which reads the
 // window directly in the byte order it was told) gives every record of
 // every shipped pcap, little- and big-endian, micro- and nanosecond, the
-// frame, file offsets and uncopied tail that next gives, and takes every
+// frame, file offsets and uncopied tail that next gives (with sum, the
+// tail's sum of the rest of the record: every other record), and takes every
 // record that lies whole in the window (all of them, in files this small),
 // so that a fast path that declines (a wrong byte order makes every
 // length absurd) is caught too, not only a wrong frame.
 func TestNextHeadSameAsNext(t *testing.T) {
 	files, _ := filepath.Glob("../pcaps/*.pcap")
-	tried := 0
+	tried, sums := 0, 0
 	for _, path := range files {
 		fast, doneFast := openMapped(t, path)
 		if fast == nil {
@@ -556,7 +557,8 @@ func TestNextHeadSameAsNext(t *testing.T) {
 		var bf, bs []byte
 		for n := 1; ; n++ {
 			var f frame.Frame
-			ok, full := pf.nextHead(&f, &bf, 40, false)
+			sum := n%2 == 0 // every other record also adds up its rest
+			ok, full := pf.nextHead(&f, &bf, 40, false, sum)
 			pf.head, ps.head = 40, 40
 			want, err := ps.next(&bs)
 			if err != nil {
@@ -569,6 +571,16 @@ func TestNextHeadSameAsNext(t *testing.T) {
 				t.Errorf("%s: frame %d (%d bytes, whole in the window): nextHead declined it", path, n, want.Meta.CapLen)
 				break
 			}
+			if sum && want.Tail.Off > 0 {
+				// What NextHeads's sum gave before nextHead did it:
+				// the rest of the record, in the window.
+				rest, inWin := ps.m.at(want.Tail.At, want.Meta.CapLen-want.Tail.Off)
+				if !inWin {
+					t.Fatalf("%s: frame %d: not in the window", path, n)
+				}
+				want.Tail.Summed, want.Tail.Sum = true, inetsum.Fold(inetsum.Add(rest, 0))
+				sums++
+			}
 			if !reflect.DeepEqual(f.Meta, want.Meta) || f.Tail != want.Tail || string(f.Data[:min(40, len(f.Data))]) != string(want.Data[:min(40, len(want.Data))]) ||
 				len(f.Data) != len(want.Data) || pf.off != ps.off || pf.last != ps.last || pf.lastLen != ps.lastLen || pf.m.pos != ps.m.pos {
 				t.Errorf("%s: frame %d: nextHead %+v (off %d), next %+v (off %d)", path, n, f.Meta, pf.off, want.Meta, ps.off)
@@ -578,8 +590,8 @@ func TestNextHeadSameAsNext(t *testing.T) {
 		doneFast()
 		doneSlow()
 	}
-	if tried < 20 {
-		t.Fatalf("only %d pcap files tried", tried)
+	if tried < 20 || sums < 1000 {
+		t.Fatalf("only %d pcap files tried, %d records summed", tried, sums)
 	}
 }
 
