@@ -29,6 +29,31 @@ type JSON struct {
 	daySec  int64
 	dayText []byte
 	addrs   addrTexts // the last addresses' text
+	irtt    secondsText
+}
+
+// secondsText is the last duration appendSeconds wrote for one key, and
+// its text: the initial RTT is the same on every segment of a connection
+// (most lines of a capture carry one), and writing it again was 2 % of
+// replay --json's CPU. An array, so that a renderer copied by value shares
+// nothing.
+type secondsText struct {
+	d    time.Duration
+	n    uint8 // 0: nothing kept
+	text [32]byte
+}
+
+// append appends appendSeconds(d), from the kept text when d is the last one.
+func (s *secondsText) append(b []byte, d time.Duration) []byte {
+	if s.n > 0 && s.d == d {
+		return append(b, s.text[:s.n]...)
+	}
+	at := len(b)
+	b = appendSeconds(b, d)
+	if n := len(b) - at; n <= len(s.text) {
+		s.d, s.n = d, uint8(copy(s.text[:], b[at:]))
+	}
+	return b
 }
 
 // appendTime appends t as time.RFC3339Nano in UTC, byte for byte what
@@ -176,7 +201,7 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 		}
 		if r.HasInitialRTT {
 			b = append(b, `,"initial_rtt":`...)
-			b = appendSeconds(b, r.InitialRTT)
+			b = j.irtt.append(b, r.InitialRTT)
 		}
 		if r.HasBIF {
 			b = append(b, `,"bytes_in_flight":`...)

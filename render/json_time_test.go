@@ -80,3 +80,41 @@ func TestAppendSeconds6(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondsTextKeepsLast: the kept text of the last duration is what
+// appendSeconds writes, over runs of repeated durations (a connection's
+// initial RTT) broken by others, long texts that are not kept included,
+// also after a renderer is copied; it fails if a changed duration is
+// answered from the kept text.
+func TestSecondsTextKeepsLast(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	pool := []time.Duration{0, 4 * time.Microsecond, 33 * time.Microsecond, 1, 1<<63 - 1, -1 << 63, 123456789, 1<<22*time.Second + 7}
+	var s secondsText
+	var b []byte
+	kept := 0
+	for i := range 200000 {
+		d := pool[r.IntN(len(pool))]
+		if r.IntN(4) == 0 {
+			d = time.Duration(r.Int64N(int64(10 * time.Second)))
+		}
+		for range r.IntN(5) + 1 {
+			if s.n > 0 && s.d == d {
+				kept++
+			}
+			b = s.append(b[:0], d)
+			if want := appendSeconds(nil, d); string(b) != string(want) {
+				t.Fatalf("call %d: %d written as %s, want %s", i, int64(d), b, want)
+			}
+		}
+		if i == 1000 {
+			c := s // a copy shares no storage
+			s.append(nil, 999)
+			if c.d != d {
+				t.Fatalf("a copy changed with the original")
+			}
+		}
+	}
+	if kept < 100000 {
+		t.Fatalf("only %d texts came from the kept one", kept)
+	}
+}
