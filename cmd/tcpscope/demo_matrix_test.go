@@ -293,7 +293,11 @@ func TestDemoOptionMatrix(t *testing.T) {
 				}
 			}
 			if len(problems) > 0 {
-				t.Errorf("demo %v: %s", args, strings.Join(problems, "; "))
+				// The whole stderr too: the reference server logs why it
+				// ended a connection there ("echo server: …"), which is
+				// what a rare failure (a client's write reset once in CI,
+				// stop 19) needs to be understood.
+				t.Errorf("demo %v: %s\nstderr:\n%s", args, strings.Join(problems, "; "), stderr)
 				results[i] = fmt.Sprintf("%-45s FAILED: %s", tc.name, strings.Join(problems, "; "))
 				return
 			}
