@@ -199,8 +199,8 @@ func (f *File) ViewFrame(fr frame.Frame, off, n int, use func([]byte)) error {
 	if v, ok := f.Source.(frame.TailViewer); ok {
 		return v.ViewFrame(fr, off, n, use)
 	}
-	if off < 0 || n < 0 || off+n > len(fr.Data) {
-		return fmt.Errorf("frame %d: bytes %d to %d of a %d-byte frame asked for", fr.Meta.Number, off, off+n, len(fr.Data))
+	if err := inFrame(fr, off, n); err != nil {
+		return err
 	}
 	if err := f.ReadTail(fr); err != nil {
 		return err

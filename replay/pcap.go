@@ -277,14 +277,22 @@ func (p *pcapReader) SumTail(f frame.Frame) (sum uint16, err error) {
 // (p.view): use may hold it while it writes to a slow pipe, and the
 // analysing goroutine's ReadTail and SumTail (p.late) need not wait.
 func (p *pcapReader) ViewFrame(f frame.Frame, off, n int, use func([]byte)) error {
-	if off < 0 || n < 0 || off+n > len(f.Data) {
-		return fmt.Errorf("frame %d: bytes %d to %d of a %d-byte frame asked for", f.Meta.Number, off, off+n, len(f.Data))
+	if err := inFrame(f, off, n); err != nil {
+		return err
 	}
 	if f.Tail.Off == 0 || off+n <= f.Tail.Off {
 		use(f.Data[off : off+n])
 		return nil
 	}
 	return p.withBytes(&p.viewMu, &p.view, f, f.Tail.At-int64(f.Tail.Off-off), n, use)
+}
+
+// inFrame checks that ViewFrame's range, off to off+n, lies in f.
+func inFrame(f frame.Frame, off, n int) error {
+	if off < 0 || n < 0 || off+n > len(f.Data) {
+		return fmt.Errorf("frame %d: bytes %d to %d of a %d-byte frame asked for", f.Meta.Number, off, off+n, len(f.Data))
+	}
+	return nil
 }
 
 // withTail gives use the bytes of f past its head, from the second window.

@@ -176,6 +176,16 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 	addPayload := func(payload []byte) {
 		s.Follow.Add(add.dir, add.frame, add.t, add.seq, add.ack, add.hasAck, payload, add.length)
 	}
+	// follow hands the segment of it (sent by side dir) to the Follower.
+	follow := func(it *pipeline.Item, dir int) error {
+		r, p := &it.Result, &it.Packet
+		add.dir, add.frame, add.t, add.seq, add.ack = dir, it.Frame.Meta.Number, it.Frame.Meta.Time, r.Seq, r.Ack
+		add.hasAck, add.length = p.TCP.Flags()&analysis.ACK != 0, p.PayloadLen
+		if err := pl.WithPayload(it, addPayload); err != nil {
+			return err
+		}
+		return emitErr
+	}
 	var keep keeper
 	found := false
 	quotedIn := 0      // the first frame naming the stream without a segment of it
@@ -232,12 +242,8 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 				s.Total++
 			}
 			if s.Follow != nil {
-				add.dir, add.frame, add.t, add.seq, add.ack, add.hasAck, add.length = dir, it.Frame.Meta.Number, it.Frame.Meta.Time, r.Seq, r.Ack, t.Flags()&analysis.ACK != 0, p.PayloadLen
-				if err := pl.WithPayload(it, addPayload); err != nil {
+				if err := follow(it, dir); err != nil {
 					return nil, err
-				}
-				if emitErr != nil {
-					return nil, emitErr
 				}
 			}
 			continue
@@ -268,12 +274,8 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 			}
 		}
 		if s.Follow != nil {
-			add.dir, add.frame, add.t, add.seq, add.ack, add.hasAck, add.length = dir, seg.Frame, seg.Time, r.Seq, r.Ack, seg.Flags&analysis.ACK != 0, p.PayloadLen
-			if err := pl.WithPayload(it, addPayload); err != nil {
+			if err := follow(it, dir); err != nil {
 				return nil, err
-			}
-			if emitErr != nil {
-				return nil, emitErr
 			}
 		}
 	}
