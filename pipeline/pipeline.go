@@ -226,20 +226,21 @@ func (p *Pipeline) Fill(it *Item) error {
 // from the goroutine that calls Next, before the next call.
 func (p *Pipeline) WithPayload(it *Item, use func(payload []byte)) error {
 	pk := &it.Packet
-	off, n := pk.PayloadOffset(), len(pk.Payload)
-	v, ok := p.src.(frame.TailViewer)
-	if n == 0 || off >= 0 && (it.Frame.Tail.Off == 0 || off+n <= it.Frame.Tail.Off) {
-		use(pk.Payload) // all of it in the item already
-		return nil
-	}
-	if !ok || off < 0 || off+n > len(it.Frame.Data) {
-		if err := p.Fill(it); err != nil {
-			return err
-		}
+	if len(pk.Payload) == 0 || it.Reassembled {
+		// A datagram rebuilt from fragments holds its payload whole, in
+		// the reassembler's buffer: its offsets are not the frame's.
 		use(pk.Payload)
 		return nil
 	}
-	return v.ViewFrame(it.Frame, off, n, use)
+	off, n := pk.PayloadOffset(), len(pk.Payload)
+	if v, ok := p.src.(frame.TailViewer); ok && off >= 0 && off+n <= len(it.Frame.Data) {
+		return v.ViewFrame(it.Frame, off, n, use)
+	}
+	if err := p.Fill(it); err != nil {
+		return err
+	}
+	use(pk.Payload)
+	return nil
 }
 
 // decode is the first half of Next: it decodes f into it (reassembling IP
