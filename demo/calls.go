@@ -183,6 +183,9 @@ func optionNote(e sock.Event, c *CallNotes, k fdKey) string {
 		return "lets a restarted server bind its port at once, while old connections sit in TIME-WAIT"
 	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_RCVBUF:
 		return "a small receive buffer: the window this side advertises stays small"
+	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_SNDBUF && e.Value >= 64<<10:
+		// The slow reader's server (echo.SlowReaderSndBuf).
+		return "a large send buffer: write hands each echo to the kernel at once, so the loop goes straight back to read"
 	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_SNDBUF:
 		return "a small send buffer: write blocks once that much is unacknowledged"
 	case e.Level == sysabi.SOL_SOCKET && e.Option == sysabi.SO_LINGER && e.Linger != nil && e.Linger.Onoff != 0 && e.Linger.Linger == 0:

@@ -6,12 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/tcpscope/tcpscope/internal/testroot"
 	"github.com/tcpscope/tcpscope/ref/sock"
 	"golang.org/x/sys/unix"
 )
@@ -421,3 +426,66 @@ func TestCancelStopsServer(t *testing.T) {
 		t.Errorf("connect after stop: %v, want connection refused", err)
 	}
 }
+
+// TestSlowReaderKeepsReading: the slow reader's server goes on reading while
+// its echoes wait for a client that does not read them yet (see
+// SlowReaderSndBuf for the deadlock it prevents). The client, with a 4 KiB
+// receive buffer and 300-byte segments, sends 64 KiB before it reads a
+// byte: its write ends only if the server kept reading. It runs in a
+// network namespace of its own whose loopback carries one segment per
+// packet, as the demo's does (with 64 KiB GSO packets the kernel's buffers
+// cost so little that the default send buffer holds the echo anyway).
+func TestSlowReaderKeepsReading(t *testing.T) {
+	if os.Getenv(insideEnv) != "1" {
+		testroot.Need(t)
+		if _, err := exec.LookPath("ip"); err != nil {
+			t.Skip("skipping: needs iproute2's ip command")
+		}
+		ns := fmt.Sprintf("tcpscope-echo-%d", os.Getpid())
+		if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns add: %v: %s", err, out)
+		}
+		defer exec.Command("ip", "netns", "del", ns).Run()
+		cmd := exec.Command("ip", "netns", "exec", ns, "sh", "-c",
+			`ip link set lo up && ip link set lo gso_max_segs 1 && exec "$0" -test.run '^TestSlowReaderKeepsReading$' -test.v`, os.Args[0])
+		cmd.Env = append(os.Environ(), insideEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("in a network namespace: %v\n%s", err, out)
+		}
+		return
+	}
+	srv, _ := start(t, ServerConfig{SlowReader: 100 * time.Millisecond, MaxSeg: 300})
+	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) {
+			for _, o := range [][3]int{{unix.SOL_SOCKET, unix.SO_RCVBUF, 4096}, {unix.SOL_SOCKET, unix.SO_SNDBUF, 16 << 10}, {unix.IPPROTO_TCP, unix.TCP_MAXSEG, 300}} {
+				if serr == nil {
+					serr = unix.SetsockoptInt(int(fd), o[0], o[1], o[2])
+				}
+			}
+		})
+		return errors.Join(err, serr)
+	}}
+	c, err := d.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	data := Pattern(64 << 10)
+	_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Write(data); err != nil {
+		t.Fatalf("wrote %d of %d bytes before the client read anything: %v (the server stopped reading while its echo waited)", n, len(data), err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	back := make([]byte, len(data))
+	if _, err := io.ReadFull(c, back); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(back, data) {
+		t.Fatal("the echo differs from what was sent")
+	}
+}
+
+// insideEnv marks the test binary re-run inside a network namespace.
+const insideEnv = "TCPSCOPE_ECHO_TEST_NETNS"

@@ -35,6 +35,9 @@ type ServerConfig struct {
 	// listen. With SlowReader and RcvBuf 0, 4096 is used so the window is
 	// small enough to fill quickly.
 	RcvBuf int
+	// SndBuf, when > 0, sets SO_SNDBUF on the listening socket. With
+	// SlowReader and SndBuf 0, SlowReaderSndBuf is used (see there).
+	SndBuf int
 	// Reset makes the server end each connection right after its first echo
 	// with an abortive close (SO_LINGER {1, 0}): RST instead of FIN.
 	Reset bool
@@ -100,6 +103,25 @@ type Server struct {
 	addr netip.AddrPort
 }
 
+// SlowReaderSndBuf is the send buffer a slow reader's server asks for, so
+// that its write of an echo returns at once and its loop goes back to read.
+// Linux caps it at net.core.wmem_max (208 KiB by default) and doubles it:
+// 416 KiB on a default system, which holds the echo of the demo's 64 KiB
+// bulk write sent in 300-byte segments (256 KiB was enough, measured),
+// though not in the smallest (88-byte) ones unless wmem_max is raised.
+//
+// Why it matters: with a 4 KiB receive buffer, a server whose write blocks
+// stops reading, and its window closes with data queued. Linux (since 2025;
+// 6.18 here) then drops whole any segment reaching past that zero window
+// (drop reason TCP_INVALID_END_SEQUENCE), the ACK it carries included.
+// Once the client has sent a few bytes the window no longer covers (a
+// segment the full buffer had no room for), every segment it sends does,
+// so the server never learns that its echo arrived, and its write never
+// returns: both ends wait until the server's idle limit. Seen as the demo's
+// "client 2: write: broken pipe" with --slow-reader --loss 10 --mss 300
+// about once in 150 runs; TestSlowReaderKeepsReading.
+const SlowReaderSndBuf = 1 << 20
+
 // Listen opens the listening socket (socket, setsockopt, bind, listen,
 // getsockname) so that the address is known, and can be shown, before any
 // client is served. A busy port fails here:
@@ -111,6 +133,9 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	if cfg.SlowReader > 0 && cfg.RcvBuf == 0 {
 		cfg.RcvBuf = 4096
 	}
+	if cfg.SlowReader > 0 && cfg.SndBuf == 0 {
+		cfg.SndBuf = SlowReaderSndBuf
+	}
 	if cfg.BufSize <= 0 {
 		cfg.BufSize = 4096
 	}
@@ -121,7 +146,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		cfg.MaxSession = DefaultMaxSession
 	}
 	who := sock.Caller{Who: "server", Trace: cfg.Trace}
-	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true, RcvBuf: cfg.RcvBuf, MaxSeg: cfg.MaxSeg})
+	ln, addr, err := who.ListenTCP(cfg.Addr, sock.ListenConfig{ReuseAddr: true, RcvBuf: cfg.RcvBuf, SndBuf: cfg.SndBuf, MaxSeg: cfg.MaxSeg})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,9 @@ type ListenConfig struct {
 	// RcvBuf, when > 0, sets SO_RCVBUF on the listening socket before
 	// listen, so that accepted connections start with a small window.
 	RcvBuf int
+	// SndBuf, when > 0, sets SO_SNDBUF on the listening socket before
+	// listen; accepted connections inherit it.
+	SndBuf int
 	// MaxSeg, when > 0, sets TCP_MAXSEG on the listening socket before
 	// listen: accepted connections advertise it in their SYN-ACK and send
 	// segments no larger.

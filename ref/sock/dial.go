@@ -165,6 +165,11 @@ func prepareListener(s *Socket, addr netip.AddrPort, cfg ListenConfig) error {
 			return err
 		}
 	}
+	if cfg.SndBuf > 0 {
+		if err := s.SetSndBuf(cfg.SndBuf); err != nil {
+			return err
+		}
+	}
 	if cfg.MaxSeg > 0 {
 		if err := s.SetMaxSeg(cfg.MaxSeg); err != nil {
 			return err
