@@ -236,6 +236,11 @@ func (a *Analyzer) takeSlot() *lruNode {
 	}
 	if len(a.slab) == 0 {
 		a.slab = make([]connSlot, connSlab)
+		// Written before it is read (newConn reads a slot's old storage
+		// first): a page of fresh memory read first is mapped to the
+		// kernel's zero page, and the write after it costs a copy and a
+		// TLB-flush interrupt to the other core (see pipeline's batches).
+		clear(a.slab)
 	}
 	sl := &a.slab[0]
 	a.slab = a.slab[1:]

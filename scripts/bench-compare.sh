@@ -109,19 +109,27 @@ fi
 # small VM one run in a few is slowed by something else (the first after
 # another program, a noisy neighbour).
 REPEAT=${BENCH_REPEAT:-3}
-declare -A secs cpu rss scale
+declare -A secs cpu rss scale tlbs
 order=()
+# tlb_shootdowns prints the machine's count of TLB shootdowns so far (the
+# "TLB" line of /proc/interrupts, all CPUs): interrupts one core sends the
+# other when a mapping it may have cached changes. On a VM each costs tens
+# of microseconds; a run's count says how many it caused (munmap of each
+# mapped window, a fresh page written after it was read).
+tlb_shootdowns() { awk '/^ *TLB:/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' /proc/interrupts 2>/dev/null || echo 0; }
 run() {
   local name=$1 n=$2 reps=$REPEAT
   shift 2
   case $name in tshark*) reps=1 ;; esac # slow, and far behind anyway
-  local best="" s u y m i
+  local best="" s u y m i t0 t1
   for ((i = 0; i < reps; i++)); do
+    t0=$(tlb_shootdowns)
     /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >/dev/null 2>&1 || true
+    t1=$(tlb_shootdowns)
     read -r s u y m < <(tail -1 "$TMP/time")
     if [ -z "$best" ] || awk -v a="$s" -v b="${secs[$name]}" 'BEGIN { exit !(a < b) }'; then
       best=1
-      secs[$name]=$s; cpu[$name]=$(awk -v u="$u" -v y="$y" 'BEGIN { print u + y }'); rss[$name]=$m
+      secs[$name]=$s; cpu[$name]=$(awk -v u="$u" -v y="$y" 'BEGIN { print u + y }'); rss[$name]=$m; tlbs[$name]=$((t1 - t0))
     fi
   done
   scale[$name]=$n
@@ -185,6 +193,9 @@ bench_file() {
       rate = p / s
       printf "%-62s %9.2f %13.0f %12.2fx %12.0f %7.1f MB\n", n, s * all / p, rate, rate / (all / b), c * 1e9 / p, m / 1024 }'
   done
+
+  echo "TLB shootdowns in the fastest run (/proc/interrupts; about one per 2 MiB window of the file unmapped, $(( $(stat -c %s "$F") / (2 << 20) )) here):" \
+    "replay ${tlbs["tcpscope replay (text)"]}, --json ${tlbs["tcpscope replay --json"]}, stats ${tlbs["tcpscope stats"]}"
 
   # Per stage, on the first 200 000 frames of the same capture: CPU time
   # per packet of one thread (cpu-ns/packet) and allocations per packet

@@ -156,9 +156,12 @@ func (t *Table) load(ci int) *chunk {
 	if c == nil {
 		c = &chunk{rows: make([]row, t.ChunkRows)}
 		t.resident++
-	} else {
-		clear(c.rows)
 	}
+	// A reused chunk's old rows go; a new chunk is written before Add reads
+	// a row's bits: a page of fresh memory read first is mapped to the
+	// kernel's zero page, and the write after it costs a copy and a
+	// TLB-flush interrupt to the other core (see pipeline's batches).
+	clear(c.rows)
 	if t.onDisk[ci] {
 		if err := t.readChunk(ci, c); err != nil && t.err == nil {
 			t.err = fmt.Errorf("stats: reading back connection rows from the temporary file: %v", err)
