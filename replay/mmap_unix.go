@@ -39,7 +39,7 @@ type mapping struct {
 // mapWindow is how much of the file is mapped at a time: large enough that
 // remapping (a system call and its page-table work) is rare, small enough
 // that it is a fraction of the memory bound.
-const mapWindow = 2 << 20
+const mapWindow = 2 << 20 // scripts/bench-compare.sh counts windows by it
 
 // mapFile returns a mapping of f when f is a regular file of at least
 // minSize bytes and the system lets us map it; nil otherwise (the caller
