@@ -29,6 +29,16 @@ type Options struct {
 	// notes (stats): capturing a note's facts is a tenth of the analysis.
 	// The verdicts are the same.
 	NoNotes bool
+	// Focus, when set, analyses only the connection numbered Stream: the
+	// segments of every other one are only numbered (Result's Frame,
+	// Stream, Seq, Ack and the ReusedPorts flag; nothing else), for a
+	// caller that shows one stream (follow, graph, ladder) but must read
+	// the whole capture to number it as Wireshark does. Stream numbers,
+	// and every Result of the focused stream, are the same as without it
+	// (TestFocusSameResults); Summaries and DroppedSegments then describe
+	// the focused stream only.
+	Focus  bool
+	Stream int
 }
 
 // Analyzer follows every TCP connection of one capture and judges each
@@ -38,6 +48,8 @@ type Analyzer struct {
 	maxUnacked int
 	maxStreams int                  // connection-table limit; negative = none
 	noNotes    bool                 // Options.NoNotes
+	focus      bool                 // Options.Focus
+	stream     int                  // Options.Stream, with focus
 	current    map[connKey]*lruNode // the newest connection on each address/port pair
 	// last is current[lastKey], the connection of the segment before: in
 	// a bulk transfer most segments follow one of the same connection,
@@ -76,7 +88,8 @@ func New(opts Options) *Analyzer {
 	if opts.MaxStreams == 0 {
 		opts.MaxStreams = DefaultMaxStreams
 	}
-	a := &Analyzer{maxUnacked: opts.MaxUnacked, maxStreams: opts.MaxStreams, noNotes: opts.NoNotes, current: map[connKey]*lruNode{},
+	a := &Analyzer{maxUnacked: opts.MaxUnacked, maxStreams: opts.MaxStreams, noNotes: opts.NoNotes,
+		focus: opts.Focus, stream: opts.Stream, current: map[connKey]*lruNode{},
 		free: btree.NewFreeListG[keyed](freeNodes)}
 	a.lru.init()
 	a.closed.init()
@@ -184,6 +197,14 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	*r = Result{Frame: s.Frame, Stream: c.stream}
 	if reused != nil {
 		r.Flags |= ReusedPorts
+	}
+	if a.focus && c.stream != a.stream {
+		c.number(fwd, rev, s, r)
+		if a.maybeRetire(c) {
+			a.close(n)
+		}
+		a.last, a.lastKey = n, key
+		return
 	}
 	var x facts
 	a.analyze(c, fwd, rev, s, r, &x)

@@ -225,3 +225,57 @@ func benchInput() []byte {
 	}
 	return in
 }
+
+// FuzzFocus: an analyzer focused on one stream (Options.Focus) numbers
+// arbitrary segment sequences as a full one does and gives the focused
+// stream's segments the same Result, also when a tiny connection table
+// makes retirement (FINs, RSTs) decide which connection is forgotten.
+// Each of the first four streams is focused on in turn.
+func FuzzFocus(f *testing.F) {
+	// A SYN-ACK with a new ISN moves the base of an unfocused stream.
+	f.Add([]byte{
+		0, SYN, 0, 0, 0, 0, 0, 10, 0, 7, 0, 0,
+		1, SYN | ACK, 0, 0, 0, 1, 0, 10, 1, 8, 0, 0,
+		0, ACK, 0, 1, 0, 1, 0, 10, 1, 0xff, 0, 0,
+		1, SYN | ACK, 0x12, 0x34, 0, 0, 0, 10, 1, 8, 0, 0,
+		1, ACK, 0, 1, 0, 0, 0, 10, 1, 0xff, 0, 0,
+	})
+	// A reset retires stream 1, so a third connection on its ports (a SYN
+	// with a new ISN) makes the table forget it rather than stream 0,
+	// whose handshake then ends with its initial RTT known.
+	f.Add([]byte{
+		2, SYN, 0, 0, 0, 0, 0, 10, 0, 7, 0, 0,
+		0, SYN, 0, 0, 0, 0, 0, 10, 1, 7, 0, 0,
+		0, RST, 0, 1, 0, 0, 0, 0, 1, 0xff, 0, 0,
+		0, SYN, 0x12, 0x34, 0, 0, 0, 10, 1, 7, 0, 0,
+		3, SYN | ACK, 0, 0, 0, 1, 0, 10, 1, 8, 0, 0,
+		2, ACK, 0, 1, 0, 1, 0, 10, 1, 0xff, 0, 0,
+	})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		segs := segmentsFromBytes(data)
+		for _, maxStreams := range []int{1, 2, 0} {
+			full := New(Options{MaxUnacked: 8, MaxStreams: maxStreams})
+			want := make([]Result, len(segs))
+			for i, s := range segs {
+				want[i] = full.Add(s)
+			}
+			for stream := range 4 {
+				focus := New(Options{MaxUnacked: 8, MaxStreams: maxStreams, Focus: true, Stream: stream})
+				for i, s := range segs {
+					g, w := focus.Add(s), want[i]
+					if g.Stream != w.Stream || g.Seq != w.Seq || g.Ack != w.Ack || g.Flags&ReusedPorts != w.Flags&ReusedPorts {
+						t.Fatalf("max %d streams, focus %d: frame %d: stream %d seq %d ack %d flags %v, want %d %d %d %v",
+							maxStreams, stream, s.Frame, g.Stream, g.Seq, g.Ack, g.Flags, w.Stream, w.Seq, w.Ack, w.Flags)
+					}
+					if w.Stream == stream && (g != w || g.Note.String() != w.Note.String()) {
+						t.Fatalf("max %d streams, focus %d: frame %d:\n got %+v\nwant %+v", maxStreams, stream, s.Frame, g, w)
+					}
+				}
+				if focus.Streams() != full.Streams() || focus.EvictedStreams() != full.EvictedStreams() {
+					t.Fatalf("max %d streams, focus %d: %d streams %d evicted, want %d %d", maxStreams, stream,
+						focus.Streams(), focus.EvictedStreams(), full.Streams(), full.EvictedStreams())
+				}
+			}
+		}
+	})
+}

@@ -138,7 +138,14 @@ func Load(ctx context.Context, src frame.Source, o LoadOptions) (*Session, error
 	// No checksum verdict is kept in a Session, so none is computed unless
 	// a display filter may ask for one; only the stream's payloads are
 	// read, with Follow (pipeline.WithPayload), and none without (graph, ladder).
-	pl := pipeline.NewWith(src, analysis.New(analysis.Options{NoNotes: o.NoNotes}), pipeline.Options{
+	//
+	// Only the stream asked for is analysed (analysis.Options.Focus); the
+	// others are just numbered, which is what reading them is for. Not with
+	// a display filter: it is asked about every frame, and may look at any
+	// frame's analysis (and time_delta_displayed counts from the frame it
+	// matched before).
+	an := analysis.New(analysis.Options{NoNotes: o.NoNotes, Focus: o.Select == nil, Stream: o.Stream})
+	pl := pipeline.NewWith(src, an, pipeline.Options{
 		Parallel:      o.ReadAhead,
 		AnalysisStage: o.ReadAhead,
 		Decode:        decode.DecodeOptions{SkipChecksums: o.Select == nil},
