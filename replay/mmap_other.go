@@ -10,7 +10,10 @@ import (
 // mapping is not used on this system (see mmap_unix.go): files are read
 // with read(2) through a buffer. mapFile never returns one, so the methods
 // below are never called; they exist so the readers compile unchanged.
-type mapping struct{ pos int64 }
+type mapping struct {
+	pos      int64
+	populate bool
+}
 
 func mapFile(*os.File, int64) *mapping { return nil }
 

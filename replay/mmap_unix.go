@@ -34,6 +34,9 @@ type mapping struct {
 	win    []byte // the window, mapped from winOff
 	winOff int64
 	pos    int64 // file offset of the next unread byte
+	// populate maps each window's pages when it is mapped (MAP_POPULATE),
+	// for a reader that reads every byte.
+	populate bool
 }
 
 // mapWindow is how much of the file is mapped at a time: large enough that
@@ -73,7 +76,11 @@ func (m *mapping) slide(end int64) error {
 	if n <= 0 || (off == m.winOff && n == int64(len(m.win))) {
 		return nil
 	}
-	b, err := unix.Mmap(int(m.f.Fd()), off, int(n), unix.PROT_READ, unix.MAP_SHARED)
+	flags := unix.MAP_SHARED
+	if m.populate {
+		flags |= mapPopulate
+	}
+	b, err := unix.Mmap(int(m.f.Fd()), off, int(n), unix.PROT_READ, flags)
 	if err != nil {
 		return fmt.Errorf("mmap at byte %d: %w", off, err)
 	}
