@@ -216,7 +216,9 @@ func (t *Text) appendTail(b []byte, m frame.Meta, p *decode.Packet, r *analysis.
 		}
 		b = t.paintFrom(b, at, th.severity(r.Severity))
 	}
-	b = AppendStates(b, states, hasNote, t.ASCII, t.Theme)
+	if len(states) > 0 { // most segments change no state
+		b = AppendStates(b, states, hasNote, t.ASCII, t.Theme)
+	}
 	return b
 }
 
