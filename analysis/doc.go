@@ -16,6 +16,9 @@
 //   - applies Wireshark's checks in Wireshark's order with Wireshark's
 //     thresholds (20 ms for fast retransmission, the handshake RTT or 3 ms
 //     for out-of-order, window scaling from the SYNs clamped to 14);
+//   - with Options.Focus, analyses one stream only and just numbers the
+//     others (what follow, graph and ladder need), with the same numbers
+//     and the same results for that stream;
 //   - bounds memory: at most Options.MaxUnacked (10 000, Wireshark's limit)
 //     unacknowledged segments per direction, and segment lists of finished
 //     connections are freed; DroppedSegments and Result.StateDropped say
