@@ -348,29 +348,7 @@ func (a *Analyzer) analyze(c *conn, fwd, rev *flow, s *Segment, r *Result, x *fa
 	now := s.Time
 	sfr := flags&(SYN|FIN|RST) != 0
 
-	// A SYN-ACK with a new ISN on a known pair: 4.0 flags it but keeps the
-	// stream (it looks the conversation up again and finds the same one),
-	// and takes the new ISN as this side's base for relative numbers; the
-	// rest of the state stays (so a jump in seq is still a lost segment).
-	if flags&(SYN|ACK) == SYN|ACK && fwd.baseSet && seq != fwd.baseSeq {
-		r.Flags |= ReusedPorts
-		fwd.baseSeq = seq
-	}
-
-	// Relative numbers: the first segment of a side fixes its base (the ISN
-	// for a SYN, seq-1 otherwise so data starts at 1, Wireshark bug 1542).
-	// The other side's base comes from the first ACK field seen.
-	if !fwd.baseSet {
-		fwd.baseSeq = seq
-		if flags&SYN == 0 {
-			fwd.baseSeq = seq - 1
-		}
-		fwd.baseSet = true
-	}
-	if flags&ACK != 0 && !rev.baseSet {
-		rev.baseSeq = ack - 1
-		rev.baseSet = true
-	}
+	setBases(fwd, rev, s, r)
 	if flags&ACK != 0 {
 		rev.validBIF = true
 	}

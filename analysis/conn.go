@@ -210,20 +210,11 @@ func (c *conn) afterAnalysis(fwd, rev *flow, s *Segment, r *Result, x *facts) {
 	}
 	if flags&FIN != 0 {
 		r.Conn |= ConnFIN
-		if fwd.finFrame == 0 {
-			fwd.finFrame = s.Frame
-			fwd.finEnd = s.Seq + uint32(s.Len) + 1
-		}
 	}
 	if flags&RST != 0 {
 		r.Conn |= ConnRST
-		if fwd.rstFrame == 0 {
-			fwd.rstFrame = s.Frame
-		}
 	}
-	if ack && rev.finFrame != 0 && !rev.finAcked && seqGE(s.Ack, rev.finEnd) {
-		rev.finAcked = true
-	}
+	noteEnding(fwd, rev, s)
 	if ack {
 		fwd.sentACK = true
 	}
