@@ -422,14 +422,13 @@ func (par *parallel) readHeads(p *Pipeline, hb frame.HeadBatcher, bp **batch, ge
 		} else if par.whereIdle {
 			par.hereBatches++
 		}
+		here := frames[:k] // the frames decoded here
 		if b.late {
 			// The analysing goroutine takes each frame from b.frames.
 			b.items = b.items[:len(b.items)+k]
+			here = nil
 		}
-		for _, f := range frames[:k] {
-			if b.late {
-				break
-			}
+		for _, f := range here {
 			b.items = b.items[:len(b.items)+1]
 			x := &b.items[len(b.items)-1]
 			x.Frame = f
