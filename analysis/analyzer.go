@@ -200,12 +200,18 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	}
 	if a.focus && c.stream != a.stream {
 		c.number(fwd, rev, s, r)
-		if a.maybeRetire(c) {
-			a.close(n)
-		}
-		a.last, a.lastKey = n, key
-		return
+	} else {
+		a.judge(c, fwd, rev, s, r, reused)
 	}
+	if a.maybeRetire(c) {
+		a.close(n)
+	}
+	a.last, a.lastKey = n, key
+}
+
+// judge is the whole analysis of a segment of connection c, after AddTo
+// found c: the verdicts, the connection's bookkeeping, the note.
+func (a *Analyzer) judge(c *conn, fwd, rev *flow, s *Segment, r *Result, reused *conn) {
 	var x facts
 	a.analyze(c, fwd, rev, s, r, &x)
 	c.afterAnalysis(fwd, rev, s, r, &x)
@@ -222,10 +228,6 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 		r.DupAckNum, r.DupAckFrame = 0, 0
 		r.Severity = severity(r.Flags, r.Conn)
 	}
-	if a.maybeRetire(c) {
-		a.close(n)
-	}
-	a.last, a.lastKey = n, key
 }
 
 // Locate gives a segment that cannot be analysed (its TCP header claims more
