@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/binary"
 	"io"
 	"strconv"
 	"time"
@@ -276,6 +277,10 @@ func appendQuoted(b []byte, write func([]byte) []byte) []byte {
 	b = write(append(b, '"'))
 	raw := b[at+1:]
 	for i := 0; i < len(raw); {
+		if i+8 <= len(raw) && plain8(binary.LittleEndian.Uint64(raw[i:])) {
+			i += 8 // eight printable ASCII bytes, none to escape
+			continue
+		}
 		c := raw[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 || c == 0x7f || c == '"' || c == '\\' {
@@ -291,6 +296,26 @@ func appendQuoted(b []byte, write func([]byte) []byte) []byte {
 		i += n
 	}
 	return append(b, '"')
+}
+
+// plain8 reports whether the eight bytes of x are all printable ASCII
+// other than the quote and the backslash: bytes strconv.AppendQuote copies
+// as they are. A note is checked eight bytes at a time this way, instead
+// of byte by byte: that loop was a quarter of the JSON line's own time
+// (perf annotate, replay --json of bench/big.pcap).
+//
+// The tests are the bit tricks of "Bit Twiddling Hacks" (Anderson): with
+// ones = 0x01 in every byte and high = 0x80 in every byte, (v-ones)&^v&high
+// is non-zero exactly when some byte of v is zero (borrows may mark more
+// bytes, never fewer, and never turn "none" into "some"), so x^(c*ones)
+// finds bytes equal to c; (x-0x20*ones)&^x&high bytes below 0x20; x&high
+// bytes of 0x80 and above. Anything else goes the byte-by-byte way.
+func plain8(x uint64) bool {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & high }
+	bad := x&high | (x-0x20*ones)&^x&high |
+		zero(x^('"'*ones)) | zero(x^('\\'*ones)) | zero(x^(0x7f*ones))
+	return bad == 0
 }
 
 // Problem writes the line of a frame that could not be decoded to a TCP
