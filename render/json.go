@@ -304,18 +304,18 @@ func appendQuoted(b []byte, write func([]byte) []byte) []byte {
 // of byte by byte: that loop was a quarter of the JSON line's own time
 // (perf annotate, replay --json of bench/big.pcap).
 //
-// The tests are the bit tricks of "Bit Twiddling Hacks" (Anderson): with
-// ones = 0x01 in every byte and high = 0x80 in every byte, (v-ones)&^v&high
-// is non-zero exactly when some byte of v is zero (borrows may mark more
-// bytes, never fewer, and never turn "none" into "some"), so x^(c*ones)
-// finds bytes equal to c; (x-0x20*ones)&^x&high bytes below 0x20; x&high
-// bytes of 0x80 and above. Anything else goes the byte-by-byte way.
+// The tests are the bit tricks of "Bit Twiddling Hacks" (Anderson), each
+// read in the top bit of every byte (high): with ones = 0x01 in every byte,
+// (v-ones)&^v marks some byte exactly when a byte of v is zero (borrows may
+// mark more bytes, never fewer, and never turn "none" into "some"), so with
+// v = x^(c*ones) it finds bytes equal to c; (x-0x20*ones)&^x finds bytes
+// below 0x20; x itself, bytes of 0x80 and above (UTF-8, which goes the
+// byte-by-byte way with everything else).
 func plain8(x uint64) bool {
 	const ones, high = 0x0101010101010101, 0x8080808080808080
-	zero := func(v uint64) uint64 { return (v - ones) &^ v & high }
-	bad := x&high | (x-0x20*ones)&^x&high |
-		zero(x^('"'*ones)) | zero(x^('\\'*ones)) | zero(x^(0x7f*ones))
-	return bad == 0
+	q, bs, del := x^('"'*ones), x^('\\'*ones), x^(0x7f*ones)
+	bad := x | (x-0x20*ones)&^x | (q-ones)&^q | (bs-ones)&^bs | (del-ones)&^del
+	return bad&high == 0
 }
 
 // Problem writes the line of a frame that could not be decoded to a TCP
