@@ -260,7 +260,7 @@ func TestOpenMapsLargeFiles(t *testing.T) {
 // mapping (the kernel then raises SIGBUS on the lost pages) gives an error
 // naming what happened, through every way of reading, and no crash.
 func TestMappedFileShrinks(t *testing.T) {
-	for _, way := range []string{"Next", "NextAppend", "NextAppendHead", "NextHeads"} {
+	for _, way := range []string{"Next", "NextAppend", "NextAppendHead", "NextHeads", "NextHeads without sums"} {
 		path := filepath.Join(t.TempDir(), "shrinks.pcap")
 		bigPcap(t, path, 3000, 1000)
 		f, err := Open(path, nil)
@@ -290,11 +290,12 @@ func TestMappedFileShrinks(t *testing.T) {
 				if err == nil {
 					err = f.FillLast(fr.Data)
 				}
-			case "NextHeads":
+			case "NextHeads", "NextHeads without sums":
 				// 100 at a time: the fault lands inside a batch, and the
-				// frames before it count.
+				// frames before it count. Without sums the reader looks
+				// ahead (lookAhead), and must not fault early.
 				var k int
-				k, buf, err = f.NextHeads(buf[:0], 40, true, make([]frame.Frame, 100))
+				k, buf, err = f.NextHeads(buf[:0], 40, way == "NextHeads", make([]frame.Frame, 100))
 				n += k - 1
 				if err != nil {
 					n++
@@ -307,7 +308,9 @@ func TestMappedFileShrinks(t *testing.T) {
 				break
 			}
 		}
-		if n*1016 > 72<<10 {
+		// 64 whole records of 1 016 bytes after the file header lie in the
+		// first 64 KiB (and the 65th's header and first 40 bytes).
+		if n*1016 > 72<<10 || n < 64 {
 			t.Errorf("%s: %d frames read from a 64 KiB file", way, n)
 		}
 		f.Close()
@@ -387,6 +390,43 @@ func FuzzMapped(f *testing.F) {
 			if errString(gotErr) != errString(wantErr) || !reflect.DeepEqual(got, want) {
 				t.Fatalf("mapped (heads %v): %d frames, %v; buffered: %d frames, %v", heads, len(got), gotErr, len(want), wantErr)
 			}
+		}
+		// Batches of heads without sums (NextHeads, which looks ahead):
+		// each frame's first 24 bytes, the same frames, the same error.
+		src, done := openMapped(t, path)
+		hb, ok := src.(frame.HeadBatcher)
+		if !ok {
+			done()
+			return
+		}
+		var buf []byte
+		var queue []frame.Frame
+		var qerr error
+		next := func() (frame.Frame, error) {
+			for len(queue) == 0 {
+				if qerr != nil {
+					return frame.Frame{}, qerr
+				}
+				out := make([]frame.Frame, 1+len(buf)%7)
+				var k int
+				k, buf, qerr = hb.NextHeads(buf[:0], 24, false, out)
+				queue = out[:k]
+			}
+			fr := queue[0]
+			queue = queue[1:]
+			if fr.Tail.Off > 0 {
+				fr.Data = fr.Data[:fr.Tail.Off]
+			}
+			return fr, nil
+		}
+		got, gotErr := readAll(limit(next))
+		done()
+		var wantHeads []readFrame // nil when want is, as got is
+		for _, w := range want {
+			wantHeads = append(wantHeads, readFrame{w.Meta, w.Data[:min(24, len(w.Data))]})
+		}
+		if errString(gotErr) != errString(wantErr) || !reflect.DeepEqual(got, wantHeads) {
+			t.Fatalf("mapped (NextHeads): %d frames, %v; buffered: %d frames, %v", len(got), gotErr, len(want), wantErr)
 		}
 	})
 }

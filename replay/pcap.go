@@ -31,26 +31,29 @@ const (
 // file header and record headers are in the *writer's* byte order, found
 // from the magic number; only the packet bytes are in network order.
 type pcapReader struct {
-	r       io.Reader
-	br      peeker     // r, when it is buffered: records are returned in place
-	m       *mapping   // r, when it is a mapped file: records are copied out under guard
-	head    int        // NextAppendHead's n while it runs, else 0
-	tail    frame.Tail // the last record's, when NextAppendHead left bytes
-	late    *mapping   // a second window over the file, for ReadTail
-	lateMu  sync.Mutex // late's: ReadTail and SumTail may come from two goroutines
-	view    *mapping   // a third window, for ViewFrame, whose use may take long (it writes)
-	viewMu  sync.Mutex // view's
-	lastLen int        // the last record's captured length
-	order   binary.ByteOrder
-	big     bool // order is big-endian (for nextHead, which calls no interface)
-	nano    bool
-	link    frame.LinkType
-	snaplen uint32
-	hdr     [16]byte
-	buf     []byte
-	n       int   // frames read
-	off     int64 // file offset of the next record
-	last    int64 // file offset of the record Next returned last
+	r        io.Reader
+	br       peeker     // r, when it is buffered: records are returned in place
+	m        *mapping   // r, when it is a mapped file: records are copied out under guard
+	head     int        // NextAppendHead's n while it runs, else 0
+	tail     frame.Tail // the last record's, when NextAppendHead left bytes
+	late     *mapping   // a second window over the file, for ReadTail
+	lateMu   sync.Mutex // late's: ReadTail and SumTail may come from two goroutines
+	view     *mapping   // a third window, for ViewFrame, whose use may take long (it writes)
+	viewMu   sync.Mutex // view's
+	lastLen  int        // the last record's captured length
+	order    binary.ByteOrder
+	big      bool // order is big-endian (for nextHead, which calls no interface)
+	nano     bool
+	link     frame.LinkType
+	snaplen  uint32
+	hdr      [16]byte
+	buf      []byte
+	n        int   // frames read
+	off      int64 // file offset of the next record
+	last     int64 // file offset of the record Next returned last
+	ahead    int64 // lookAhead's cursor: the file offset of a record after off
+	aheadAt  int   // its number, counted as n counts (0 for the first)
+	aheadOff bool  // the cursor faulted (the file shrank) and stopped
 }
 
 func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
@@ -214,6 +217,9 @@ func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check, sum boo
 		// follows them.
 		p.tail.Summed, p.tail.Sum = true, inetsum.Fold(inetsum.Add(w[16+k:16+c], 0))
 	}
+	if !sum {
+		p.lookAhead(w, k)
+	}
 	copy(data, w[16:16+k])
 	m.pos += 16 + int64(capLen)
 	p.last, p.lastLen = p.off, c
@@ -234,6 +240,67 @@ func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check, sum boo
 		Link:    p.link,
 	}, Tail: p.tail}
 	return true, false
+}
+
+// lookAheadRecords is how many records ahead of the one being read
+// lookAhead keeps its cursor.
+const lookAheadRecords = 8
+
+// lookAhead, for a reader of heads, moves a cursor along the records ahead
+// of the one being read (w is the window from that one's header) and asks
+// for the header and first n bytes of each record it reaches, so that they
+// are in the cache when their turn comes.
+//
+// Why: each record's header says where the next one starts, so reading
+// heads is a chain of loads from the page cache, each waiting for the one
+// before it, and the hardware prefetcher, which follows a run of lines
+// within a 4 KiB page, starts again at every page (a page of bulk.pcap
+// holds two or three records). The cursor walks the same chain
+// lookAheadRecords records early, a step per record read, and its loads
+// overlap with the work on the records between. Measured (medians of 11
+// alternating runs): replay of bench/bulk.pcap 2 % less CPU and wall time,
+// stats 3 %; big.pcap 1-2 %. A prefetch of the next record alone, or of
+// every line a few pages ahead, gained nothing.
+func (p *pcapReader) lookAhead(w []byte, n int) {
+	if p.aheadOff {
+		return
+	}
+	// A file that shrank under the mapping faults where it no longer
+	// reaches: the cursor stops, and the reader proper says so when it
+	// gets there, at the right frame, not some records early.
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(interface{ Addr() uintptr }); !ok {
+				panic(r)
+			}
+			p.aheadOff = true
+		}
+	}()
+	if p.ahead <= p.off {
+		p.ahead, p.aheadAt = p.off, p.n // the record being read
+	}
+	// Two steps a record until the cursor is far enough ahead, then one.
+	for steps := 0; p.aheadAt-p.n < lookAheadRecords && steps < 2; steps++ {
+		at := p.ahead - p.off
+		if at+16 > int64(len(w)) {
+			break // past the window: it waits there for the reader
+		}
+		var c uint32
+		if p.big {
+			c = binary.BigEndian.Uint32(w[at+8:])
+		} else {
+			c = binary.LittleEndian.Uint32(w[at+8:])
+		}
+		if c > MaxFrame {
+			p.ahead = 0 // a damaged record: the reader will say so
+			break
+		}
+		p.ahead += 16 + int64(c)
+		p.aheadAt++
+		if nx := p.ahead - p.off; nx < int64(len(w)) {
+			prefetch.Bytes(w[nx:min(int64(len(w)), nx+16+int64(n))])
+		}
+	}
 }
 
 // fits reports whether the next record's bytes fit in buf's capacity, by
