@@ -258,9 +258,10 @@ const lookAheadRecords = 8
 // holds two or three records). The cursor walks the same chain
 // lookAheadRecords records early, a step per record read, and its loads
 // overlap with the work on the records between. Measured (medians of 11
-// alternating runs): replay of bench/bulk.pcap 2 % less CPU and wall time,
-// stats 3 %; big.pcap 1-2 %. A prefetch of the next record alone, or of
-// every line a few pages ahead, gained nothing.
+// alternating runs, the file cached whole): replay and stats of
+// bench/bulk.pcap 1-2 % less CPU and wall time; big.pcap, whose records are
+// smaller, less. A prefetch of the next record alone, or of every line a
+// few pages ahead, gained nothing.
 func (p *pcapReader) lookAhead(w []byte, n int) {
 	if p.aheadOff {
 		return
