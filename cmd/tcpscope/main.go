@@ -9,6 +9,8 @@ package main
 import (
 	"os"
 	"runtime/debug"
+
+	"github.com/tcpscope/tcpscope/internal/pipebuf"
 )
 
 // heapSoftLimit is the Go heap size from which the garbage collector works
@@ -24,6 +26,7 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(heapSoftLimit)
 	}
+	pipebuf.Grow(os.Stdout) // "| less", "| jq": see internal/pipebuf
 	stop := cpuProfile(os.Stderr)
 	code := run(os.Args, os.Stdin, os.Stdout, os.Stderr)
 	stop()
