@@ -37,12 +37,25 @@ type mapping struct {
 	// populate maps each window's pages when it is mapped (MAP_POPULATE),
 	// for a reader that reads every byte.
 	populate bool
+	// window is how much of the file is mapped at a time: mapWindow for
+	// the reader, twinWindow for a twin.
+	window int64
 }
 
-// mapWindow is how much of the file is mapped at a time: large enough that
-// remapping (a system call and its page-table work) is rare, small enough
-// that it is a fraction of the memory bound.
-const mapWindow = 2 << 20 // scripts/bench-compare.sh counts windows by it
+// mapWindow is how much of the file the reader maps at a time: large enough
+// that remapping is rare, small enough that it is a fraction of the memory
+// bound. Each slide unmaps the window before, and on two cores that costs
+// a TLB shootdown: an interrupt to the other core, which runs tcpscope's
+// other goroutines, tens of microseconds on a VM. 4 MiB instead of 2 halves
+// them: replay of bench/bulk.pcap 3-4 % less CPU and wall time, stats of
+// bench/big.pcap 4-5 %, replay --json 3 % (medians of 9-11 alternating
+// runs), for about 2 MB more peak RSS (big.pcap: replay 58.7 -> 60.8 MB).
+const mapWindow = 4 << 20 // scripts/bench-compare.sh counts windows by it
+
+// twinWindow is a twin's window (the tails and payloads read from another
+// goroutine, follow's stream): those are read now and then, not front to
+// back, and a larger window would only hold more of the file resident.
+const twinWindow = 2 << 20
 
 // mapFile returns a mapping of f when f is a regular file of at least
 // minSize bytes and the system lets us map it; nil otherwise (the caller
@@ -52,7 +65,7 @@ func mapFile(f *os.File, minSize int64) *mapping {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() < max(minSize, 1) {
 		return nil
 	}
-	m := &mapping{f: f, size: fi.Size()}
+	m := &mapping{f: f, size: fi.Size(), window: mapWindow}
 	if m.slide(1) != nil {
 		return nil
 	}
@@ -71,7 +84,7 @@ func (m *mapping) slide(end int64) error {
 		}
 	}
 	off := m.pos &^ int64(os.Getpagesize()-1)
-	n := max(int64(mapWindow), end-off)
+	n := max(m.window, end-off)
 	n = min(n, m.size-off)
 	if n <= 0 || (off == m.winOff && n == int64(len(m.win))) {
 		return nil
@@ -80,13 +93,15 @@ func (m *mapping) slide(end int64) error {
 	if m.populate {
 		flags |= mapPopulate
 	}
+	// The window before goes first: mapped together, the two would count
+	// in the resident set at once (both whole, with populate).
+	m.unmap()
 	b, err := unix.Mmap(int(m.f.Fd()), off, int(n), unix.PROT_READ, flags)
 	if err != nil {
 		return fmt.Errorf("mmap at byte %d: %w", off, err)
 	}
 	// The kernel reads ahead further for a window read front to back.
 	_ = unix.Madvise(b, unix.MADV_SEQUENTIAL)
-	m.unmap()
 	m.win, m.winOff = b, off
 	return nil
 }
@@ -150,7 +165,7 @@ func (m *mapping) at(off int64, n int) ([]byte, bool) {
 
 // twin returns a second mapping of the same file, with no window yet: for
 // reads at other offsets from another goroutine (pcapReader.ReadTail).
-func (m *mapping) twin() *mapping { return &mapping{f: m.f, size: m.size} }
+func (m *mapping) twin() *mapping { return &mapping{f: m.f, size: m.size, window: twinWindow} }
 
 // region returns n bytes from file offset off, sliding the window there
 // (forward or back) when it does not hold them. Like Peek's, they alias the
@@ -182,7 +197,7 @@ func (m *mapping) Discard(n int) (int, error) {
 
 // Size is the most Peek can return at once: the readers ask before
 // peeking a large record.
-func (m *mapping) Size() int { return mapWindow }
+func (m *mapping) Size() int { return int(m.window) }
 
 // Read copies the next bytes out of the mapping (for the file headers and
 // for pcapng's blocks), under guard.
@@ -191,7 +206,7 @@ func (m *mapping) Read(p []byte) (n int, err error) {
 		return 0, nil
 	}
 	defer guard(debug.SetPanicOnFault(true), m.pos, &err)
-	b, err := m.Peek(min(len(p), mapWindow))
+	b, err := m.Peek(min(len(p), int(m.window)))
 	if len(b) == 0 {
 		return 0, err
 	}

@@ -34,7 +34,7 @@ import (
 
 // window is replay's mapWindow: the same number of mmap/munmap calls and
 // page-table work per byte.
-const window = 2 << 20
+const window = 4 << 20
 
 func main() {
 	heads := flag.Int("heads", 0, "add up only each record's first `N` bytes (0: all of them)")
