@@ -3,6 +3,8 @@ package analysis
 import (
 	"net/netip"
 	"slices"
+
+	"github.com/tcpscope/tcpscope/internal/prefault"
 )
 
 // DefaultMaxStreams is how many connections an Analyzer keeps state for when
@@ -239,8 +241,8 @@ func (a *Analyzer) takeSlot() *lruNode {
 		// Written before it is read (newConn reads a slot's old storage
 		// first): a page of fresh memory read first is mapped to the
 		// kernel's zero page, and the write after it costs a copy and a
-		// TLB-flush interrupt to the other core (see pipeline's batches).
-		clear(a.slab)
+		// TLB-flush interrupt to the other core (see internal/prefault).
+		prefault.Pages(a.slab)
 	}
 	sl := &a.slab[0]
 	a.slab = a.slab[1:]
