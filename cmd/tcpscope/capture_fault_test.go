@@ -391,6 +391,7 @@ func TestReplayBrokenPipe(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			pinPipe(t, pw)
 			// 725 KB of text: much more than the pipe and the output buffer hold.
 			args := append([]string{"replay", "../../pcaps/zeek-http-1000-requests-one-dropped-response.pcap"}, mode...)
 			cmd := exec.Command(binary(t), args...)

@@ -80,6 +80,7 @@ func TestCaptureSlowReaderKeepsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pinPipe(t, pw)
 	defer pr.Close()
 	cmd := exec.Command(binary(t), "capture", "--color", "never", "-w", path, "tcp", "port", port)
 	var errb syncBuffer

@@ -43,3 +43,13 @@ func TestStdoutPipeGrows(t *testing.T) {
 		t.Errorf("through the pipe: %d bytes, to a file: %d (%v)", len(out), len(want), err)
 	}
 }
+
+// pinPipe gives the pipe w a buffer of 32 KiB, not Linux's default, so
+// tcpscope leaves it so (pipebuf.Grow): for tests of what tcpscope does
+// when its stdout fills up or its reader leaves, whose outputs fit in 1 MiB.
+func pinPipe(t *testing.T, w *os.File) {
+	t.Helper()
+	if _, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 32<<10); err != nil {
+		t.Fatal(err)
+	}
+}

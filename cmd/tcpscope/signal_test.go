@@ -39,6 +39,7 @@ func startBlocked(t *testing.T, stdin []byte, fullStdout bool, args ...string) *
 		if err != nil {
 			t.Fatal(err)
 		}
+		pinPipe(t, ow)
 		r.cmd.Stdout = ow
 		t.Cleanup(func() { or.Close() }) // held open, never read
 		defer ow.Close()

@@ -18,7 +18,8 @@ func pipeSize(t *testing.T, f *os.File) int {
 }
 
 // TestGrow: a pipe's buffer grows from Linux's 64 KiB to Size; one already
-// larger is not shrunk; a regular file is left alone.
+// larger is not shrunk, one made smaller is not grown; a regular file is
+// left alone.
 func TestGrow(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -51,6 +52,20 @@ func TestGrow(t *testing.T) {
 		t.Logf("cannot make a pipe of %d bytes here (%v): not checked that Grow leaves it", 2*Size, err)
 	} else if !Grow(w2) || pipeSize(t, w2) < 2*Size {
 		t.Fatalf("Grow shrank a larger pipe to %d bytes", pipeSize(t, w2))
+	}
+
+	// A pipe someone made smaller is left as it is.
+	r3, w3, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r3.Close()
+	defer w3.Close()
+	if _, err := unix.FcntlInt(w3.Fd(), unix.F_SETPIPE_SZ, 16384); err != nil {
+		t.Fatal(err)
+	}
+	if Grow(w3) || pipeSize(t, w3) != 16384 {
+		t.Fatalf("Grow changed a pipe sized on purpose to %d bytes", pipeSize(t, w3))
 	}
 
 	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
