@@ -32,9 +32,16 @@ func faultErr(r any, at int64, err *error) {
 	if r == nil {
 		return
 	}
-	if _, ok := r.(interface{ Addr() uintptr }); ok {
+	if isFault(r) {
 		*err = fmt.Errorf("%w (reading near byte %d)", errShrank, at)
 		return
 	}
 	panic(r)
+}
+
+// isFault reports whether r, what recover returned, is a memory fault (the
+// runtime's error for one, under debug.SetPanicOnFault, has the address).
+func isFault(r any) bool {
+	_, ok := r.(interface{ Addr() uintptr })
+	return ok
 }

@@ -271,7 +271,7 @@ func (p *pcapReader) lookAhead(w []byte, n int) {
 	// gets there, at the right frame, not some records early.
 	defer func() {
 		if r := recover(); r != nil {
-			if _, ok := r.(interface{ Addr() uintptr }); !ok {
+			if !isFault(r) {
 				panic(r)
 			}
 			p.aheadOff = true
