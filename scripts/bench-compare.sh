@@ -102,14 +102,20 @@ if [ -n "$BASE_REV" ] && git rev-parse -q --verify "$BASE_REV^{commit}" >/dev/nu
   fi
 fi
 
-# run NAME SCALE CMD…: times CMD (stdout and stderr to /dev/null) and keeps
-# seconds, CPU seconds (user + system, all threads), peak RSS (KiB) and
-# SCALE (how many packets it processed). Each command runs $BENCH_REPEAT
-# times (default 3) and the fastest run is kept, as hyperfine's min: on a
-# small VM one run in a few is slowed by something else (the first after
-# another program, a noisy neighbour).
+# add NAME SCALE CMD…: a command for measure to time, with SCALE (how many
+# packets it processes).
+#
+# measure: times every command added (stdout and stderr to /dev/null) in
+# $BENCH_REPEAT rounds (default 3), each round running them all in turn, and
+# keeps for each its fastest run, as hyperfine's min: seconds, CPU seconds
+# (user + system, all threads), peak RSS (KiB) and TLB shootdowns. Rounds,
+# not a command's runs back to back: on a small VM a slow spell (another
+# guest on the same host, the first run after another program) lasts
+# seconds, and three runs in a row of one command, tcpdump's or tcpscope's,
+# could all fall in one, which decided goals on this VM either way; each
+# command's runs are now spread over the whole table.
 REPEAT=${BENCH_REPEAT:-3}
-declare -A secs cpu rss scale tlbs
+declare -A secs cpu rss scale tlbs cmdline
 order=()
 # tlb_shootdowns prints the machine's count of TLB shootdowns so far (the
 # "TLB" line of /proc/interrupts, all CPUs): interrupts one core sends the
@@ -117,28 +123,37 @@ order=()
 # of microseconds; a run's count says how many it caused (munmap of each
 # mapped window, a fresh page written after it was read).
 tlb_shootdowns() { awk '/^ *TLB:/ { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i } END { print s + 0 }' /proc/interrupts 2>/dev/null || echo 0; }
-run() {
-  local name=$1 n=$2 reps=$REPEAT
+add() {
+  local name=$1 n=$2
   shift 2
-  case $name in tshark*) reps=1 ;; esac # slow, and far behind anyway
-  local best="" s u y m i t0 t1 w0 w1
-  for ((i = 0; i < reps; i++)); do
-    t0=$(tlb_shootdowns)
-    w0=${EPOCHREALTIME/,/.}
-    /usr/bin/time -f '%e %U %S %M' -o "$TMP/time" "$@" >/dev/null 2>&1 || true
-    w1=${EPOCHREALTIME/,/.}
-    t1=$(tlb_shootdowns)
-    read -r s u y m < <(tail -1 "$TMP/time")
-    # Wall time to the microsecond (time(1) rounds it to 10 ms, 2 % of a
-    # half-second run: enough to turn a goal's verdict either way).
-    s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.4f", b - a }')
-    if [ -z "$best" ] || awk -v a="$s" -v b="${secs[$name]}" 'BEGIN { exit !(a < b) }'; then
-      best=1
-      secs[$name]=$s; cpu[$name]=$(awk -v u="$u" -v y="$y" 'BEGIN { print u + y }'); rss[$name]=$m; tlbs[$name]=$((t1 - t0))
-    fi
-  done
   scale[$name]=$n
+  cmdline[$name]=$(printf '%q ' "$@")
+  unset 'secs[$name]'
   order+=("$name")
+}
+measure() {
+  local round name
+  for ((round = 0; round < REPEAT; round++)); do
+    for name in "${order[@]}"; do
+      case $name in tshark*) [ "$round" -eq 0 ] || continue ;; esac # slow, and far behind anyway
+      time_once "$name"
+    done
+  done
+}
+time_once() {
+  local name=$1 s u y m t0 t1 w0 w1
+  t0=$(tlb_shootdowns)
+  w0=${EPOCHREALTIME/,/.}
+  eval "/usr/bin/time -f '%e %U %S %M' -o \"\$TMP/time\" ${cmdline[$name]} >/dev/null 2>&1" || true
+  w1=${EPOCHREALTIME/,/.}
+  t1=$(tlb_shootdowns)
+  read -r s u y m < <(tail -1 "$TMP/time")
+  # Wall time to the microsecond (time(1) rounds it to 10 ms, 2 % of a
+  # half-second run: enough to turn a goal's verdict either way).
+  s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.4f", b - a }')
+  if [ -z "${secs[$name]:-}" ] || awk -v a="$s" -v b="${secs[$name]}" 'BEGIN { exit !(a < b) }'; then
+    secs[$name]=$s; cpu[$name]=$(awk -v u="$u" -v y="$y" 'BEGIN { print u + y }'); rss[$name]=$m; tlbs[$name]=$((t1 - t0))
+  fi
 }
 # piped CMD…: CMD with its stdout into a pipe read by cat (as a user's
 # "| less" or "| jq" would), the whole pipeline timed (a command for run).
@@ -159,36 +174,38 @@ bench_file() {
     echo "CPU pressure before the runs: $(awk '/^some/ {print $2}' /proc/pressure/cpu) (avg10=0: an idle machine)"
   fi
   order=()
-  run "read (tcpdump -r F -w /dev/null)" "$packets" tcpdump -r "$F" -w /dev/null
-  run "tcpdump -nr F" "$packets" tcpdump -nr "$F"
-  run "TZ=UTC tcpdump -nr F" "$packets" env TZ=UTC tcpdump -nr "$F"
-  run "TZ=UTC tcpdump -nr F | cat" "$packets" "${piped[@]}" env TZ=UTC tcpdump -nr "$F"
-  run "tcptrace -n F" "$packets" tcptrace -n "$F"
-  run "readfloor -heads 192 F (walk, sum each record's headers)" "$packets" "$TMP/readfloor" -heads 192 "$F"
-  run "readfloor F (walk, sum every byte)" "$packets" "$TMP/readfloor" "$F"
+  add "read (tcpdump -r F -w /dev/null)" "$packets" tcpdump -r "$F" -w /dev/null
+  add "tcpdump -nr F" "$packets" tcpdump -nr "$F"
+  add "TZ=UTC tcpdump -nr F" "$packets" env TZ=UTC tcpdump -nr "$F"
+  add "TZ=UTC tcpdump -nr F | cat" "$packets" "${piped[@]}" env TZ=UTC tcpdump -nr "$F"
+  add "tcptrace -n F" "$packets" tcptrace -n "$F"
+  add "readfloor -heads 192 F (walk, sum each record's headers)" "$packets" "$TMP/readfloor" -heads 192 "$F"
+  add "readfloor F (walk, sum every byte)" "$packets" "$TMP/readfloor" "$F"
   editcap -r "$F" "$TMP/head.pcap" "1-$TSHARK_PACKETS" >/dev/null 2>&1
-  run "tshark TCP analysis (first $TSHARK_PACKETS, scaled)" "$TSHARK_PACKETS" \
+  add "tshark TCP analysis (first $TSHARK_PACKETS, scaled)" "$TSHARK_PACKETS" \
     timeout 600 tshark -r "$TMP/head.pcap" -o tcp.analyze_sequence_numbers:TRUE -q -z conv,tcp
   if [ -n "$BASE_BIN" ]; then
-    run "before: tcpscope replay (text)" "$packets" "$BASE_BIN" replay "$F" --color never
-    run "before: tcpscope replay --json" "$packets" "$BASE_BIN" replay "$F" --json
-    run "before: tcpscope stats" "$packets" "$BASE_BIN" stats "$F"
+    add "before: tcpscope replay (text)" "$packets" "$BASE_BIN" replay "$F" --color never
+    add "before: tcpscope replay --json" "$packets" "$BASE_BIN" replay "$F" --json
+    add "before: tcpscope stats" "$packets" "$BASE_BIN" stats "$F"
   fi
-  run "tcpscope replay (text)" "$packets" "$BIN" replay "$F" --color never
-  run "tcpscope replay (text) | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --color never
-  run "tcpscope replay --json" "$packets" "$BIN" replay "$F" --json
-  run "tcpscope replay --json | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --json
-  run "tcpscope replay -Y tcp.analysis.flags" "$packets" "$BIN" replay "$F" --color never -Y tcp.analysis.flags
-  run "tcpscope stats" "$packets" "$BIN" stats "$F"
+  add "tcpscope replay (text)" "$packets" "$BIN" replay "$F" --color never
+  add "tcpscope replay (text) | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --color never
+  add "tcpscope replay --json" "$packets" "$BIN" replay "$F" --json
+  add "tcpscope replay --json | cat" "$packets" "${piped[@]}" "$BIN" replay "$F" --json
+  add "tcpscope replay -Y tcp.analysis.flags" "$packets" "$BIN" replay "$F" --color never -Y tcp.analysis.flags
+  add "tcpscope stats" "$packets" "$BIN" stats "$F"
   # One connection: the one with the most packets, followed (its bytes
   # reassembled) as text and as a hex dump, drawn and laddered. Their rate
   # counts every packet of the file, as replay's does: they read them all.
   local big bigpk
   read -r big bigpk < <("$BIN" stats "$F" | awk '$1 ~ /^[0-9]+$/ { n = $6 + $7; if (n > best) { best = n; s = $1 } } END { print s, best }')
-  run "tcpscope follow --stream $big (text)" "$packets" "$BIN" follow "$F" --stream "$big" --no-http --color never
-  run "tcpscope follow --stream $big --raw" "$packets" "$BIN" follow "$F" --stream "$big" --raw --color never
-  run "tcpscope graph --stream $big" "$packets" "$BIN" graph "$F" --stream "$big" -o "$TMP/graph.svg" --force
-  run "tcpscope ladder --stream $big" "$packets" "$BIN" ladder "$F" --stream "$big" --color never
+  add "tcpscope follow --stream $big (text)" "$packets" "$BIN" follow "$F" --stream "$big" --no-http --color never
+  add "tcpscope follow --stream $big --raw" "$packets" "$BIN" follow "$F" --stream "$big" --raw --color never
+  add "tcpscope graph --stream $big" "$packets" "$BIN" graph "$F" --stream "$big" -o "$TMP/graph.svg" --force
+  add "tcpscope ladder --stream $big" "$packets" "$BIN" ladder "$F" --stream "$big" --color never
+
+  measure
 
   local base=${secs["tcpdump -nr F"]}
   printf '\n%-62s %9s %13s %13s %12s %10s\n' "tool" "seconds" "packets/s" "rate/tcpdump" "CPU ns/pkt" "peak RSS"
