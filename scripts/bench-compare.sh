@@ -105,15 +105,16 @@ fi
 # add NAME SCALE CMD…: a command for measure to time, with SCALE (how many
 # packets it processes).
 #
-# measure: times every command added (stdout and stderr to /dev/null) in
-# $BENCH_REPEAT rounds (default 3), each round running them all in turn, and
+# measure F: times every command added (stdout and stderr to /dev/null) in
+# $BENCH_REPEAT rounds (default 3), each round reading the capture F into the
+# page cache and then running them all in turn, and
 # keeps for each its fastest run, as hyperfine's min: seconds, CPU seconds
 # (user + system, all threads), peak RSS (KiB) and TLB shootdowns. Rounds,
 # not a command's runs back to back: on a small VM a slow spell (another
 # guest on the same host, the first run after another program) lasts
 # seconds, and three runs in a row of one command, tcpdump's or tcpscope's,
-# could all fall in one, which decided goals on this VM either way; each
-# command's runs are now spread over the whole table.
+# could all fall in one and decide a goal either way; each command's runs
+# are spread over the whole table instead.
 REPEAT=${BENCH_REPEAT:-3}
 declare -A secs cpu rss scale tlbs cmdline
 order=()
@@ -132,13 +133,13 @@ add() {
   order+=("$name")
 }
 measure() {
-  local round name
+  local f=$1 round name
   for ((round = 0; round < REPEAT; round++)); do
     # Every tool reads the file from the page cache: bring it back in
     # first, as this VM's host takes idle page cache back within minutes
     # (bulk.pcap was found 69 MB resident of 1.6 GB half an hour after it
     # was last read).
-    cat "$F" >/dev/null
+    cat "$f" >/dev/null
     for name in "${order[@]}"; do
       case $name in tshark*) [ "$round" -eq 0 ] || continue ;; esac # slow, and far behind anyway
       time_once "$name"
@@ -161,7 +162,7 @@ time_once() {
   fi
 }
 # piped CMD…: CMD with its stdout into a pipe read by cat (as a user's
-# "| less" or "| jq" would), the whole pipeline timed (a command for run).
+# "| less" or "| jq" would), the whole pipeline timed (a command for add).
 piped=(sh -c '"$@" | cat >/dev/null' sh)
 
 check() { if awk "BEGIN { exit !($2) }"; then echo "PASS  $1"; else echo "FAIL  $1"; fi; }
@@ -210,7 +211,7 @@ bench_file() {
   add "tcpscope graph --stream $big" "$packets" "$BIN" graph "$F" --stream "$big" -o "$TMP/graph.svg" --force
   add "tcpscope ladder --stream $big" "$packets" "$BIN" ladder "$F" --stream "$big" --color never
 
-  measure
+  measure "$F"
 
   local base=${secs["tcpdump -nr F"]}
   printf '\n%-62s %9s %13s %13s %12s %10s\n' "tool" "seconds" "packets/s" "rate/tcpdump" "CPU ns/pkt" "peak RSS"
