@@ -107,9 +107,9 @@ fi
 #
 # measure F: times every command added (stdout and stderr to /dev/null) in
 # $BENCH_REPEAT rounds (default 3), each round reading the capture F into the
-# page cache and then running them all in turn, and
-# keeps for each its fastest run, as hyperfine's min: seconds, CPU seconds
-# (user + system, all threads), peak RSS (KiB) and TLB shootdowns. Rounds,
+# page cache and then running them all in turn, and keeps for each its
+# fastest run, as hyperfine's min: seconds, CPU seconds (user + system, all
+# threads), peak RSS (KiB) and TLB shootdowns. Rounds,
 # not a command's runs back to back: on a small VM a slow spell (another
 # guest on the same host, the first run after another program) lasts
 # seconds, and three runs in a row of one command, tcpdump's or tcpscope's,
