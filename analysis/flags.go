@@ -1,5 +1,7 @@
 package analysis
 
+import "math/bits"
+
 // Flags is the set of Wireshark sequence-analysis verdicts (tcp.analysis.*)
 // given to one segment. It is a bitmask so a segment can carry several at
 // once (a zero-window segment can also be a retransmission), and so the
@@ -66,16 +68,15 @@ func FlagName(bit int) string {
 
 // AppendJSON appends the set flags' names as JSON strings separated by
 // commas (the inside of the "analysis" array), allocating nothing.
+//
+// It visits the set bits only, lowest first (most segments have none: a
+// loop over all fifteen was 2 % of replay --json's instructions).
 func (f Flags) AppendJSON(b []byte) []byte {
-	first := true
-	for i := range flagCount {
-		if f&(1<<i) != 0 {
-			if !first {
-				b = append(b, ',')
-			}
-			first = false
-			b = append(append(append(b, '"'), FlagName(i)...), '"')
+	for rest := uint16(f); rest != 0; rest &= rest - 1 {
+		if rest != uint16(f) { // not the first
+			b = append(b, ',')
 		}
+		b = append(append(append(b, '"'), FlagName(bits.TrailingZeros16(rest))...), '"')
 	}
 	return b
 }
@@ -111,6 +112,9 @@ func (c ConnEvents) Names() []string {
 // AppendJSON appends the set events' names as JSON strings separated by
 // commas (the inside of the "conn" array), allocating nothing.
 func (c ConnEvents) AppendJSON(b []byte) []byte {
+	if c == 0 {
+		return b // most segments
+	}
 	first := true
 	for i, n := range [...]string{"syn", "synack", "fin", "rst"} {
 		if c&(1<<i) != 0 {

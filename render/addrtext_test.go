@@ -20,8 +20,9 @@ func TestAddrTextsSameAsAppendTo(t *testing.T) {
 		netip.MustParseAddr("fe80::1%eth1"),
 		netip.MustParseAddr("2001:db8::dead:beef"),
 		netip.MustParseAddr("fe80::1%a-zone-name-longer-than-the-sixty-four-bytes-an-endpoint-text-may-hold"),
+		{}, // invalid: netip writes nothing
 	}
-	ports := []uint16{0, 80, 8080, 35589, 65535}
+	ports := []uint16{0, 7, 80, 8080, 35589, 65535}
 	rng := rand.New(rand.NewSource(1))
 	var eps, ips addrTexts
 	for n := range 20000 {
@@ -29,6 +30,9 @@ func TestAddrTextsSameAsAppendTo(t *testing.T) {
 		p := ports[rng.Intn(len(ports))]
 		if n%3 == 0 { // a busy connection: its two ends again and again
 			a, p = addrs[n%2], ports[1+n%2]
+		}
+		if n%5 == 0 { // a flood: a client port of its own each time
+			p = uint16(rng.Intn(65536))
 		}
 		ap := netip.AddrPortFrom(a, p)
 		if got, want := eps.appendAddrPort([]byte("x "), ap), ap.AppendTo([]byte("x ")); string(got) != string(want) {

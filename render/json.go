@@ -31,6 +31,7 @@ type JSON struct {
 	dayText []byte
 	addrs   addrTexts // the last addresses' text
 	irtt    secondsText
+	ts      tsTexts // the last timestamps' text, per flow
 }
 
 // secondsText is the last duration appendSeconds wrote for one key, and
@@ -243,7 +244,7 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	// The options text is plain ASCII without quotes or backslashes
 	// (AppendOptionsShort promises it): no escaping needed.
 	at := len(b)
-	b = AppendOptionsShort(append(b, `,"options":"`...), p)
+	b = j.ts.appendOptions(append(b, `,"options":"`...), p, 0)
 	if len(b) == at+len(`,"options":"`) {
 		b = b[:at] // no options, no key
 	} else {
@@ -410,8 +411,26 @@ func (j *JSON) appendPartial(b []byte, m frame.Meta, p *decode.Packet, r *analys
 	return append(b, "}\n"...)
 }
 
-// appendFlags appends the set flags of byte 13 as a JSON array of names.
+// appendFlags appends the set flags of byte 13 as a JSON array of names,
+// the usual sets whole (as appendFlagNames).
 func appendFlags(b []byte, f uint8) []byte {
+	switch f {
+	case flagACK:
+		return append(b, `["ACK"]`...)
+	case flagPSH | flagACK:
+		return append(b, `["ACK","PSH"]`...)
+	case flagFIN | flagACK:
+		return append(b, `["ACK","FIN"]`...)
+	case flagSYN:
+		return append(b, `["SYN"]`...)
+	case flagSYN | flagACK:
+		return append(b, `["ACK","SYN"]`...)
+	}
+	return appendFlagsWalk(b, f)
+}
+
+// appendFlagsWalk is appendFlags for any flags: bit by bit.
+func appendFlagsWalk(b []byte, f uint8) []byte {
 	b = append(b, '[')
 	first := true
 	for i := 0; i < 8; i++ {

@@ -57,13 +57,23 @@ type Text struct {
 	ASCII bool
 	buf   []byte
 	addrs addrTexts // the last endpoints' text
+	ts    tsTexts   // the last timestamps' text, per flow
 }
 
-// paintFrom colours b[from:] with c when colour is on.
+// paintFrom colours b[from:] with c when colour is on. Small enough to be
+// inlined: without colour (a pipe, a file) a line's six calls cost a
+// comparison each.
 func (t *Text) paintFrom(b []byte, from int, c *color.Color) []byte {
 	if !t.Theme.Enabled || c == nil {
 		return b
 	}
+	return paint(b, from, c)
+}
+
+// paint colours b[from:] with c. Not inlined, so that paintFrom is.
+//
+//go:noinline
+func paint(b []byte, from int, c *color.Color) []byte {
 	s := c.Sprint(string(b[from:]))
 	return append(b[:from], s...)
 }
@@ -98,7 +108,7 @@ func (t *Text) SegmentWith(m frame.Meta, p *decode.Packet, r *analysis.Result, s
 	if r != nil && !t.Absolute && p.TCP.Has(decode.FlagACK) {
 		sackBase = p.TCP.Ack() - r.Ack
 	}
-	b = appendOptions(append(b, '<'), p, sackBase)
+	b = t.ts.appendOptions(append(b, '<'), p, sackBase)
 	if len(b) == at+1 {
 		b = b[:at-2] // no options: no "  <>"
 	} else {
@@ -416,8 +426,35 @@ func FlagNames(f uint8) []string {
 	return out
 }
 
-// appendFlagNames appends FlagNames(f) joined by commas.
+// appendFlagNames appends FlagNames(f) joined by commas. The usual sets
+// are written whole: the loop over eight bits was 1 % of replay's
+// instructions.
 func appendFlagNames(b []byte, f uint8) []byte {
+	switch f {
+	case flagACK:
+		return append(b, "ACK"...)
+	case flagPSH | flagACK:
+		return append(b, "PSH,ACK"...)
+	case flagFIN | flagACK:
+		return append(b, "FIN,ACK"...)
+	case flagSYN:
+		return append(b, "SYN"...)
+	case flagSYN | flagACK:
+		return append(b, "SYN,ACK"...)
+	}
+	return appendFlagNamesWalk(b, f)
+}
+
+// The flag bits of byte 13, for the usual sets above and in json.go.
+const (
+	flagFIN = 0x01
+	flagSYN = 0x02
+	flagPSH = 0x08
+	flagACK = 0x10
+)
+
+// appendFlagNamesWalk is appendFlagNames for any flags: bit by bit.
+func appendFlagNamesWalk(b []byte, f uint8) []byte {
 	if f == 0 {
 		return append(b, "none"...)
 	}
@@ -452,9 +489,8 @@ func AppendOptionsShort(b []byte, p *decode.Packet) []byte {
 func appendOptions(b []byte, p *decode.Packet, sackBase uint32) []byte {
 	// NOP, NOP, timestamps: nearly every segment after the handshake (see
 	// decode.ParseOptions), written without walking the options.
-	if t := p.TCP; len(t) >= 32 && t.DataOffset() == 8 && t[20] == decode.OptNOP && t[21] == decode.OptNOP && t[22] == decode.OptTimestamp && t[23] == 10 {
-		b = decimal.AppendUint(append(b, "nop,nop,TS val "...), uint64(decode.Ntohl(t[24:])))
-		return decimal.AppendUint(append(b, " ecr "...), uint64(decode.Ntohl(t[28:])))
+	if isNopNopTS(p.TCP) {
+		return appendNopNopTS(b, p.TCP)
 	}
 	return appendOptionsWalk(b, p, sackBase)
 }

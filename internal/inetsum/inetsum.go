@@ -18,12 +18,34 @@ import (
 // sum of the words (what Fold needs), not equal to it.
 //
 // It runs on every captured segment, over the whole payload, so it adds
-// 64-bit words in host (little-endian) order with end-around carry, 32
+// 64-bit words in host (little-endian) order with end-around carry, 128
 // bytes per round, and swaps the folded 16-bit result into network order
 // (RFC 1071 §2(B): the sum is independent of byte order up to that swap).
 // That is about four times faster than converting each word with ntohl.
 func Add(b []byte, s uint64) uint64 {
 	var acc, c uint64
+	// 128 bytes a round: the loop's own work (moving the slice on, the
+	// carry taken out of the flags and put back) is a dozen instructions,
+	// spent once per sixteen additions instead of per four.
+	for len(b) >= 128 {
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[8:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[16:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[24:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[32:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[40:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[48:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[56:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[64:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[72:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[80:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[88:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[96:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[104:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[112:]), c)
+		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[120:]), c)
+		b = b[128:]
+	}
 	for len(b) >= 32 {
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b[8:]), c)
