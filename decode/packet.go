@@ -160,7 +160,11 @@ type DecodeOptions struct {
 
 // DecodeWith is Decode with options; it allocates nothing either.
 func DecodeWith(f frame.Frame, p *Packet, o DecodeOptions) error {
-	p.Head = Head{tail: f.Tail, frameLen: len(f.Data)}
+	// Cleared in place, then two fields set: a composite literal with
+	// them was built in a temporary and copied, 1 088 bytes moved per
+	// frame (4 % of stats's instructions).
+	p.Head = Head{}
+	p.tail, p.frameLen = f.Tail, len(f.Data)
 	if err := decodeLink(f.Meta.Link, f.Data, &p.Link); err != nil {
 		return err
 	}

@@ -288,7 +288,7 @@ func (p *Pipeline) decodeRest(it *Item) {
 	if pk.TCPHead() == nil {
 		return
 	}
-	it.Segment = SegmentOf(f.Meta, pk, it.sack[:0]) // a short segment only needs its stream (Locate)
+	segmentInto(&it.Segment, f.Meta, pk, it.sack[:0]) // a short segment only needs its stream (Locate)
 }
 
 // analyze is the second half of Next: it feeds a decoded TCP segment to the
@@ -374,21 +374,28 @@ func hideAnalysis(r *analysis.Result, bogus bool) {
 // A header cut after the window or with a bogus length (pk.TCPHead) gives
 // its fixed fields and no options.
 func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analysis.Segment {
+	var s analysis.Segment
+	segmentInto(&s, m, pk, sack)
+	return s
+}
+
+// segmentInto is SegmentOf writing into *s, which the pipeline's items
+// hold: set field by field on a cleared *s, because a returned Segment
+// (184 bytes) was built in a temporary and copied (1.5 % of stats's
+// instructions).
+func segmentInto(s *analysis.Segment, m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) {
 	t := pk.TCPHead()
 	o := &pk.Options
-	s := analysis.Segment{
-		Frame:  m.Number,
-		Time:   m.Time,
-		Src:    pk.SrcAddrPort(),
-		Dst:    pk.DstAddrPort(),
-		Seq:    t.Seq(),
-		Ack:    t.Ack(),
-		Flags:  t.Flags(),
-		Window: t.Window(),
-		Len:    pk.PayloadLen,
-		MSS:    -1,
-		WScale: -1,
-	}
+	*s = analysis.Segment{}
+	s.Frame = m.Number
+	s.Time = m.Time
+	s.Src = pk.SrcAddrPort()
+	s.Dst = pk.DstAddrPort()
+	s.Seq, s.Ack = t.Seq(), t.Ack()
+	s.Flags = t.Flags()
+	s.Window = t.Window()
+	s.Len = pk.PayloadLen
+	s.MSS, s.WScale = -1, -1
 	if o.HasMSS {
 		s.MSS = int(o.MSS)
 	}
@@ -405,7 +412,6 @@ func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analy
 		s.SACK = sack
 	}
 	s.HasTS, s.TSVal, s.TSEcr = o.HasTS, o.TSVal, o.TSEcr
-	return s
 }
 
 // IsEOF reports whether err marks the normal end of a source.
