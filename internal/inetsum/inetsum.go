@@ -57,6 +57,22 @@ func Add(b []byte, s uint64) uint64 {
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)
 		b = b[8:]
 	}
+	// The last seven bytes at most, still in the same little-endian words
+	// (they start at an even offset): four, two, then an odd last byte,
+	// which as the high byte of a big-endian word padded with zero is the
+	// low byte of a little-endian one. No loop: an IPv4 header (20 bytes)
+	// or a pseudo-header (12) ends with four.
+	if len(b) >= 4 {
+		acc, c = bits.Add64(acc, uint64(binary.LittleEndian.Uint32(b)), c)
+		b = b[4:]
+	}
+	if len(b) >= 2 {
+		acc, c = bits.Add64(acc, uint64(binary.LittleEndian.Uint16(b)), c)
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc, c = bits.Add64(acc, uint64(b[0]), c)
+	}
 	acc, c = bits.Add64(acc, c, 0)
 	acc += c // acc was all ones: the carry wraps into a zero acc
 	// Fold 64 → 16 bits (still little-endian words), then into network order.
@@ -64,15 +80,7 @@ func Add(b []byte, s uint64) uint64 {
 	x = x>>16 + x&0xFFFF
 	x = x>>16 + x&0xFFFF
 	x = x>>16 + x&0xFFFF
-	s += uint64(bits.ReverseBytes16(uint16(x)))
-	for len(b) >= 2 {
-		s += uint64(binary.BigEndian.Uint16(b))
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
+	return s + uint64(bits.ReverseBytes16(uint16(x)))
 }
 
 // Fold folds a wide one's-complement sum to 16 bits.
