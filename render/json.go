@@ -77,11 +77,7 @@ func (j *JSON) appendTime(b []byte, t time.Time) []byte {
 // appendFraction appends ns (0 < ns < 1e9) as the nine digits after a
 // decimal point, trailing zeros trimmed.
 func appendFraction(b []byte, ns int64) []byte {
-	b = decimal.AppendFixed(b, uint64(ns), 9)
-	for b[len(b)-1] == '0' {
-		b = b[:len(b)-1]
-	}
-	return b
+	return decimal.AppendFraction9(b, uint32(ns))
 }
 
 // maxExactSeconds bounds the durations appendSeconds formats itself: below

@@ -121,13 +121,18 @@ func len8(v uint32) int {
 // 10 000, whose product (< 2^26) stays inside its 32 bits; x/10 =
 // x*103>>10 for x < 179, and a 16-bit lane holds x < 100 (product < 2^14).
 func swar8(v uint32) uint64 {
+	return digits8(v) | 0x3030303030303030
+}
+
+// digits8 is swar8 before the digits become ASCII: digit values 0 to 9,
+// one a byte, so a zero byte is a zero digit.
+func digits8(v uint32) uint64 {
 	hi := v / 10000
 	x := uint64(hi) | uint64(v-hi*10000)<<32 // first four digits in the low lane
 	q := (x * 5243 >> 19) & 0x0000007F0000007F
 	x = q | (x-q*100)<<16 // each lane: its first pair in the low 16 bits
 	q = (x * 103 >> 10) & 0x000F000F000F000F
-	x = q | (x-q*10)<<8 // each 16-bit lane: tens, then ones
-	return x | 0x3030303030303030
+	return q | (x-q*10)<<8 // each 16-bit lane: tens, then ones
 }
 
 // put8 stores the eight bytes of swar8's word in order (the lowest
@@ -176,6 +181,27 @@ func AppendFixed(b []byte, v uint64, n int) []byte {
 	}
 	put64(d[n-k:], v)
 	return b
+}
+
+// AppendFraction9 appends v (0 < v < 10^9, nanoseconds) as the nine
+// digits after a decimal point with the trailing zeros dropped ("5" for
+// 500 000 000), as strconv formats the fraction of a float. The zeros are
+// counted in the digits' word, not trimmed one byte at a time. v = 0
+// appends "0" (a caller writes no fraction then); v ≥ 10^9 its last nine
+// digits.
+func AppendFraction9(b []byte, v uint32) []byte {
+	v %= 1e9
+	b, l := room(b)
+	top := v / 1e8
+	b[l] = byte('0' + top)
+	d := digits8(v - top*1e8)
+	if d == 0 {
+		return b[:l+1] // the last eight digits are all zeros
+	}
+	// The last digits are the word's high bytes: its leading zero bytes
+	// are the fraction's trailing zeros.
+	put8(b[l+1:l+9], d|0x3030303030303030)
+	return b[:l+9-bits.LeadingZeros64(d)/8]
 }
 
 // put32 writes v's digits into d, which must be exactly Len(v) long: two

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -84,6 +85,30 @@ func TestAppendFixed(t *testing.T) {
 			if got := string(AppendFixed(nil, v, n)); got != want {
 				t.Fatalf("AppendFixed(%d, %d) = %q, want %q", v, n, got, want)
 			}
+		}
+	}
+}
+
+// TestAppendFraction9: strconv's fraction (the float's digits after the
+// point, trailing zeros dropped) for values with every number of trailing
+// zeros, at the ends, and at random.
+func TestAppendFraction9(t *testing.T) {
+	vs := []uint32{1, 9, 10, 100, 5e8, 1e8, 999999999, 123456789, 120000000, 100000001, 10000000}
+	for _, v := range values() {
+		vs = append(vs, uint32(v%1e9))
+	}
+	for z := uint32(1); z < 1e9; z *= 10 {
+		for _, k := range []uint32{1, 3, 7, 9, 11, 99} {
+			vs = append(vs, (k*z)%1e9)
+		}
+	}
+	for _, v := range vs {
+		if v == 0 {
+			continue
+		}
+		want := strings.TrimRight(fmt.Sprintf("%09d", v), "0")
+		if got := string(AppendFraction9([]byte("0."), v)); got != "0."+want {
+			t.Fatalf("AppendFraction9(%d) = %q, want %q", v, got, "0."+want)
 		}
 	}
 }
