@@ -190,21 +190,20 @@ func (p *Pipeline) decodeAnalyze(items []Item, frames []frame.Frame) (int, error
 // source's second window.
 func (p *Pipeline) decodeLate(x *Item) error {
 	tr := p.par.late
-	f := x.Frame
-	p.decodeHeaders(f, x)
+	p.decodeItem(x)
 	if p.needsTailSum(x) {
-		sum, err := tr.SumTail(f)
+		sum, err := tr.SumTail(x.Frame)
 		if err != nil {
 			return err
 		}
 		addTailSum(x, sum)
 	}
-	if f.Tail.Off > 0 && !p.headDecoded(x) {
-		if err := tr.ReadTail(f); err != nil {
+	if x.Frame.Tail.Off > 0 && !p.headDecoded(x) {
+		if err := tr.ReadTail(x.Frame); err != nil {
 			return err
 		}
-		f.Tail = frame.Tail{}
-		p.decodeHeaders(f, x)
+		x.Frame.Tail = frame.Tail{}
+		p.decodeItem(x)
 	}
 	p.decodeRest(x)
 	return nil

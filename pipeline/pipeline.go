@@ -255,13 +255,20 @@ func (p *Pipeline) decode(f frame.Frame, it *Item) {
 // effect outside it (so a HeadersOnly pipeline may do it twice).
 func (p *Pipeline) decodeHeaders(f frame.Frame, it *Item) {
 	it.Frame = f
+	p.decodeItem(it)
+}
+
+// decodeItem is decodeHeaders for an item whose Frame is set already
+// (the parallel pipeline's, copied in by the reader): the frame, 104
+// bytes, is not copied onto itself again.
+func (p *Pipeline) decodeItem(it *Item) {
 	// Result is left to analyze, which sets it whatever the frame (on
 	// another goroutine in a parallel pipeline: zeroing its 400 bytes here
 	// only moved them from one core's cache to the other's).
 	it.Analyzed, it.Located, it.Reassembled, it.EvictedStreams = false, false, false, 0
 	it.States = nil
 	it.Segment = analysis.Segment{}
-	it.DecodeErr = decode.DecodeWith(f, &it.Packet, p.dopts)
+	it.DecodeErr = decode.DecodeWith(it.Frame, &it.Packet, p.dopts)
 }
 
 // decodeRest is decode's second half: fragments go to the reassembler, and
