@@ -82,10 +82,15 @@ func AppendUint(b []byte, v uint64) []byte {
 		put8(b[l:l+8], swar8(w))
 		return b[:l+8]
 	}
-	n := len8(w)
-	// The eight digits with the 8-n leading zeros shifted out.
-	put8(b[l:l+8], swar8(w)>>(64-8*n))
-	return b[:l+n]
+	// The eight digits with their leading zeros shifted out. A zero digit
+	// is a zero byte, and the first digit is the lowest byte, so the
+	// word's trailing zero bits, rounded down to whole bytes, are the
+	// leading zeros (the first nonzero digit, 1 to 9, has its lowest set
+	// bit among its byte's low four): no digit count to work out first.
+	d := digits8(w)
+	z := uint(bits.TrailingZeros64(d)) &^ 7
+	put8(b[l:l+8], (d|0x3030303030303030)>>z)
+	return b[:l+8-int(z>>3)]
 }
 
 // room makes sure b has room for ten more bytes past its length, which
@@ -97,15 +102,6 @@ func room(b []byte) ([]byte, int) {
 		b = append(b, make([]byte, 10)...)
 	}
 	return b[:l+10], l
-}
-
-// len8 is Len for v below 10^8.
-func len8(v uint32) int {
-	n := (bits.Len32(v) * 1233) >> 12
-	if uint64(v) >= pow10[n] {
-		n++
-	}
-	return max(n, 1)
 }
 
 // swar8 returns v's eight decimal digits (v < 10^8, with leading zeros)
