@@ -186,7 +186,7 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	switch {
 	case n == nil:
 		n, reused = a.start(key, *s)
-	case a.portsReused(n.c, *s):
+	case a.portsReused(n.c, s):
 		reused = n.c
 		n = a.newConn(key, *s, a.takeStream())
 	default:
@@ -284,9 +284,12 @@ func (a *Analyzer) StreamOf(s Segment) int {
 // or FIN (newer Wireshark also splits on those; 4.0 does not). A SYN-ACK
 // with a new ISN is flagged reused_ports by 4.0 but stays in the same
 // stream; see the caller in analyze.
-func (a *Analyzer) portsReused(c *conn, s Segment) bool {
+func (a *Analyzer) portsReused(c *conn, s *Segment) bool {
+	if s.Flags&(SYN|ACK) != SYN {
+		return false // nearly every segment: decided before finding its flow
+	}
 	fwd, _ := c.flows(s.Src)
-	return s.Flags&(SYN|ACK) == SYN && fwd.baseSet && s.Seq != fwd.baseSeq
+	return fwd.baseSet && s.Seq != fwd.baseSeq
 }
 
 // start begins following the pair key at segment s. Usually that is a new

@@ -265,7 +265,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 		} else {
 			werr = text.SegmentWith(m, p, r, it.States)
 			if werr == nil {
-				werr = tcpdumpExtras(text.W, o, it)
+				werr = tcpdumpExtras(text.W, &o, it)
 			}
 			if werr == nil && o.Explain {
 				// The field-by-field header view under the line (in step
@@ -375,7 +375,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 }
 
 // tcpdumpExtras writes what tcpdump's -e, -v, -X and -A add under a line.
-func tcpdumpExtras(w io.Writer, o showOptions, it *pipeline.Item) error {
+func tcpdumpExtras(w io.Writer, o *showOptions, it *pipeline.Item) error {
 	p := &it.Packet
 	if o.LinkHead {
 		if err := render.LinkLine(w, it.Frame.Meta, it.Frame.Data, p.Link); err != nil {
