@@ -101,3 +101,20 @@ func TestFlagSetsSameAsWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestPadTo: padding to widths below, at and beyond the run of spaces
+// appended at once, and none when the text is already as wide.
+func TestPadTo(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		n    int
+	}{{"", 0}, {"#1", 6}, {"0.000001", 10}, {"abc", 3}, {"abcdef", 3}, {"x", 16}, {"x", 17}, {"", 40}} {
+		want := tc.text
+		for len(want) < tc.n {
+			want += " "
+		}
+		if got := string(padTo([]byte(">"+tc.text), 1, tc.n)); got != ">"+want {
+			t.Errorf("padTo(%q, %d) = %q, want %q", tc.text, tc.n, got, ">"+want)
+		}
+	}
+}

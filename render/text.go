@@ -394,10 +394,17 @@ func appendSeconds6(b []byte, d time.Duration) []byte {
 	return appendFrac6(append(b, '.'), int(us%1e6))
 }
 
-// padTo pads b[from:] with spaces to n bytes.
+// padTo pads b[from:] with spaces to n bytes (in one append: every line
+// pads its frame number and its time).
 func padTo(b []byte, from, n int) []byte {
-	for len(b)-from < n {
-		b = append(b, ' ')
+	const spaces = "                "
+	k := n - (len(b) - from)
+	for k > len(spaces) {
+		b = append(b, spaces...)
+		k -= len(spaces)
+	}
+	if k > 0 {
+		b = append(b, spaces[:k]...)
 	}
 	return b
 }
