@@ -31,7 +31,8 @@ type JSON struct {
 	dayText []byte
 	addrs   addrTexts // the last addresses' text
 	irtt    secondsText
-	ts      tsTexts // the last timestamps' text, per flow
+	ts      tsTexts   // the last timestamps' text, per flow
+	flows   flowTexts // the ends' text, per flow
 }
 
 // secondsText is the last duration appendSeconds wrote for one key, and
@@ -120,35 +121,26 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = j.appendTime(b, m.Time)
 	b = append(b, `","rel_time":`...)
 	b = appendSeconds(b, m.Time.Sub(j.Start))
-	if r != nil {
-		b = append(b, `,"stream":`...)
-		b = decimal.AppendInt(b, int64(r.Stream))
-	}
-	if p.HasICMP {
-		b = appendICMP(b, m, p, r)
-		j.buf = b
-		_, err := j.W.Write(b)
-		return err
-	}
-	b = append(b, `,"src":"`...)
-	b = j.addrs.appendAddr(b, p.Src)
-	b = append(b, `","dst":"`...)
-	b = j.addrs.appendAddr(b, p.Dst)
-	b = append(b, '"')
-	if p.NOuter > 0 {
-		b = appendOuter(b, p)
-	}
-	if p.TCP == nil {
-		b = j.appendPartial(b, m, p, r)
-		j.buf = b
-		_, err := j.W.Write(b)
-		return err
+	if r != nil && !p.HasICMP && p.NOuter == 0 && p.TCP != nil {
+		// The usual segment: stream, ends and ports as its flow's last.
+		src, dst := p.SrcAddrPort(), p.DstAddrPort()
+		e, ok := j.flows.lookup(src, dst, r.Stream)
+		if ok {
+			b = append(b, e.text[:e.n]...)
+		} else {
+			at := len(b)
+			b = j.appendEnds(b, p, r)
+			e.keep(src, dst, r.Stream, b[at:])
+		}
+	} else {
+		var done bool
+		if b, done = j.appendEndsOr(b, m, p, r); done {
+			j.buf = b
+			_, err := j.W.Write(b)
+			return err
+		}
 	}
 	t := p.TCP
-	b = append(b, `,"sport":`...)
-	b = decimal.AppendUint(b, uint64(t.SrcPort()))
-	b = append(b, `,"dport":`...)
-	b = decimal.AppendUint(b, uint64(t.DstPort()))
 	b = appendFlags(append(b, `,"flags":`...), t.Flags())
 	if r != nil {
 		b = append(b, `,"seq":`...)
@@ -405,6 +397,42 @@ func (j *JSON) appendPartial(b []byte, m frame.Meta, p *decode.Packet, r *analys
 		b = decimal.AppendInt(b, int64(m.CapLen))
 	}
 	return append(b, "}\n"...)
+}
+
+// appendEndsOr writes what comes after rel_time up to the flags: the
+// stream (when analysed), the addresses, the tunnels, the ports. done
+// reports that the line is whole already (an ICMP error, a TCP header
+// that could not be decoded): the caller writes it out as it is.
+func (j *JSON) appendEndsOr(b []byte, m frame.Meta, p *decode.Packet, r *analysis.Result) (_ []byte, done bool) {
+	if r != nil {
+		b = append(b, `,"stream":`...)
+		b = decimal.AppendInt(b, int64(r.Stream))
+	}
+	if p.HasICMP {
+		return appendICMP(b, m, p, r), true
+	}
+	b = append(b, `,"src":"`...)
+	b = j.addrs.appendAddr(b, p.Src)
+	b = append(b, `","dst":"`...)
+	b = j.addrs.appendAddr(b, p.Dst)
+	b = append(b, '"')
+	if p.NOuter > 0 {
+		b = appendOuter(b, p)
+	}
+	if p.TCP == nil {
+		return j.appendPartial(b, m, p, r), true
+	}
+	b = append(b, `,"sport":`...)
+	b = decimal.AppendUint(b, uint64(p.TCP.SrcPort()))
+	b = append(b, `,"dport":`...)
+	return decimal.AppendUint(b, uint64(p.TCP.DstPort())), false
+}
+
+// appendEnds is appendEndsOr for an analysed TCP segment outside ICMP
+// and tunnels, the flow text flowTexts keeps.
+func (j *JSON) appendEnds(b []byte, p *decode.Packet, r *analysis.Result) []byte {
+	b, _ = j.appendEndsOr(b, frame.Meta{}, p, r)
+	return b
 }
 
 // appendFlags appends the set flags of byte 13 as a JSON array of names,

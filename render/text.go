@@ -58,6 +58,7 @@ type Text struct {
 	buf   []byte
 	addrs addrTexts // the last endpoints' text
 	ts    tsTexts   // the last timestamps' text, per flow
+	flows flowTexts // the ends' text, per flow
 }
 
 // paintFrom colours b[from:] with c when colour is on. Small enough to be
@@ -97,7 +98,7 @@ func (t *Text) SegmentWith(m frame.Meta, p *decode.Packet, r *analysis.Result, s
 	if p.TCP == nil {
 		return t.flush(append(t.partial(b, m, p, r), '\n'))
 	}
-	b = t.appendAddrs(b, p, false)
+	b = t.appendEnds(b, p)
 	b = t.appendNumbers(b, p, r)
 	b = append(b, "  "...)
 	at := len(b)
@@ -116,6 +117,27 @@ func (t *Text) SegmentWith(m frame.Meta, p *decode.Packet, r *analysis.Result, s
 	}
 	b = t.appendTail(b, m, p, r, states)
 	return t.flush(append(b, '\n'))
+}
+
+// appendEnds is appendAddrs(b, p, false), the text copied from the flow's
+// last line when there is no colour to apply.
+func (t *Text) appendEnds(b []byte, p *decode.Packet) []byte {
+	if t.Theme.Enabled {
+		return t.appendAddrs(b, p, false)
+	}
+	src, dst := p.SrcAddrPort(), p.DstAddrPort()
+	arrow := 0 // the text's arrow is part of the key
+	if t.ASCII {
+		arrow = 1
+	}
+	e, ok := t.flows.lookup(src, dst, arrow)
+	if ok {
+		return append(b, e.text[:e.n]...)
+	}
+	at := len(b)
+	b = t.appendAddrs(b, p, false)
+	e.keep(src, dst, arrow, b[at:])
+	return b
 }
 
 // appendAddrs appends "src → dst  " (ports only when short), coloured.
