@@ -158,7 +158,14 @@ func (k connKey) side(ap netip.AddrPort) int {
 }
 
 func keyOf(a, b netip.AddrPort) connKey {
-	if a.Compare(b) > 0 {
+	// AddrPort.Compare's order, with its common case first: two ends on
+	// one address (loopback) are ordered by port, without Addr.Compare's
+	// walk through family, bytes and zone.
+	if a.Addr() == b.Addr() {
+		if a.Port() > b.Port() {
+			a, b = b, a
+		}
+	} else if a.Compare(b) > 0 {
 		a, b = b, a
 	}
 	return connKey{a, b}

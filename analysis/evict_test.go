@@ -153,3 +153,26 @@ func TestEachSummaryCounts(t *testing.T) {
 		t.Fatalf("the loop went on after break: %d", seen)
 	}
 }
+
+// TestKeyOfIsCompareOrder: keyOf puts the ends in netip.AddrPort.Compare's
+// order whatever order they come in, for ends on one address and on two
+// (both families, a zone).
+func TestKeyOfIsCompareOrder(t *testing.T) {
+	var eps []netip.AddrPort
+	for _, a := range []string{"127.0.0.1", "10.0.0.2", "::1", "::ffff:127.0.0.1", "fe80::1%eth0", "fe80::1%eth1"} {
+		for _, p := range []uint16{0, 80, 33893, 65535} {
+			eps = append(eps, netip.AddrPortFrom(netip.MustParseAddr(a), p))
+		}
+	}
+	for _, a := range eps {
+		for _, b := range eps {
+			lo, hi := a, b
+			if a.Compare(b) > 0 {
+				lo, hi = b, a
+			}
+			if k := keyOf(a, b); k.lo != lo || k.hi != hi {
+				t.Fatalf("keyOf(%v, %v) = {%v %v}, Compare's order is {%v %v}", a, b, k.lo, k.hi, lo, hi)
+			}
+		}
+	}
+}
