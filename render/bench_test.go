@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/tcpscope/tcpscope/analysis"
 	"github.com/tcpscope/tcpscope/decode"
@@ -49,9 +50,13 @@ func load(b *testing.B, path string) []analysed {
 // of an HTTP capture) over and over into io.Discard, reporting segments/s;
 // decoding is redone per segment (it is cheap and allocation-free) so that
 // only one Packet is live, as in the product.
-func benchRender(b *testing.B, segment func(m frame.Meta, p *decode.Packet, r *analysis.Result) error) {
+//
+// start is given each capture's first time, as replay sets the renderer's
+// Start (without it, every relative time takes strconv's float path).
+func benchRender(b *testing.B, start func(time.Time), segment func(m frame.Meta, p *decode.Packet, r *analysis.Result) error) {
 	for _, name := range []string{"lo-bulk-loss.pcap", "zeek-http-1000-requests-one-dropped-response.pcap"} {
 		segs := load(b, "../pcaps/"+name)
+		start(segs[0].meta.Time)
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			var p decode.Packet
@@ -71,16 +76,16 @@ func benchRender(b *testing.B, segment func(m frame.Meta, p *decode.Packet, r *a
 
 func BenchmarkText(b *testing.B) {
 	t := &render.Text{W: io.Discard, Theme: render.NewTheme(false)}
-	benchRender(b, t.Segment)
+	benchRender(b, func(s time.Time) { t.Start = s }, t.Segment)
 }
 
 func BenchmarkJSON(b *testing.B) {
 	j := &render.JSON{W: io.Discard}
-	benchRender(b, j.Segment)
+	benchRender(b, func(s time.Time) { j.Start = s }, j.Segment)
 }
 
 // BenchmarkDecodeOnly is the decoding share of the render benchmarks, to
 // subtract.
 func BenchmarkDecodeOnly(b *testing.B) {
-	benchRender(b, func(frame.Meta, *decode.Packet, *analysis.Result) error { return nil })
+	benchRender(b, func(time.Time) {}, func(frame.Meta, *decode.Packet, *analysis.Result) error { return nil })
 }
