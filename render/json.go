@@ -265,7 +265,16 @@ func appendQuoted(b []byte, write func([]byte) []byte) []byte {
 	at := len(b)
 	b = write(append(b, '"'))
 	raw := b[at+1:]
-	for i := 0; i < len(raw); {
+	i := 0
+	for i+8 <= len(raw) && plain8(binary.LittleEndian.Uint64(raw[i:])) {
+		i += 8 // eight printable ASCII bytes, none to escape
+	}
+	if i < len(raw) && i+8 > len(raw) && len(raw) >= 8 && plain8(binary.LittleEndian.Uint64(raw[len(raw)-8:])) {
+		// Fewer than eight left, all plain: checked in the eight bytes
+		// that end the text (some seen already) instead of one by one.
+		i = len(raw)
+	}
+	for i < len(raw) {
 		if i+8 <= len(raw) && plain8(binary.LittleEndian.Uint64(raw[i:])) {
 			i += 8 // eight printable ASCII bytes, none to escape
 			continue
