@@ -129,7 +129,7 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 			b = append(b, e.text[:e.n]...)
 		} else {
 			at := len(b)
-			b = j.appendEnds(b, p, r)
+			b, _ = j.appendEndsOr(b, m, p, r) // TCP outside ICMP: never whole here
 			e.keep(src, dst, r.Stream, b[at:])
 		}
 	} else {
@@ -437,26 +437,19 @@ func (j *JSON) appendEndsOr(b []byte, m frame.Meta, p *decode.Packet, r *analysi
 	return decimal.AppendUint(b, uint64(p.TCP.DstPort())), false
 }
 
-// appendEnds is appendEndsOr for an analysed TCP segment outside ICMP
-// and tunnels, the flow text flowTexts keeps.
-func (j *JSON) appendEnds(b []byte, p *decode.Packet, r *analysis.Result) []byte {
-	b, _ = j.appendEndsOr(b, frame.Meta{}, p, r)
-	return b
-}
-
 // appendFlags appends the set flags of byte 13 as a JSON array of names,
 // the usual sets whole (as appendFlagNames).
 func appendFlags(b []byte, f uint8) []byte {
 	switch f {
-	case flagACK:
+	case decode.FlagACK:
 		return append(b, `["ACK"]`...)
-	case flagPSH | flagACK:
+	case decode.FlagPSH | decode.FlagACK:
 		return append(b, `["ACK","PSH"]`...)
-	case flagFIN | flagACK:
+	case decode.FlagFIN | decode.FlagACK:
 		return append(b, `["ACK","FIN"]`...)
-	case flagSYN:
+	case decode.FlagSYN:
 		return append(b, `["SYN"]`...)
-	case flagSYN | flagACK:
+	case decode.FlagSYN | decode.FlagACK:
 		return append(b, `["ACK","SYN"]`...)
 	}
 	return appendFlagsWalk(b, f)

@@ -460,27 +460,19 @@ func FlagNames(f uint8) []string {
 // instructions.
 func appendFlagNames(b []byte, f uint8) []byte {
 	switch f {
-	case flagACK:
+	case decode.FlagACK:
 		return append(b, "ACK"...)
-	case flagPSH | flagACK:
+	case decode.FlagPSH | decode.FlagACK:
 		return append(b, "PSH,ACK"...)
-	case flagFIN | flagACK:
+	case decode.FlagFIN | decode.FlagACK:
 		return append(b, "FIN,ACK"...)
-	case flagSYN:
+	case decode.FlagSYN:
 		return append(b, "SYN"...)
-	case flagSYN | flagACK:
+	case decode.FlagSYN | decode.FlagACK:
 		return append(b, "SYN,ACK"...)
 	}
 	return appendFlagNamesWalk(b, f)
 }
-
-// The flag bits of byte 13, for the usual sets above and in json.go.
-const (
-	flagFIN = 0x01
-	flagSYN = 0x02
-	flagPSH = 0x08
-	flagACK = 0x10
-)
 
 // appendFlagNamesWalk is appendFlagNames for any flags: bit by bit.
 func appendFlagNamesWalk(b []byte, f uint8) []byte {
