@@ -32,9 +32,15 @@ type flowText struct {
 // (long IPv6 addresses, zones) is written every time.
 const flowTextMax = 96
 
+// flowSlot is the slot of the flow from port sport to port dport in a
+// per-flow table of flowSlots entries (this one and tsTexts).
+func flowSlot(sport, dport uint16) uint {
+	return (uint(sport)*31 + uint(dport)) & (flowSlots - 1)
+}
+
 // lookup returns src→dst's slot and whether it holds that flow's text.
 func (c *flowTexts) lookup(src, dst netip.AddrPort, stream int) (*flowText, bool) {
-	e := &c.slot[(uint(src.Port())*31+uint(dst.Port()))&(flowSlots-1)]
+	e := &c.slot[flowSlot(src.Port(), dst.Port())]
 	return e, e.n != 0 && e.stream == stream && e.src == src && e.dst == dst
 }
 

@@ -23,9 +23,9 @@ type tsTexts struct {
 	slot [tsSlots]tsText
 }
 
-// tsSlots is a power of two: a few hundred flows interleave in big.pcap at
-// most; each slot is 56 bytes, the table 3.5 KiB, inside L1 with the rest.
-const tsSlots = 64
+// tsSlots is flowTexts' count (flowSlot picks the slot in both); each
+// slot is 56 bytes, the table 3.5 KiB, inside L1 with the rest.
+const tsSlots = flowSlots
 
 type tsText struct {
 	raw  [8]byte // the option's value and echo, as they sit in the header
@@ -53,7 +53,7 @@ func (c *tsTexts) appendOptions(b []byte, p *decode.Packet, sackBase uint32) []b
 		return appendOptionsWalk(b, p, sackBase)
 	}
 	raw := [8]byte(t[24:32]) // compared as bytes: no byte order to mind
-	e := &c.slot[(uint(t.SrcPort())*31+uint(t.DstPort()))&(tsSlots-1)]
+	e := &c.slot[flowSlot(t.SrcPort(), t.DstPort())]
 	if e.n != 0 && e.raw == raw {
 		return append(b, e.text[:e.n]...)
 	}
