@@ -101,8 +101,11 @@ func checkInvariants(t *testing.T, a *Analyzer, s Segment, r Result, limit int) 
 	if r.Frame != s.Frame || r.Stream < 0 || r.Stream >= a.nextStream {
 		t.Fatalf("frame %d: bad frame/stream %d/%d", s.Frame, r.Frame, r.Stream)
 	}
-	if r.Note.String() == "" {
+	if text := r.Note.String(); text == "" {
 		t.Fatalf("frame %d: empty note", s.Frame)
+	} else if !plainText(text) {
+		// The JSON renderer copies notes unescaped (Note.AppendTo).
+		t.Fatalf("frame %d: note %q has a character a JSON string must escape", s.Frame, text)
 	}
 	if (r.DupAckNum > 0) != r.Flags.Has(DuplicateAck) {
 		t.Fatalf("frame %d: dup_ack_num %d with flags %v", s.Frame, r.DupAckNum, r.Flags.Names())

@@ -128,6 +128,16 @@ func (n *Note) IsZero() bool { return !n.set }
 // AppendTo appends the note's text to b and returns the extended buffer;
 // with a buffer of sufficient capacity it allocates nothing. The zero Note
 // appends nothing.
+//
+// The text is always printable UTF-8 without a double quote, a backslash
+// or a control character: it is made only of this file's literals,
+// numbers, durations, addresses and the words "client" and "server",
+// never of bytes from the packet. A JSON string holds it as it is, so the
+// JSON renderer writes it between quotes without checking each byte (that
+// check was 3 % of replay --json's instructions). TestNoteLiteralsPlain
+// holds this file's literals to it, and the analyzer's fuzz target every
+// note it makes; a note that ever quotes packet bytes must drop this
+// promise and the renderer's shortcut (render.JSON.Segment) with it.
 func (n *Note) AppendTo(b []byte) []byte {
 	if !n.set {
 		return b

@@ -201,15 +201,16 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 			b = append(b, `,"dup_ack_num":`...)
 			b = decimal.AppendInt(b, int64(r.DupAckNum))
 		}
-		if !r.Note.IsZero() {
+		if !r.Note.IsZero() && j.StrSize > 0 {
+			// The payload's words are the packet's bytes: checked and
+			// escaped as strconv.AppendQuote would.
 			b = append(b, `,"note":`...)
 			b = appendQuoted(b, func(b []byte) []byte {
-				b = r.Note.AppendTo(b)
-				if j.StrSize > 0 {
-					b = AppendPayloadNote(b, p.Payload, p.PayloadLen, j.StrSize)
-				}
-				return b
+				return AppendPayloadNote(r.Note.AppendTo(b), p.Payload, p.PayloadLen, j.StrSize)
 			})
+		} else if !r.Note.IsZero() {
+			// A note alone needs no escaping (analysis.Note.AppendTo).
+			b = append(r.Note.AppendTo(append(b, `,"note":"`...)), '"')
 		}
 		if s := r.Severity.String(); s != "" {
 			b = append(b, `,"severity":"`...)
