@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tcpscope/tcpscope/decode"
 )
 
 // plainByte is plain8's rule for one byte: copied as is by
@@ -84,4 +86,14 @@ func FuzzAppendQuoted(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) { checkQuoted(t, s) })
+}
+
+// TestChecksumKeySaysString: the JSON line's whole "tcp_checksum" key
+// says each verdict in the words of its String, quoted.
+func TestChecksumKeySaysString(t *testing.T) {
+	for c := decode.ChecksumUnverified; c <= decode.ChecksumPartial+1; c++ {
+		if got, want := checksumKey(c), `,"tcp_checksum":`+strconv.Quote(c.String()); got != want {
+			t.Errorf("checksumKey(%d) = %s, want %s", c, got, want)
+		}
+	}
 }
