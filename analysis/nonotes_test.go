@@ -35,6 +35,39 @@ func TestNoNotesSameVerdicts(t *testing.T) {
 	}
 }
 
+// TestNoBytesInFlightSameVerdicts: an analyzer with Options.NoBytesInFlight
+// (stats's, with NoNotes) gives every segment of real lossy captures the
+// same Result as one without it, less bytes in flight and push bytes,
+// which it leaves unset.
+func TestNoBytesInFlightSameVerdicts(t *testing.T) {
+	for _, name := range []string{"lo-bulk-loss.pcap", "lo-short-conns-loss.pcap", "lo-ipv6-loss.pcap", "lo-reset.pcap"} {
+		segs, frames := analysedFrames(t, name)
+		with := analysis.New(analysis.Options{NoNotes: true})
+		without := analysis.New(analysis.Options{NoNotes: true, NoBytesInFlight: true})
+		inFlight, rtts := 0, 0
+		for _, f := range frames {
+			a, b := with.Add(segs[f].seg), without.Add(segs[f].seg)
+			if b.HasBIF || b.BytesInFlight != 0 || b.HasPushBytes || b.PushBytesSent != 0 {
+				t.Fatalf("%s frame %d: NoBytesInFlight gave bytes in flight %d (%v), push bytes %d (%v)",
+					name, f, b.BytesInFlight, b.HasBIF, b.PushBytesSent, b.HasPushBytes)
+			}
+			if a.HasBIF {
+				inFlight++
+			}
+			if a.HasInitialRTT {
+				rtts++
+			}
+			a.BytesInFlight, a.HasBIF, a.PushBytesSent, a.HasPushBytes = 0, false, 0, false
+			if a != b {
+				t.Fatalf("%s frame %d: with bytes in flight %+v, without %+v", name, f, a, b)
+			}
+		}
+		if inFlight == 0 || rtts == 0 {
+			t.Fatalf("%s: %d segments with bytes in flight, %d with an initial RTT: nothing compared", name, inFlight, rtts)
+		}
+	}
+}
+
 // TestAddToSameAsAdd: AddTo, writing into one reused Result, gives every
 // segment of real lossy captures the Result Add returns, note included,
 // and leaves the Segment it was given as it was.

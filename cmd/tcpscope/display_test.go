@@ -139,39 +139,48 @@ func TestDisplayFilterErrors(t *testing.T) {
 }
 
 // TestStatsDisplayFilter: stats -Y lists the connections with at least one
-// matching frame: the streams of the segments replay -Y shows.
+// matching frame: the streams of the segments replay -Y shows. Also with a
+// filter on bytes in flight, which stats works out only when a filter asks.
 func TestStatsDisplayFilter(t *testing.T) {
 	path := "../../pcaps/lo-short-conns-loss.pcap"
-	filter := "tcp.analysis.retransmission"
-	var out, errb bytes.Buffer
-	if code := run([]string{"tcpscope", "replay", "--json", "--no-summary", "-Y", filter, path}, nil, &out, &errb); code != 0 {
-		t.Fatal(errb.String())
-	}
-	want := map[string]bool{}
-	for _, m := range regexp.MustCompile(`"stream":(\d+)`).FindAllStringSubmatch(out.String(), -1) {
-		want[m[1]] = true
-	}
-	out.Reset()
-	if code := run([]string{"tcpscope", "stats", "-Y", filter, path}, nil, &out, &errb); code != 0 {
-		t.Fatal(errb.String())
-	}
-	var got, wantList []string
-	for _, m := range regexp.MustCompile(`(?m)^(\d+) `).FindAllStringSubmatch(out.String(), -1) {
-		got = append(got, m[1])
-	}
-	for s := range want {
-		wantList = append(wantList, s)
-	}
-	sort.Slice(wantList, func(i, j int) bool {
-		a, _ := strconv.Atoi(wantList[i])
-		b, _ := strconv.Atoi(wantList[j])
-		return a < b
-	})
-	if strings.Join(got, ",") != strings.Join(wantList, ",") || len(got) < 5 {
-		t.Errorf("stats -Y rows %v, want the streams with a retransmission %v", got, wantList)
-	}
-	if !strings.Contains(out.String(), "total   "+strconv.Itoa(len(got))+" connections") {
-		t.Errorf("the total should count the %d selected connections:\n%s", len(got), out.String())
+	for _, c := range []struct {
+		filter string
+		least  int // rows at least
+	}{
+		{"tcp.analysis.retransmission", 5},
+		{"tcp.analysis.bytes_in_flight > 200", 1},
+		{"tcp.analysis.push_bytes_sent > 200", 1},
+	} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"tcpscope", "replay", "--json", "--no-summary", "-Y", c.filter, path}, nil, &out, &errb); code != 0 {
+			t.Fatal(errb.String())
+		}
+		want := map[string]bool{}
+		for _, m := range regexp.MustCompile(`"stream":(\d+)`).FindAllStringSubmatch(out.String(), -1) {
+			want[m[1]] = true
+		}
+		out.Reset()
+		if code := run([]string{"tcpscope", "stats", "-Y", c.filter, path}, nil, &out, &errb); code != 0 {
+			t.Fatal(errb.String())
+		}
+		var got, wantList []string
+		for _, m := range regexp.MustCompile(`(?m)^(\d+) `).FindAllStringSubmatch(out.String(), -1) {
+			got = append(got, m[1])
+		}
+		for s := range want {
+			wantList = append(wantList, s)
+		}
+		sort.Slice(wantList, func(i, j int) bool {
+			a, _ := strconv.Atoi(wantList[i])
+			b, _ := strconv.Atoi(wantList[j])
+			return a < b
+		})
+		if strings.Join(got, ",") != strings.Join(wantList, ",") || len(got) < c.least {
+			t.Errorf("stats -Y %q rows %v, want the streams replay -Y shows %v", c.filter, got, wantList)
+		}
+		if !strings.Contains(out.String(), "total   "+strconv.Itoa(len(got))+" connection") {
+			t.Errorf("stats -Y %q: the total should count the %d selected connections:\n%s", c.filter, len(got), out.String())
+		}
 	}
 }
 

@@ -68,9 +68,11 @@ Examples:
 				return runtimeError(err)
 			}
 			defer done()
-			// The table shows no notes, so the analyzer keeps none of
-			// their facts.
-			an := analysis.New(analysis.Options{NoNotes: true})
+			// The table shows no notes and no bytes in flight, so the
+			// analyzer works out neither (unless a display filter asks
+			// for the bytes).
+			noBIF := df == nil || !df.Uses("tcp.analysis.bytes_in_flight") && !df.Uses("tcp.analysis.push_bytes_sent")
+			an := analysis.New(analysis.Options{NoNotes: true, NoBytesInFlight: noBIF})
 			// The table shows no checksum verdicts, so none are computed
 			// (summing every byte is the costliest part of decoding), and
 			// only each frame's headers are copied unless a display filter
