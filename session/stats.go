@@ -122,6 +122,13 @@ func (r *row) end(i int) netip.AddrPort {
 	return netip.AddrPortFrom(a, r.Port[i])
 }
 
+// is reports whether end i is ap: end(i) == ap, without building end(i).
+// (A stream's two ends are of one address family, so comparing the
+// 16-byte forms cannot take one for the other.)
+func (r *row) is(i int, ap netip.AddrPort) bool {
+	return r.Port[i] == ap.Port() && r.Addr[i] == ap.Addr().As16()
+}
+
 // row returns the row for stream i, growing the table as needed. The
 // pointer is valid until the next call.
 func (t *Table) row(i int) *row {
@@ -241,8 +248,8 @@ func (t *Table) Add(it *pipeline.Item) {
 	}
 	r := &it.Result
 	p := &it.Packet
-	src, dst := p.SrcAddrPort(), p.DstAddrPort()
-	m := it.Frame.Meta
+	src, dst := it.Segment.Src, it.Segment.Dst // the analyzer's input, already built
+	m := &it.Frame.Meta
 	c := t.row(r.Stream)
 	if c.Bits&rowUsed == 0 {
 		c.Bits = rowUsed | rowGuessed
@@ -271,7 +278,7 @@ func (t *Table) Add(it *pipeline.Item) {
 		c.Bits = c.Bits&^rowGuessed | rowSure
 	}
 	d := 0
-	if src != c.end(0) {
+	if !c.is(0, src) {
 		d = 1
 	}
 	c.Last = m.Time.UnixNano()
