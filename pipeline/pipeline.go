@@ -268,13 +268,13 @@ func (p *Pipeline) decodeItem(it *Item) {
 	it.Analyzed, it.Located, it.Reassembled, it.EvictedStreams = false, false, false, 0
 	it.States = nil
 	it.Segment = analysis.Segment{}
-	it.DecodeErr = decode.DecodeWith(it.Frame, &it.Packet, p.dopts)
+	it.DecodeErr = decode.DecodeFrame(&it.Frame, &it.Packet, p.dopts)
 }
 
 // decodeRest is decode's second half: fragments go to the reassembler, and
 // a TCP segment becomes the analyzer's input.
 func (p *Pipeline) decodeRest(it *Item) {
-	f := it.Frame
+	f := &it.Frame
 	pk := &it.Packet
 	if it.DecodeErr == nil && pk.Fragment {
 		var whole []byte
@@ -295,7 +295,7 @@ func (p *Pipeline) decodeRest(it *Item) {
 	if pk.TCPHead() == nil {
 		return
 	}
-	segmentInto(&it.Segment, f.Meta, pk, it.sack[:0]) // a short segment only needs its stream (Locate)
+	segmentInto(&it.Segment, &f.Meta, pk, it.sack[:0]) // a short segment only needs its stream (Locate)
 }
 
 // analyze is the second half of Next: it feeds a decoded TCP segment to the
@@ -382,7 +382,7 @@ func hideAnalysis(r *analysis.Result, bogus bool) {
 // its fixed fields and no options.
 func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analysis.Segment {
 	var s analysis.Segment
-	segmentInto(&s, m, pk, sack)
+	segmentInto(&s, &m, pk, sack)
 	return s
 }
 
@@ -390,7 +390,7 @@ func SegmentOf(m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) analy
 // hold: set field by field, because a returned Segment (184 bytes) was
 // built in a temporary and copied (1.5 % of stats's instructions). *s
 // must be zero: SegmentOf's is new, an item's was cleared by decodeItem.
-func segmentInto(s *analysis.Segment, m frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) {
+func segmentInto(s *analysis.Segment, m *frame.Meta, pk *decode.Packet, sack []analysis.SACKBlock) {
 	t := pk.TCPHead()
 	o := &pk.Options
 	s.Frame = m.Number
