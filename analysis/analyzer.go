@@ -59,12 +59,12 @@ type Analyzer struct {
 	focus      bool                 // Options.Focus
 	stream     int                  // Options.Stream, with focus
 	current    map[connKey]*lruNode // the newest connection on each address/port pair
-	// last is current[lastKey], the connection of the segment before: in
+	// last is current[last.key], the connection of the segment before: in
 	// a bulk transfer most segments follow one of the same connection,
 	// and comparing keys is cheaper than hashing one. Nil when unknown
-	// (newConn and eviction, which change current, clear it).
+	// (newConn and eviction, which change current, clear it). Its own key
+	// is compared: a copy of it, stored for every segment, cost more.
 	last       *lruNode
-	lastKey    connKey
 	lru        lruList // open connections, most recently used first
 	closed     lruList // retired connections, most recently used first
 	nextStream int     // stream number of the next new connection
@@ -155,6 +155,26 @@ type Result struct {
 }
 
 // connKey identifies an address/port pair regardless of direction.
+// resetAllButNote makes r Result{Frame: frame, Stream: stream} with its
+// Note cleared only if it is set: with Options.NoNotes every Note stays
+// zero, and clearing its 272 bytes for every segment was most of the cost
+// of the clear (stats). TestResetAllButNote checks that every other field
+// is listed here.
+func (r *Result) resetAllButNote(frame, stream int) {
+	if r.Note.set {
+		r.Note = Note{}
+	}
+	r.Frame, r.Stream = frame, stream
+	r.Seq, r.Ack, r.Win, r.WinScale = 0, 0, 0, 0
+	r.Flags, r.Conn = 0, 0
+	r.AcksFrame, r.AckRTT, r.HasAckRTT = 0, 0, false
+	r.InitialRTT, r.HasInitialRTT = 0, false
+	r.BytesInFlight, r.HasBIF, r.PushBytesSent, r.HasPushBytes = 0, false, 0, false
+	r.DupAckNum, r.DupAckFrame = 0, 0
+	r.Severity = 0
+	r.StateDropped = false
+}
+
 type connKey struct{ lo, hi netip.AddrPort }
 
 // side is 0 for the pair's lo end, 1 for its hi end.
@@ -194,7 +214,7 @@ func (a *Analyzer) Add(s Segment) Result {
 func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	key := keyOf(s.Src, s.Dst)
 	n := a.last
-	if n == nil || key != a.lastKey {
+	if n == nil || key != n.key {
 		n = a.current[key]
 	}
 	var c, reused *conn
@@ -209,7 +229,11 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	}
 	c = n.c
 	fwd, rev := c.flows(s.Src)
-	*r = Result{Frame: s.Frame, Stream: c.stream}
+	if a.noNotes {
+		r.resetAllButNote(s.Frame, c.stream)
+	} else {
+		*r = Result{Frame: s.Frame, Stream: c.stream}
+	}
 	if reused != nil {
 		r.Flags |= ReusedPorts
 	}
@@ -221,7 +245,7 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	if a.maybeRetire(c) {
 		a.close(n)
 	}
-	a.last, a.lastKey = n, key
+	a.last = n
 }
 
 // judge is the whole analysis of a segment of connection c, after AddTo
