@@ -361,24 +361,29 @@ func (t *Table) Totals() Conn { return Total(t.All()) }
 // (stats -Y totals the connections a display filter selected).
 func Total(conns iter.Seq[Conn]) Conn {
 	var tot Conn
-	tot.Stream = -1
 	i := 0
 	for c := range conns {
-		if i == 0 || c.First.Before(tot.First) {
-			tot.First = c.First
-		}
-		if c.Last.After(tot.Last) {
-			tot.Last = c.Last
-		}
-		for d := 0; d < 2; d++ {
-			tot.Packets[d] += c.Packets[d]
-			tot.Bytes[d] += c.Bytes[d]
-			tot.Payload[d] += c.Payload[d]
-		}
-		tot.Retransmissions += c.Retransmissions
-		tot.DupAcks += c.DupAcks
-		tot.ZeroWindows += c.ZeroWindows
+		tot.addTo(&c, i == 0)
 		i++
 	}
+	tot.Stream = -1
 	return tot
+}
+
+// addTo adds c to the total t (c is the first one added when first).
+func (t *Conn) addTo(c *Conn, first bool) {
+	if first || c.First.Before(t.First) {
+		t.First = c.First
+	}
+	if c.Last.After(t.Last) {
+		t.Last = c.Last
+	}
+	for d := 0; d < 2; d++ {
+		t.Packets[d] += c.Packets[d]
+		t.Bytes[d] += c.Bytes[d]
+		t.Payload[d] += c.Payload[d]
+	}
+	t.Retransmissions += c.Retransmissions
+	t.DupAcks += c.DupAcks
+	t.ZeroWindows += c.ZeroWindows
 }

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"os"
-	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 	"github.com/schollz/progressbar/v3"
@@ -112,9 +107,9 @@ Examples:
 			if err := links.report(e.stderr, path, frames, true); err != nil {
 				return runtimeError(err)
 			}
-			write := writeStatsText
+			write := session.WriteStatsText
 			if c.Bool("json") {
-				write = writeStatsJSON
+				write = session.WriteStatsJSON
 			}
 			conns := tab.All()
 			if df != nil {
@@ -204,175 +199,6 @@ func openCapture(ctx context.Context, e *env, path string) (frame.Source, func()
 			file.Close()
 		}
 	}, nil
-}
-
-// clientText marks a client that was guessed (no handshake in the capture).
-func clientText(c *session.Conn) string {
-	if c.ClientGuessed {
-		return c.Client.String() + "?"
-	}
-	return c.Client.String()
-}
-
-func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
-
-// rttText is the handshake's duration, from the first SYN, in the words
-// of the replay summary (analysis.FormatDuration): "17 µs", "3.4 s".
-func rttText(c *session.Conn) string {
-	if !c.HasHandshake {
-		return "-"
-	}
-	return analysis.FormatDuration(c.Handshake)
-}
-
-// statsHeader is the text table's first row; "c→s" is what the client
-// sent, "s→c" what the server sent.
-var statsHeader = []string{"stream", "client", "server", "start", "duration", "pkts c→s", "pkts s→c", "bytes c→s", "bytes s→c",
-	"data c→s", "data s→c", "handshake", "retrans", "dup acks", "zero win", "ended"}
-
-// writeStatsText prints the table with aligned columns, exactly as a
-// text/tabwriter (padding 2, spaces) would, but without holding the whole
-// table's text: tabwriter keeps every cell until Flush, which for a capture
-// of a hundred thousand connections is tens of megabytes. Instead the rows
-// are formatted twice, once to measure the columns and once to print.
-// Every cell but a row's last ends a column (the totals row's last is
-// empty: tabwriter padded that tab-terminated cell to nothing).
-func writeStatsText(w io.Writer, conns iter.Seq[session.Conn], first time.Time) error {
-	t := session.Total(conns)
-	n := 0
-	for range conns {
-		n++
-	}
-	total := []string{"total", strconv.Itoa(n) + " connection" + plural(n), "", seconds(t.First.Sub(first)), seconds(t.Last.Sub(t.First)),
-		strconv.Itoa(t.Packets[0]), strconv.Itoa(t.Packets[1]), strconv.Itoa(t.Bytes[0]), strconv.Itoa(t.Bytes[1]),
-		strconv.Itoa(t.Payload[0]), strconv.Itoa(t.Payload[1]), "", strconv.Itoa(t.Retransmissions), strconv.Itoa(t.DupAcks),
-		strconv.Itoa(t.ZeroWindows), ""}
-	var width []int
-	measure := func(cells []string) {
-		for i, c := range cells[:len(cells)-1] {
-			if i == len(width) {
-				width = append(width, 0)
-			}
-			width[i] = max(width[i], utf8.RuneCountInString(c)+2)
-		}
-	}
-	cells := make([]string, 0, len(statsHeader))
-	measure(statsHeader)
-	for c := range conns {
-		measure(statsRow(cells, &c, first))
-	}
-	measure(total)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	printRow := func(cells []string) {
-		for i, c := range cells {
-			bw.WriteString(c)
-			if i < len(cells)-1 {
-				for pad := width[i] - utf8.RuneCountInString(c); pad > 0; pad-- {
-					bw.WriteByte(' ')
-				}
-			}
-		}
-		bw.WriteByte('\n')
-	}
-	printRow(statsHeader)
-	for c := range conns {
-		printRow(statsRow(cells, &c, first))
-	}
-	printRow(total)
-	return bw.Flush()
-}
-
-// statsRow formats one connection's cells into cells[:0].
-func statsRow(cells []string, c *session.Conn, first time.Time) []string {
-	return append(cells[:0], strconv.Itoa(c.Stream), clientText(c), c.Server.String(), seconds(c.First.Sub(first)), seconds(c.Duration()),
-		strconv.Itoa(c.Packets[0]), strconv.Itoa(c.Packets[1]), strconv.Itoa(c.Bytes[0]), strconv.Itoa(c.Bytes[1]),
-		strconv.Itoa(c.Payload[0]), strconv.Itoa(c.Payload[1]), rttText(c), strconv.Itoa(c.Retransmissions),
-		strconv.Itoa(c.DupAcks), strconv.Itoa(c.ZeroWindows), c.Ending())
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-// statsJSON is one row of "stats --json". Times are seconds (start: from
-// the capture's first frame); byte counts are whole frames ("bytes") and
-// TCP payload ("payload").
-type statsJSON struct {
-	Stream          *int      `json:"stream,omitempty"`
-	Client          string    `json:"client,omitempty"`
-	Server          string    `json:"server,omitempty"`
-	ClientGuessed   bool      `json:"client_guessed,omitempty"`
-	Start           float64   `json:"start"`
-	Duration        float64   `json:"duration"`
-	Packets         sidesJSON `json:"packets"`
-	Bytes           sidesJSON `json:"bytes"`
-	Payload         sidesJSON `json:"payload"`
-	HandshakeRTT    *float64  `json:"handshake_rtt,omitempty"` // Wireshark's initial RTT (from the latest SYN)
-	Handshake       *float64  `json:"handshake,omitempty"`     // from the first SYN, as the summaries say
-	Retransmissions int       `json:"retransmissions"`
-	DupAcks         int       `json:"dup_acks"`
-	ZeroWindows     int       `json:"zero_windows"`
-	Ended           string    `json:"ended,omitempty"`
-	Connections     int       `json:"connections,omitempty"`
-}
-
-type sidesJSON struct {
-	Client int `json:"client"`
-	Server int `json:"server"`
-}
-
-// writeStatsJSON writes {"connections": [...], "totals": {...}}, indented
-// as encoding/json's MarshalIndent would, but one row at a time: the rows
-// of a large capture are never all held as JSON values at once.
-func writeStatsJSON(w io.Writer, conns iter.Seq[session.Conn], first time.Time) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString("{\n  \"connections\": [")
-	i := 0
-	for c := range conns {
-		stream := c.Stream
-		r := statsJSON{Stream: &stream, Client: c.Client.String(), Server: c.Server.String(), ClientGuessed: c.ClientGuessed,
-			Start: c.First.Sub(first).Seconds(), Duration: c.Duration().Seconds(),
-			Packets: sidesJSON{c.Packets[0], c.Packets[1]}, Bytes: sidesJSON{c.Bytes[0], c.Bytes[1]},
-			Payload:         sidesJSON{c.Payload[0], c.Payload[1]},
-			Retransmissions: c.Retransmissions, DupAcks: c.DupAcks, ZeroWindows: c.ZeroWindows, Ended: c.Ending()}
-		if c.HasHandshakeRTT {
-			v := c.HandshakeRTT.Seconds()
-			r.HandshakeRTT = &v
-		}
-		if c.HasHandshake {
-			v := c.Handshake.Seconds()
-			r.Handshake = &v
-		}
-		b, err := json.MarshalIndent(r, "    ", "  ")
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		bw.WriteString("\n    ")
-		bw.Write(b)
-		i++
-	}
-	if i > 0 {
-		bw.WriteString("\n  ")
-	}
-	t := session.Total(conns)
-	tot := statsJSON{Start: t.First.Sub(first).Seconds(), Duration: t.Last.Sub(t.First).Seconds(),
-		Packets: sidesJSON{t.Packets[0], t.Packets[1]}, Bytes: sidesJSON{t.Bytes[0], t.Bytes[1]},
-		Payload:         sidesJSON{t.Payload[0], t.Payload[1]},
-		Retransmissions: t.Retransmissions, DupAcks: t.DupAcks, ZeroWindows: t.ZeroWindows, Connections: i}
-	b, err := json.MarshalIndent(tot, "  ", "  ")
-	if err != nil {
-		return err
-	}
-	bw.WriteString("],\n  \"totals\": ")
-	bw.Write(b)
-	bw.WriteString("\n}\n")
-	return bw.Flush()
 }
 
 // streamSet is a set of stream numbers, one bit each: a capture may have

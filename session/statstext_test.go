@@ -1,0 +1,118 @@
+package session
+
+import (
+	"bytes"
+	"flag"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tcpscope/tcpscope/analysis"
+	"github.com/tcpscope/tcpscope/internal/golden"
+	"github.com/tcpscope/tcpscope/pipeline"
+	"github.com/tcpscope/tcpscope/replay"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// statsCaptures are the captures the table tests print: IPv6, many short
+// IPv4 connections with loss, and connections whose client is guessed.
+var statsCaptures = []string{"lo-ipv6-loss.pcap", "lo-short-conns-loss.pcap", "zeek-redis-pubsub.pcap"}
+
+// tableFirst runs a capture through the pipeline, as stats does, into a
+// Table, and returns it with the first frame's time.
+func tableFirst(t *testing.T, pcap string) (*Table, time.Time) {
+	t.Helper()
+	f, err := replay.Open(filepath.Join("..", "pcaps", pcap), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pl := pipeline.New(f, analysis.New(analysis.Options{NoNotes: true, NoBytesInFlight: true}))
+	var tab Table
+	var it pipeline.Item
+	for {
+		err := pl.Next(&it)
+		if err == io.EOF {
+			return &tab, pl.First.Time
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab.Add(&it)
+	}
+}
+
+// TestStatsTextGolden: the table of each capture, as reviewed (the files
+// were written by the table's earlier code in cmd/tcpscope, which built
+// each cell as a string, and match it byte for byte).
+func TestStatsTextGolden(t *testing.T) {
+	for _, name := range statsCaptures {
+		tab, first := tableFirst(t, name)
+		var out bytes.Buffer
+		if err := WriteStatsText(&out, tab.All(), first); err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, filepath.Join("testdata", "stats", name+".txt.golden"), out.Bytes(), *update)
+	}
+}
+
+// TestStatsTextAsTabwriter: WriteStatsText aligns its columns as
+// text/tabwriter does with padding 2, given the same cells, for whole
+// captures and for a table with a cell far wider than its padding string.
+func TestStatsTextAsTabwriter(t *testing.T) {
+	check := func(name string, conns []Conn, first time.Time) {
+		t.Helper()
+		var got, want bytes.Buffer
+		if err := WriteStatsText(&got, func(yield func(Conn) bool) {
+			for _, c := range conns {
+				if !yield(c) {
+					return
+				}
+			}
+		}, first); err != nil {
+			t.Fatal(err)
+		}
+		tw := tabwriter.NewWriter(&want, 0, 8, 2, ' ', 0)
+		var r rowText
+		row := func() {
+			for i := range statsCells {
+				tw.Write(r.cell(i))
+				if i < statsCells-1 {
+					tw.Write([]byte{'\t'})
+				}
+			}
+			tw.Write([]byte{'\n'})
+		}
+		r.header()
+		row()
+		var tot Conn
+		for i := range conns {
+			tot.addTo(&conns[i], i == 0)
+			r.conn(&conns[i], first)
+			row()
+		}
+		r.total(&tot, len(conns), first)
+		row()
+		tw.Flush()
+		if got.String() != want.String() {
+			t.Errorf("%s: WriteStatsText:\n%s\ntabwriter:\n%s", name, got.String(), want.String())
+		}
+	}
+	for _, name := range statsCaptures {
+		tab, first := tableFirst(t, name)
+		check(name, tab.Conns(), first)
+	}
+	// A guessed client of 48 characters pads the others' 10 by more than
+	// len(spaces), and a stream number of 19 digits the others' one.
+	wide := Conn{Stream: 1 << 62, Client: netip.MustParseAddrPort("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535"),
+		Server: netip.MustParseAddrPort("1.2.3.4:80"), ClientGuessed: true}
+	narrow := Conn{Stream: 2, Client: netip.MustParseAddrPort("10.0.0.1:1"), Server: netip.MustParseAddrPort("10.0.0.2:2")}
+	if pad := len(wide.Client.String()) + 1 - len(narrow.Client.String()); pad <= len(spaces) {
+		t.Fatalf("the wide client pads by %d, no more than len(spaces) %d", pad, len(spaces))
+	}
+	check("wide cells", []Conn{narrow, wide, narrow}, time.Time{})
+}
