@@ -215,7 +215,7 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 			var werr error
 			switch {
 			case it.DecodeErr == nil:
-			case unsupported(m, it.DecodeErr):
+			case unsupported(m.Link, it.DecodeErr):
 				links.add(stderr, name, m)
 			case o.Stream >= 0:
 				// Not part of any stream.
@@ -483,8 +483,10 @@ func (s *linkSkips) add(stderr io.Writer, name string, m frame.Meta) {
 
 // unsupported reports whether a frame was not decoded because decode does
 // not read its link type (a pcapng custom block, LinkNone, is no frame).
-func unsupported(m frame.Meta, decodeErr error) bool {
-	return decodeErr != nil && errors.Is(decodeErr, decode.ErrUnsupported) && m.Link != frame.LinkNone
+// The frame's link type is asked only of a frame with an error: stats
+// asks of every frame, and the whole Meta by value was a copy every time.
+func unsupported(link frame.LinkType, decodeErr error) bool {
+	return decodeErr != nil && errors.Is(decodeErr, decode.ErrUnsupported) && link != frame.LinkNone
 }
 
 // report says, at the end of a file of frames frames (read to its end when

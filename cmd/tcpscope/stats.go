@@ -95,7 +95,7 @@ Examples:
 					return runtimeError(fmt.Errorf("%s: %w", path, err))
 				}
 				frames++
-				if unsupported(it.Frame.Meta, it.DecodeErr) {
+				if unsupported(it.Frame.Meta.Link, it.DecodeErr) {
 					links.add(e.stderr, path, it.Frame.Meta)
 				}
 				tab.Add(it)
