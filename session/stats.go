@@ -248,7 +248,7 @@ func (t *Table) Add(it *pipeline.Item) {
 	}
 	r := &it.Result
 	p := &it.Packet
-	src, dst := it.Segment.Src, it.Segment.Dst // the analyzer's input, already built
+	src, dst := &it.Segment.Src, &it.Segment.Dst // the analyzer's input, already built
 	m := &it.Frame.Meta
 	c := t.row(r.Stream)
 	if c.Bits&rowUsed == 0 {
@@ -260,7 +260,7 @@ func (t *Table) Add(it *pipeline.Item) {
 		c.Port = [2]uint16{src.Port(), dst.Port()}
 		c.First = m.Time.UnixNano()
 		t.count++
-		if analysis.GuessClient(src, dst) == 1 {
+		if analysis.GuessClient(*src, *dst) == 1 {
 			c.swap() // until a SYN says otherwise, the higher port is the client
 		}
 	}
@@ -272,13 +272,13 @@ func (t *Table) Add(it *pipeline.Item) {
 		if flags&analysis.ACK != 0 {
 			client = dst
 		}
-		if client != c.end(0) {
+		if *client != c.end(0) {
 			c.swap() // what was counted so far was counted the wrong way round
 		}
 		c.Bits = c.Bits&^rowGuessed | rowSure
 	}
 	d := 0
-	if !c.is(0, src) {
+	if !c.is(0, *src) {
 		d = 1
 	}
 	c.Last = m.Time.UnixNano()
