@@ -18,14 +18,6 @@ func guard(old bool, at int64, err *error) {
 	faultErr(recover(), at, err)
 }
 
-// guardAt is guard for a function that reads many records: the offset is
-// read when the fault happens (recover must be called by the deferred
-// function itself, hence two of them).
-func guardAt(old bool, at *int64, err *error) {
-	debug.SetPanicOnFault(old)
-	faultErr(recover(), *at, err)
-}
-
 // faultErr turns r, what recover returned, into *err when it is a memory
 // fault, and panics again with anything else.
 func faultErr(r any, at int64, err *error) {

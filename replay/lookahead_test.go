@@ -67,13 +67,13 @@ func TestLookAheadFollowsRecords(t *testing.T) {
 			t.Fatalf("after %d frames the cursor is on record %d, counted %d", read, i, p.aheadAt)
 		case i-read > lookAheadRecords:
 			t.Fatalf("after %d frames the cursor is %d records ahead", read, i-read)
-		case i-read == lookAheadRecords-1:
+		case i-read == lookAheadRecords:
 			full++
 		}
 	}
 	// Mostly as far ahead as it should be (not at the start, nor where a
 	// window ends).
 	if full*10 < batches*9 {
-		t.Errorf("the cursor was %d records ahead after only %d of %d batches", lookAheadRecords-1, full, batches)
+		t.Errorf("the cursor was %d records ahead after only %d of %d batches", lookAheadRecords, full, batches)
 	}
 }

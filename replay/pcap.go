@@ -54,6 +54,7 @@ type pcapReader struct {
 	ahead    int64 // lookAhead's cursor: the file offset of a record after off
 	aheadAt  int   // its number, counted as n counts (0 for the first)
 	aheadOff bool  // the cursor faulted (the file shrank) and stopped
+	inAhead  bool  // lookAhead is reading: a fault now is the cursor's
 }
 
 func newPcapReader(r io.Reader, head []byte) (*pcapReader, error) {
@@ -126,7 +127,7 @@ func (p *pcapReader) NextAppendHead(buf []byte, n int) (f frame.Frame, _ []byte,
 
 // NextHeads implements frame.HeadBatcher: NextAppendHead's loop under one
 // fault guard. From a file that is not mapped, each frame is copied whole.
-func (p *pcapReader) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (k int, _ []byte, err error) {
+func (p *pcapReader) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (k int, rest []byte, err error) {
 	if p.m == nil {
 		for k = range out {
 			if k > 0 && !p.fits(buf) {
@@ -138,10 +139,22 @@ func (p *pcapReader) NextHeads(buf []byte, n int, sum bool, out []frame.Frame) (
 		}
 		return len(out), buf, nil
 	}
-	defer guardAt(debug.SetPanicOnFault(true), &p.off, &err)
+	old := debug.SetPanicOnFault(true)
 	p.m.populate = sum
 	p.head = n
-	defer func() { p.head = 0 }()
+	defer func() {
+		p.head = 0
+		debug.SetPanicOnFault(old)
+		r := recover()
+		if r != nil && p.inAhead && isFault(r) {
+			// The look-ahead faulted, after record k was read whole:
+			// the batch ends with it, and the cursor stops (lookAhead).
+			p.inAhead, p.aheadOff = false, true
+			k, rest, err = k+1, buf, nil
+			return
+		}
+		faultErr(r, p.off, &err)
+	}()
 	for k = range out {
 		if ok, full := p.nextHead(&out[k], &buf, n, k > 0, sum); full {
 			return k, buf, nil
@@ -217,9 +230,6 @@ func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check, sum boo
 		// follows them.
 		p.tail.Summed, p.tail.Sum = true, inetsum.Fold(inetsum.Add(w[16+k:16+c], 0))
 	}
-	if !sum {
-		p.lookAhead(w, k)
-	}
 	copy(data, w[16:16+k])
 	m.pos += 16 + int64(capLen)
 	p.last, p.lastLen = p.off, c
@@ -239,6 +249,13 @@ func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check, sum boo
 		OrigLen: int(origLen),
 		Link:    p.link,
 	}, Tail: p.tail}
+	if !sum && !p.aheadOff {
+		// Once the record is read whole: a fault in the look-ahead then
+		// ends the batch after it (see NextHeads).
+		p.inAhead = true
+		p.lookAhead(w[16+c:], k)
+		p.inAhead = false
+	}
 	return true, false
 }
 
@@ -262,23 +279,15 @@ const lookAheadRecords = 8
 // bench/bulk.pcap 1-2 % less CPU and wall time; big.pcap, whose records are
 // smaller, less. A prefetch of the next record alone, or of every line a
 // few pages ahead, gained nothing.
+//
+// A file that shrank under the mapping faults where it no longer reaches:
+// the cursor stops (aheadOff), and the reader proper says so when it gets
+// there, at the right frame, not some records early. The fault is caught
+// by NextHeads, once per batch (inAhead tells it apart): a recover here,
+// deferred for every record, was a third of this function's cost.
 func (p *pcapReader) lookAhead(w []byte, n int) {
-	if p.aheadOff {
-		return
-	}
-	// A file that shrank under the mapping faults where it no longer
-	// reaches: the cursor stops, and the reader proper says so when it
-	// gets there, at the right frame, not some records early.
-	defer func() {
-		if r := recover(); r != nil {
-			if !isFault(r) {
-				panic(r)
-			}
-			p.aheadOff = true
-		}
-	}()
 	if p.ahead <= p.off {
-		p.ahead, p.aheadAt = p.off, p.n // the record being read
+		p.ahead, p.aheadAt = p.off, p.n // the next record
 	}
 	// Two steps a record until the cursor is far enough ahead, then one.
 	for steps := 0; p.aheadAt-p.n < lookAheadRecords && steps < 2; steps++ {
