@@ -135,7 +135,12 @@ func (o *ordered) Delete(e keyed) {
 	if o.lo == len(o.run) {
 		return
 	}
-	i := o.search(e)
+	// Acknowledged from the oldest: the entry is nearly always the first,
+	// found without a binary search (which was 2 % of stats's work).
+	i := o.lo
+	if keyedLess(o.run[i], e) {
+		i = o.search(e)
+	}
 	if i == len(o.run) || keyedLess(e, o.run[i]) {
 		return
 	}
