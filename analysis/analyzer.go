@@ -212,9 +212,12 @@ func (a *Analyzer) Add(s Segment) Result {
 // or the result out: a Result is 400 bytes, a Segment 184, and a pipeline
 // adds a million segments a second (see pipeline.Item, which holds both).
 func (a *Analyzer) AddTo(s *Segment, r *Result) {
-	key := keyOf(s.Src, s.Dst)
+	var key connKey
 	n := a.last
-	if n == nil || key != n.key {
+	if n != nil && n.c.joins(s.Src, s.Dst) {
+		key = n.key // the same ends: no key to build and compare
+	} else {
+		key = keyOf(s.Src, s.Dst)
 		n = a.current[key]
 	}
 	var c, reused *conn

@@ -108,6 +108,12 @@ func (c *conn) flows(src netip.AddrPort) (fwd, rev *flow) {
 	return &c.flow[1], &c.flow[0]
 }
 
+// joins reports whether src and dst are c's two ends, either way round:
+// whether keyOf(src, dst) is the key c was made for.
+func (c *conn) joins(src, dst netip.AddrPort) bool {
+	return src == c.ends[0] && dst == c.ends[1] || src == c.ends[1] && dst == c.ends[0]
+}
+
 // side returns 0 or 1: which end sent a segment from src.
 func (c *conn) side(src netip.AddrPort) int {
 	if src == c.ends[0] {

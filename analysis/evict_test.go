@@ -176,3 +176,27 @@ func TestKeyOfIsCompareOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinsIsKeyEquality: a connection made for the ends (a, b) joins
+// (src, dst) exactly when keyOf(src, dst) is its key, which AddTo relies
+// on to skip building the key for a segment of the connection before.
+func TestJoinsIsKeyEquality(t *testing.T) {
+	var eps []netip.AddrPort
+	for _, a := range []string{"127.0.0.1", "10.0.0.2", "::1", "::ffff:127.0.0.1", "fe80::1%eth0", "fe80::1%eth1"} {
+		for _, p := range []uint16{0, 80, 65535} {
+			eps = append(eps, netip.AddrPortFrom(netip.MustParseAddr(a), p))
+		}
+	}
+	for _, a := range eps {
+		for _, b := range eps {
+			c := conn{ends: [2]netip.AddrPort{a, b}}
+			for _, src := range eps {
+				for _, dst := range eps {
+					if got, want := c.joins(src, dst), keyOf(src, dst) == keyOf(a, b); got != want {
+						t.Fatalf("ends %v %v: joins(%v, %v) = %v, key equality %v", a, b, src, dst, got, want)
+					}
+				}
+			}
+		}
+	}
+}
