@@ -71,3 +71,36 @@ func BenchmarkAdd(b *testing.B) {
 		s = Add(buf, s) & 0xFFFF_FFFF
 	}
 }
+
+// TestSum128SameAsGo: sum128 (in assembly on amd64) gives sum128Go's sum,
+// exactly, for every number of blocks up to 70, of random bytes, of all
+// ones (a carry out of every addition) and of bytes that take the sum to
+// all ones and then one past it.
+func TestSum128SameAsGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	random := make([]byte, 70*128)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	ones := make([]byte, 70*128)
+	for i := range ones {
+		ones[i] = 0xFF
+	}
+	// Words of all ones but one that is 1: sums that reach all ones with
+	// a carry pending.
+	edge := make([]byte, 70*128)
+	for i := range edge {
+		edge[i] = 0xFF
+	}
+	for i := 0; i < len(edge); i += 8 * 17 {
+		edge[i] = 0xFE
+	}
+	for _, data := range [][]byte{random, ones, edge} {
+		for n := 0; n <= 70; n++ {
+			b := data[:n*128]
+			if got, want := sum128(b), sum128Go(b); got != want {
+				t.Fatalf("%d blocks: sum128 %#x, sum128Go %#x", n, got, want)
+			}
+		}
+	}
+}
