@@ -25,6 +25,18 @@ func mkUnacked(frame int, seq, nextSeq uint32, t time.Time) unacked {
 // time is the segment's capture time.
 func (u *unacked) time() time.Time { return time.Unix(u.sec, int64(u.nsec)) }
 
+// since is now.Sub(u.time()) (ack_rtt, on most ACKs), worked out from the
+// seconds and nanoseconds kept: time.Time.Sub adds its result back and
+// compares, to catch an overflow past ±292 years, which seconds less than
+// 2³³ apart cannot reach (neither time has a monotonic reading: capture
+// times never do). TestUnackedSinceIsSub.
+func (u *unacked) since(now time.Time) time.Duration {
+	if d := now.Unix() - u.sec; d > -1<<33 && d < 1<<33 {
+		return time.Duration(d)*time.Second + time.Duration(int64(now.Nanosecond())-int64(u.nsec))
+	}
+	return now.Sub(u.time())
+}
+
 // unackedList holds one direction's unacknowledged segments and answers the
 // four questions the analysis asks of them: which segment an ACK hits (and
 // which it removes or trims), which segment first carried a retransmitted
@@ -300,7 +312,7 @@ func (l *unackedList) matchAck(ack uint32, now time.Time, r *Result, x *facts) {
 			if u.ord < hitOrd {
 				hitOrd = u.ord
 				r.AcksFrame = u.frame
-				r.AckRTT = now.Sub(u.time())
+				r.AckRTT = u.since(now)
 				x.ackedSeq = u.seq
 			}
 		case trim:

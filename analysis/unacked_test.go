@@ -152,3 +152,21 @@ func TestUnackedListAgreesWithWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestUnackedSinceIsSub: an unacknowledged segment's age at now is
+// now.Sub of its capture time, also across whole seconds, backwards, at
+// the ends of the direct computation's range and past them (where
+// time.Time.Sub saturates).
+func TestUnackedSinceIsSub(t *testing.T) {
+	times := []time.Time{time.Unix(0, 0), time.Unix(1764590000, 999999999), time.Unix(1764590001, 1),
+		time.Unix(1<<33-1, 5), time.Unix(1<<33, 0), time.Unix(-1<<33, 7), time.Unix(1<<40, 3), time.Unix(-1<<62, 0),
+		time.Unix(1<<62, 999999999), {}}
+	for _, sent := range times {
+		u := mkUnacked(1, 0, 1, sent)
+		for _, now := range times {
+			if got, want := u.since(now), now.Sub(sent); got != want {
+				t.Errorf("sent %v, now %v: since %v, Sub %v", sent, now, got, want)
+			}
+		}
+	}
+}
