@@ -33,6 +33,32 @@ type JSON struct {
 	irtt    secondsText
 	ts      tsTexts   // the last timestamps' text, per flow
 	flows   flowTexts // the ends' text, per flow
+	rel     relClock  // rel_time's subtraction, with Start taken apart once
+}
+
+// relClock subtracts a fixed start from each line's time, as t.Sub(start)
+// does, with the start's seconds and nanoseconds worked out once.
+// time.Time.Sub adds its result back and compares, to catch an overflow
+// past ±292 years, which times less than 2³³ seconds apart cannot reach:
+// that check was most of rel_time's cost. Time.Sub subtracts monotonic
+// readings when both times have one: then (never for a capture's times,
+// time.Unix makes none) Sub does it. TestRelClockIsSub.
+type relClock struct {
+	start     time.Time // the start taken apart, when set
+	set, mono bool      // mono: start has a monotonic reading
+	sec, nsec int64
+}
+
+// since returns t.Sub(start).
+func (c *relClock) since(t, start time.Time) time.Duration {
+	if !c.set || start != c.start {
+		c.start, c.set, c.mono = start, true, start != start.Round(0)
+		c.sec, c.nsec = start.Unix(), int64(start.Nanosecond())
+	}
+	if d := t.Unix() - c.sec; !c.mono && d > -1<<33 && d < 1<<33 {
+		return time.Duration(d)*time.Second + time.Duration(int64(t.Nanosecond())-c.nsec)
+	}
+	return t.Sub(start)
 }
 
 // secondsText is the last duration appendSeconds wrote for one key, and
@@ -120,7 +146,7 @@ func (j *JSON) Segment(m frame.Meta, p *decode.Packet, r *analysis.Result) error
 	b = append(b, `,"time":"`...)
 	b = j.appendTime(b, m.Time)
 	b = append(b, `","rel_time":`...)
-	b = appendSeconds(b, m.Time.Sub(j.Start))
+	b = appendSeconds(b, j.rel.since(m.Time, j.Start))
 	if r != nil && !p.HasICMP && p.NOuter == 0 && p.TCP != nil {
 		// The usual segment: stream, ends and ports as its flow's last.
 		src, dst := p.SrcAddrPort(), p.DstAddrPort()
@@ -338,7 +364,7 @@ func (j *JSON) Problem(m frame.Meta, msg string) error {
 	b = append(b, `,"time":"`...)
 	b = j.appendTime(b, m.Time)
 	b = append(b, `","rel_time":`...)
-	b = appendSeconds(b, m.Time.Sub(j.Start))
+	b = appendSeconds(b, j.rel.since(m.Time, j.Start))
 	b = append(b, `,"error":`...)
 	b = strconv.AppendQuote(b, msg)
 	b = append(b, "}\n"...)

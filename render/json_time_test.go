@@ -118,3 +118,22 @@ func TestSecondsTextKeepsLast(t *testing.T) {
 		t.Fatalf("only %d texts came from the kept one", kept)
 	}
 }
+
+// TestRelClockIsSub: relClock.since(t, start) is t.Sub(start) for capture
+// times near and far apart (where Sub saturates), for a start that
+// changes between calls, and for times with monotonic readings (which Sub
+// subtracts when both have one).
+func TestRelClockIsSub(t *testing.T) {
+	now := time.Now()
+	times := []time.Time{time.Unix(0, 0), time.Unix(1764590000, 999999999), time.Unix(1764590001, 1),
+		time.Unix(1<<33-1, 5), time.Unix(1<<33, 0), time.Unix(-1<<33, 7), time.Unix(1<<62, 999999999), {},
+		now, now.Add(1500 * time.Millisecond), now.Round(0).Add(time.Second)}
+	var c relClock
+	for _, start := range times {
+		for _, at := range times {
+			if got, want := c.since(at, start), at.Sub(start); got != want {
+				t.Errorf("start %v, time %v: since %v, Sub %v", start, at, got, want)
+			}
+		}
+	}
+}

@@ -41,7 +41,7 @@ func TimeFormatFromTs(n int) TimeFormat {
 
 // appendTime writes the time column in format f. prev is the time of the
 // previous line's frame (zero for the first).
-func appendTime(b []byte, f TimeFormat, t, start, prev time.Time) []byte {
+func appendTime(b []byte, f TimeFormat, t, start, prev time.Time, rel *relClock) []byte {
 	at := len(b)
 	switch f {
 	case TimeNone:
@@ -60,7 +60,9 @@ func appendTime(b []byte, f TimeFormat, t, start, prev time.Time) []byte {
 	case TimeDate:
 		return t.Local().AppendFormat(b, "2006-01-02 15:04:05.000000")
 	}
-	return appendRelTime(b, t, start)
+	at = len(b)
+	b = appendSeconds6(b, rel.since(t, start))
+	return padTo(b, at, 10)
 }
 
 // appendFrac6 appends n (0 ≤ n < 1e6) as six digits.

@@ -40,6 +40,7 @@ type Text struct {
 	// value is the time since Start.
 	Time TimeFormat
 	prev time.Time // the previous line's frame time, for TimeDelta
+	rel  relClock  // the relative time's subtraction (see JSON's)
 	// StrSize, when > 0, names the bytes a data segment carried at the end
 	// of its note, quoted as strace quotes a write's buffer and cut after
 	// StrSize bytes (strace's -s): the same text as the write that sent
@@ -346,7 +347,7 @@ func (t *Text) appendHead(b []byte, m frame.Meta) []byte {
 	if t.Time == TimeNone {
 		return append(b, ' ')
 	}
-	b = appendTime(b, t.Time, m.Time, t.Start, t.prev)
+	b = appendTime(b, t.Time, m.Time, t.Start, t.prev, &t.rel)
 	t.prev = m.Time
 	b = t.paintFrom(b, at, t.Theme.dim)
 	return append(b, "  "...)
