@@ -73,7 +73,7 @@ func BenchmarkAdd(b *testing.B) {
 }
 
 // TestSum128SameAsGo: sum128 (in assembly on amd64) gives sum128Go's sum,
-// exactly, for every number of blocks up to 70, of random bytes, of all
+// exactly, for every number of words up to 70 blocks', of random bytes, of all
 // ones (a carry out of every addition) and of bytes that take the sum to
 // all ones and then one past it.
 func TestSum128SameAsGo(t *testing.T) {
@@ -96,10 +96,10 @@ func TestSum128SameAsGo(t *testing.T) {
 		edge[i] = 0xFE
 	}
 	for _, data := range [][]byte{random, ones, edge} {
-		for n := 0; n <= 70; n++ {
-			b := data[:n*128]
+		for n := 0; n <= 70*16; n++ {
+			b := data[:n*8]
 			if got, want := sum128(b), sum128Go(b); got != want {
-				t.Fatalf("%d blocks: sum128 %#x, sum128Go %#x", n, got, want)
+				t.Fatalf("%d words: sum128 %#x, sum128Go %#x", n, got, want)
 			}
 		}
 	}

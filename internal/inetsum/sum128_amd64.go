@@ -1,7 +1,7 @@
 package inetsum
 
 // sum128 is sum128Go in assembly (sum128_amd64.s): one ADC instruction
-// per 8 bytes, read straight from memory.
+// per 8 bytes, read straight from memory. len(b) must be a multiple of 8.
 //
 // Why by hand: Go has no add-with-carry from memory, and its compiler
 // loads a round's sixteen words into registers first and spills half of

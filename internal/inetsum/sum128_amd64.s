@@ -2,18 +2,22 @@
 
 // func sum128(b []byte) uint64
 //
-// The 64-bit little-endian words of b (len(b) a multiple of 128) added
-// with end-around carry: one chain of ADCQ from memory, 128 bytes a round.
+// The 64-bit little-endian words of b (len(b) a multiple of 8) added with
+// end-around carry: one chain of ADCQ from memory, 128 bytes a round, then
+// a word a round.
 // LEAQ and DECQ leave the carry flag alone, so the chain runs on across
 // rounds; the last carry is added back at the end, which cannot carry out
 // again: a sum of all ones with a carry pending needs one before it.
 TEXT ·sum128(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
+	MOVQ CX, DX
+	SHRQ $3, DX
+	ANDQ $15, DX          // the words after the last whole round
 	SHRQ $7, CX           // rounds
 	XORQ AX, AX           // the sum, and the carry flag cleared
 	TESTQ CX, CX          // (also clears the carry flag)
-	JZ   done
+	JZ   words
 
 loop:
 	ADCQ 0(SI), AX
@@ -35,6 +39,19 @@ loop:
 	LEAQ 128(SI), SI
 	DECQ CX
 	JNZ  loop
+
+words:
+	// DX words left; DECQ and JNZ leave the carry alone, TESTQ clears
+	// it, so it is added first.
+	ADCQ $0, AX
+	TESTQ DX, DX
+	JZ   done
+
+word:
+	ADCQ 0(SI), AX
+	LEAQ 8(SI), SI
+	DECQ DX
+	JNZ  word
 	ADCQ $0, AX
 
 done:
