@@ -47,7 +47,16 @@ func verifyTCPChecksum(src, dst []byte, seg []byte) Checksum {
 
 // pseudoSum is the sum of the pseudo-header: the addresses, zero, the
 // protocol and the TCP length (32 bits for IPv6; the sum is the same).
+//
+// IPv4's four address words are added here directly (in network order,
+// as RFC 1071 writes the sum): two calls of sum16 for eight bytes cost
+// more than the additions, on every segment whose checksum is verified.
+// The result is congruent, modulo 0xFFFF, to sum16's (all that folding
+// needs; TestPseudoSumIPv4).
 func pseudoSum(src, dst []byte, segLen int) uint64 {
+	if len(src) == 4 && len(dst) == 4 {
+		return uint64(ntohs(src)) + uint64(ntohs(src[2:])) + uint64(ntohs(dst)) + uint64(ntohs(dst[2:])) + ProtoTCP + uint64(segLen)
+	}
 	return sum16(dst, sum16(src, 0)) + ProtoTCP + uint64(segLen)
 }
 
