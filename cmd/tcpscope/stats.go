@@ -88,10 +88,10 @@ Examples:
 					return runtimeError(c.Context.Err())
 				}
 				it, err := pl.NextRef()
-				if errors.Is(err, io.EOF) {
-					break
-				}
 				if err != nil {
+					if errors.Is(err, io.EOF) {
+						break
+					}
 					return runtimeError(fmt.Errorf("%s: %w", path, err))
 				}
 				frames++
