@@ -69,7 +69,8 @@ type Pipeline struct {
 	// recent remembers the frames of recent segments by their addresses,
 	// ports and sequence number, so an ICMP error can name the segment it
 	// quotes; a fixed table, overwritten, so memory stays bounded.
-	recent [recentSlots]recentSeg
+	recent   [recentSlots]recentSeg
+	noQuoted bool // Options.NoQuotedFrames: recent is not kept
 }
 
 const (
@@ -147,6 +148,13 @@ type Options struct {
 	// names) from the analysed segments and fills Item.States. It
 	// belongs to the pipeline like the Analyzer does.
 	States *tcpstate.Tracker
+	// NoQuotedFrames leaves every ICMP error's QuotedFrame 0: the pipeline
+	// then does not remember each segment's frame by its ends and sequence
+	// number (an 80-byte write into a table for every segment), for a
+	// caller that shows no ICMP error's line (stats). The stream an ICMP
+	// error's quoted header is placed in is the same
+	// (TestNoQuotedFramesSameItems).
+	NoQuotedFrames bool
 }
 
 // New returns a pipeline over src feeding an. an may be nil to decode only.
@@ -157,7 +165,8 @@ func New(src frame.Source, an *analysis.Analyzer) *Pipeline {
 // NewWith returns a pipeline over src feeding an, tuned by o. With
 // o.Parallel, call Close when done (see NewParallel).
 func NewWith(src frame.Source, an *analysis.Analyzer, o Options) *Pipeline {
-	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly, lazy: o.LazyPayload, st: o.States}
+	p := &Pipeline{src: src, an: an, frag: defrag.New(), dopts: o.Decode, heads: o.HeadersOnly, lazy: o.LazyPayload, st: o.States,
+		noQuoted: o.NoQuotedFrames}
 	if o.Parallel {
 		p.startParallel(o.AnalysisStage, o.DecodeLate, o.DecodeWhereIdle)
 	}
@@ -313,7 +322,7 @@ func (p *Pipeline) analyze(it *Item) {
 		p.quoted(it)
 		return
 	}
-	if s := &it.Segment; it.Packet.TCPHead() != nil {
+	if s := &it.Segment; !p.noQuoted && it.Packet.TCPHead() != nil {
 		p.recent[recentSlot(s.Src, s.Dst, s.Seq)] = recentSeg{s.Src, s.Dst, s.Seq, s.Frame}
 	}
 	switch {

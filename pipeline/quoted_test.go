@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"reflect"
 	"testing"
 
 	"github.com/tcpscope/tcpscope/analysis"
@@ -108,4 +109,50 @@ func quotedFrames(t *testing.T, moved bool) (named, unnamed int) {
 		}
 	}
 	return named, unnamed
+}
+
+// TestNoQuotedFramesSameItems: with Options.NoQuotedFrames (stats's) every
+// item of a capture of ICMP errors is the same as without, but for the
+// frame each error quotes, which stays 0 (and is not 0 without it).
+func TestNoQuotedFramesSameItems(t *testing.T) {
+	items := func(o pipeline.Options) []pipeline.Item {
+		f, err := replay.Open("../pcaps/gen-icmp-errors.pcap", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		pl := pipeline.NewWith(f, analysis.New(analysis.Options{}), o)
+		var out []pipeline.Item
+		for {
+			var it pipeline.Item
+			if err := pl.Next(&it); errors.Is(err, io.EOF) {
+				return out
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, it)
+		}
+	}
+	with, without := items(pipeline.Options{}), items(pipeline.Options{NoQuotedFrames: true})
+	if len(with) != len(without) || len(with) == 0 {
+		t.Fatalf("%d items, %d with NoQuotedFrames", len(with), len(without))
+	}
+	quoted := 0
+	for i := range with {
+		a, b := &with[i], &without[i]
+		if b.Packet.HasICMP && b.Packet.ICMP.QuotedFrame != 0 {
+			t.Fatalf("frame %d: NoQuotedFrames, yet it quotes frame %d", b.Frame.Meta.Number, b.Packet.ICMP.QuotedFrame)
+		}
+		if a.Packet.HasICMP && a.Packet.ICMP.QuotedFrame != 0 {
+			quoted++
+			a.Packet.ICMP.QuotedFrame = 0
+		}
+		if a.Result != b.Result || a.Located != b.Located || a.Analyzed != b.Analyzed ||
+			a.Packet.HasICMP != b.Packet.HasICMP || a.Packet.HasICMP && !reflect.DeepEqual(*a.Packet.ICMP, *b.Packet.ICMP) {
+			t.Fatalf("frame %d differs with NoQuotedFrames: %+v, %+v", a.Frame.Meta.Number, a.Result, b.Result)
+		}
+	}
+	if quoted == 0 {
+		t.Fatal("no ICMP error quotes a frame: nothing compared")
+	}
 }

@@ -138,7 +138,15 @@ measure() {
     # Every tool reads the file from the page cache: bring it back in
     # first, as this VM's host takes idle page cache back within minutes
     # (bulk.pcap was found 69 MB resident of 1.6 GB half an hour after it
-    # was last read).
+    # was last read). Dropped from the cache first (dd's nocache), then
+    # read back whole: then it is cached as any capture read from disk is,
+    # in the large pieces (folios) readahead makes. A file just written,
+    # as bench/loadgen's capture writes it a packet at a time, stays cached
+    # in 4 KiB pages, and reading it through a mapping takes about 8 000
+    # more page faults on big.pcap (0.19 s of kernel time for stats instead
+    # of 0.07): a difference of how the file came to be cached, which
+    # would otherwise decide goals depending on when it was last evicted.
+    dd if="$f" iflag=nocache count=0 status=none 2>/dev/null || true
     cat "$f" >/dev/null
     for name in "${order[@]}"; do
       case $name in tshark*) [ "$round" -eq 0 ] || continue ;; esac # slow, and far behind anyway

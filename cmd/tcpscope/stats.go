@@ -75,7 +75,7 @@ Examples:
 			// and analysed on another, counted on a third.
 			skip := df == nil || !df.Uses("tcp.checksum.status")
 			file := path != "-"
-			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: file, AnalysisStage: file, DecodeLate: file,
+			pl := pipeline.NewWith(src, an, pipeline.Options{Parallel: file, AnalysisStage: file, DecodeLate: file, NoQuotedFrames: true,
 				Decode: decode.DecodeOptions{SkipChecksums: skip}, HeadersOnly: df == nil || !df.Uses("tcp.payload")})
 			defer pl.Close()
 			var tab session.Table
