@@ -128,7 +128,10 @@ func (c *conn) side(src netip.AddrPort) int {
 func (c *conn) afterAnalysis(fwd, rev *flow, s *Segment, r *Result, x *facts) {
 	flags := s.Flags
 	syn, ack := flags&SYN != 0, flags&ACK != 0
-	side := c.side(s.Src)
+	side := 0 // c.side(s.Src), told by which flow is the sender's
+	if fwd != &c.flow[0] {
+		side = 1
+	}
 
 	// Relative numbers and the scaled window, with the scale known before
 	// this segment's own options (SYNs are never scaled).
