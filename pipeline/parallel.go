@@ -13,15 +13,22 @@ import (
 // goroutine to the caller in one channel operation, so the cost of the
 // hand-off (and of waking the other goroutine) is shared by many frames.
 //
-// batchFrames was 256: 512 made replay of make bench's bulk.pcap 6 % faster
-// (0.68 -> 0.64 s; fewer hand-offs and fewer waits between the three
-// goroutines) for 3.6 MB more peak RSS (big.pcap 51.7 -> 55.3 MB, 10 M
-// packets 54 -> 57 MB: the 64 MB bound keeps its margin). 1024 was slower
+// batchFrames was 256, then 512: that made replay of make bench's
+// bulk.pcap 6 % faster (0.68 -> 0.64 s; fewer hand-offs and fewer waits
+// between the three goroutines) for 3.6 MB more peak RSS. 1024 was slower
 // on big.pcap (0.69 -> 1.00 s: the batches in flight no longer fit the
 // caches), 64 slower everywhere (0.74 -> 0.96 s), and 512 with only two
-// batches in flight gained nothing.
+// batches in flight gained nothing. Since the analysing goroutine decodes
+// (DecodeLate) and the reader copies heads only, a batch's items are
+// written by one core and read by another, and 512 items of 1.3 KB no
+// longer stay in a core's cache between the two (1 MiB of L2 here): back
+// to 256, stats took 10 % less CPU on both bench captures (medians of 11
+// alternating runs: bulk.pcap 0.65 -> 0.59 s, big.pcap 0.58 -> 0.52),
+// replay --json 5 % (big.pcap 0.88 -> 0.84), replay's text lines as much
+// either way as runs vary, and peak RSS went down 3.5 to 4 MB; 128 was
+// slower again (stats of bulk.pcap 0.57 -> 0.61 s).
 const (
-	batchFrames = 512       // frames per batch
+	batchFrames = 256       // frames per batch
 	batchBytes  = 512 << 10 // arena bytes per batch before it is sent early
 	batchesLive = 3         // batches in flight: bounds memory to ~4×(arena+items)
 	arenaSlack  = 64 << 10  // a frame larger than what is left starts a new batch
