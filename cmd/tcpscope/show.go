@@ -138,9 +138,18 @@ func showSegments(ctx context.Context, name string, src frame.Source, o showOpti
 	}
 	// Output goes through a buffer (one write per 64 KiB, not per line)
 	// unless someone watches it line by line: pacing, stepping, the demo's
-	// interleaved socket calls, a live capture on a terminal.
+	// interleaved socket calls, a live capture on a terminal. A file's
+	// lines go out 256 KiB at a time: into a pipe, each write wakes the
+	// reader, and a quarter as many made replay --json | cat of make
+	// bench's big.pcap 9 % faster, and its text lines 12 % (medians of 9
+	// alternating runs); a live capture keeps 64 KiB, so lines are not
+	// held back longer.
 	if o.Step == nil && o.Pace == nil && o.Hook == nil && !o.LineBuffered {
-		bw := bufio.NewWriterSize(stdout, 64<<10)
+		size := 64 << 10
+		if o.File {
+			size = 256 << 10
+		}
+		bw := bufio.NewWriterSize(stdout, size)
 		stdout = bw
 		defer func() {
 			if ferr := bw.Flush(); err == nil && ferr != nil {
