@@ -23,13 +23,13 @@ import (
 // (RFC 1071 §2(B): the sum is independent of byte order up to that swap).
 // That is about four times faster than converting each word with ntohl.
 func Add(b []byte, s uint64) uint64 {
-	// The whole words first (sum128: on amd64 a chain of ADC instructions
+	// The whole words first (sumWords: on amd64 a chain of ADC instructions
 	// straight from memory, elsewhere the same in Go), then the last seven
 	// bytes at most here, carrying on from their sum; fewer than four
 	// words (a header, a pseudo-header) all here, without the call.
 	var acc, c uint64
 	if n := len(b) &^ 7; n >= 32 {
-		acc = sum128(b[:n])
+		acc = sumWords(b[:n])
 		b = b[n:]
 	}
 	for len(b) >= 8 {
@@ -70,13 +70,13 @@ func Fold(s uint64) uint16 {
 	return uint16(s)
 }
 
-// sum128Go adds b (a whole number of 8-byte words) as 64-bit little-endian
-// words with end-around carry: sum128 where there is no assembly for it,
+// sumWordsGo adds b (a whole number of 8-byte words) as 64-bit little-endian
+// words with end-around carry: sumWords where there is no assembly for it,
 // and the test's reference for the assembly. 128 bytes a round: the loop's
 // own work (moving the slice on, the carry taken out of the flags and put
 // back) is a dozen instructions, spent once per sixteen additions instead
 // of per four.
-func sum128Go(b []byte) uint64 {
+func sumWordsGo(b []byte) uint64 {
 	var acc, c uint64
 	for len(b) >= 128 {
 		acc, c = bits.Add64(acc, binary.LittleEndian.Uint64(b), c)

@@ -72,11 +72,11 @@ func BenchmarkAdd(b *testing.B) {
 	}
 }
 
-// TestSum128SameAsGo: sum128 (in assembly on amd64) gives sum128Go's sum,
-// exactly, for every number of words up to 70 blocks', of random bytes, of all
+// TestSumWordsSameAsGo: sumWords (in assembly on amd64) gives sumWordsGo's sum,
+// exactly, for every number of words up to 70 blocks' worth, of random bytes, of all
 // ones (a carry out of every addition) and of bytes that take the sum to
 // all ones and then one past it.
-func TestSum128SameAsGo(t *testing.T) {
+func TestSumWordsSameAsGo(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	random := make([]byte, 70*128)
 	for i := range random {
@@ -98,8 +98,8 @@ func TestSum128SameAsGo(t *testing.T) {
 	for _, data := range [][]byte{random, ones, edge} {
 		for n := 0; n <= 70*16; n++ {
 			b := data[:n*8]
-			if got, want := sum128(b), sum128Go(b); got != want {
-				t.Fatalf("%d words: sum128 %#x, sum128Go %#x", n, got, want)
+			if got, want := sumWords(b), sumWordsGo(b); got != want {
+				t.Fatalf("%d words: sumWords %#x, sumWordsGo %#x", n, got, want)
 			}
 		}
 	}

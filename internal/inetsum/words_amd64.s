@@ -1,6 +1,6 @@
 #include "textflag.h"
 
-// func sum128(b []byte) uint64
+// func sumWords(b []byte) uint64
 //
 // The 64-bit little-endian words of b (len(b) a multiple of 8) added with
 // end-around carry: one chain of ADCQ from memory, 128 bytes a round, then
@@ -8,7 +8,7 @@
 // LEAQ and DECQ leave the carry flag alone, so the chain runs on across
 // rounds; the last carry is added back at the end, which cannot carry out
 // again: a sum of all ones with a carry pending needs one before it.
-TEXT ·sum128(SB), NOSPLIT, $0-32
+TEXT ·sumWords(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), CX
 	MOVQ CX, DX

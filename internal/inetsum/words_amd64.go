@@ -1,6 +1,6 @@
 package inetsum
 
-// sum128 is sum128Go in assembly (sum128_amd64.s): one ADC instruction
+// sumWords is sumWordsGo in assembly (words_amd64.s): one ADC instruction
 // per 8 bytes, read straight from memory. len(b) must be a multiple of 8.
 //
 // Why by hand: Go has no add-with-carry from memory, and its compiler
@@ -9,8 +9,8 @@ package inetsum
 // order), about 3.4 instructions a word where this takes 1.2. replay
 // --json adds up every payload byte of a capture to verify its checksums:
 // with this, a packet of make bench's big.pcap took 6 658 instructions
-// instead of 6 984 (scripts/instructions.sh). TestSum128SameAsGo holds it
-// to sum128Go.
+// instead of 6 984 (scripts/instructions.sh). TestSumWordsSameAsGo holds it
+// to sumWordsGo.
 //
 //go:noescape
-func sum128(b []byte) uint64
+func sumWords(b []byte) uint64
