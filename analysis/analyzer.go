@@ -154,7 +154,6 @@ type Result struct {
 	StateDropped bool
 }
 
-// connKey identifies an address/port pair regardless of direction.
 // resetAllButNote makes r Result{Frame: frame, Stream: stream} with its
 // Note cleared only if it is set: with Options.NoNotes every Note stays
 // zero, and clearing its 272 bytes for every segment was most of the cost
@@ -175,6 +174,7 @@ func (r *Result) resetAllButNote(frame, stream int) {
 	r.StateDropped = false
 }
 
+// connKey identifies an address/port pair regardless of direction.
 type connKey struct{ lo, hi netip.AddrPort }
 
 // side is 0 for the pair's lo end, 1 for its hi end.
@@ -582,32 +582,13 @@ finishedRetrans:
 	rev.segs.matchAck(ack, now, r, x)
 	r.HasAckRTT = r.AcksFrame != 0 && r.AckRTT != 0
 
-	// Bytes in flight (the default, payload-based method): the span of this
-	// side's unacknowledged segments minus what the other side SACKed.
-	if seglen != 0 && fwd.segs.len() > 0 && fwd.validBIF && a.noBIF {
-		x.record = true // the record is kept all the same (initial_rtt)
-	} else if seglen != 0 && fwd.segs.len() > 0 && fwd.validBIF {
+	// Bytes in flight (the default, payload-based method), unless the
+	// caller shows none (Options.NoBytesInFlight); the analysis record is
+	// kept all the same (initial_rtt is shown in it).
+	if seglen != 0 && fwd.segs.len() > 0 && fwd.validBIF {
 		x.record = true
-		first, last := fwd.segs.bounds(fwd.baseSeq)
-		inFlight := last - first
-		for _, b := range rev.sack {
-			inFlight -= b.Right - b.Left
-		}
-		if inFlight > 0 && inFlight < 2000000000 {
-			if flags&(SYN|FIN) != 0 {
-				inFlight--
-			}
-			r.BytesInFlight, r.HasBIF = inFlight, true
-			// Bytes sent since the last PSH (tcp.analysis.push_bytes_sent):
-			// this side's payload since its last PSH segment, this one
-			// and retransmissions included. Wireshark counts it only
-			// where it has just computed bytes in flight.
-			if fwd.pushSetLast {
-				fwd.pushBytes = 0
-			}
-			fwd.pushBytes += seglen
-			fwd.pushSetLast = flags&PSH != 0
-			r.PushBytesSent, r.HasPushBytes = fwd.pushBytes, true
+		if !a.noBIF {
+			bytesInFlight(fwd, rev, flags, seglen, r)
 		}
 	}
 	r.Flags |= f
@@ -615,6 +596,33 @@ finishedRetrans:
 	// something to say (a flag, an acked frame, bytes in flight), and 4.0
 	// prints initial_rtt only inside that record.
 	x.record = x.record || r.Flags != 0 || r.AcksFrame != 0
+}
+
+// bytesInFlight sets r's bytes in flight: the span of the sender's
+// unacknowledged segments (fwd's, not empty) minus what the other side
+// SACKed, and the bytes it sent since its last PSH, which Wireshark counts
+// only where it has just computed bytes in flight.
+func bytesInFlight(fwd, rev *flow, flags uint8, seglen uint32, r *Result) {
+	first, last := fwd.segs.bounds(fwd.baseSeq)
+	inFlight := last - first
+	for _, b := range rev.sack {
+		inFlight -= b.Right - b.Left
+	}
+	if inFlight > 0 && inFlight < 2000000000 {
+		if flags&(SYN|FIN) != 0 {
+			inFlight--
+		}
+		r.BytesInFlight, r.HasBIF = inFlight, true
+		// Bytes sent since the last PSH (tcp.analysis.push_bytes_sent):
+		// this side's payload since its last PSH segment, this one and
+		// retransmissions included.
+		if fwd.pushSetLast {
+			fwd.pushBytes = 0
+		}
+		fwd.pushBytes += seglen
+		fwd.pushSetLast = flags&PSH != 0
+		r.PushBytesSent, r.HasPushBytes = fwd.pushBytes, true
+	}
 }
 
 // since is now-then, but a negative or unknown interval counts as "very
