@@ -23,7 +23,7 @@ func (t *Text) Call(e sock.Event, at time.Time, note string, details []string) e
 	b := append(t.buf[:0], "      "...)
 	b = append(b, ' ')
 	from := len(b)
-	b = appendRelTime(b, at, t.Start)
+	b = appendRelTime(b, at, t.Start, &t.rel)
 	b = t.paintFrom(b, from, th.dim)
 	b = append(b, "  "...)
 	from = len(b)

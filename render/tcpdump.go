@@ -60,9 +60,7 @@ func appendTime(b []byte, f TimeFormat, t, start, prev time.Time, rel *relClock)
 	case TimeDate:
 		return t.Local().AppendFormat(b, "2006-01-02 15:04:05.000000")
 	}
-	at = len(b)
-	b = appendSeconds6(b, rel.since(t, start))
-	return padTo(b, at, 10)
+	return appendRelTime(b, t, start, rel)
 }
 
 // appendFrac6 appends n (0 ≤ n < 1e6) as six digits.

@@ -391,13 +391,18 @@ func SeverityColor(th Theme, s analysis.Severity, text string) string {
 
 // RelTime formats the time since start as seconds with microseconds.
 func RelTime(t, start time.Time) string {
-	return string(appendRelTime(nil, t, start))
+	return string(appendRelTime(nil, t, start, nil))
 }
 
-// appendRelTime is RelTime appending to b.
-func appendRelTime(b []byte, t, start time.Time) []byte {
+// appendRelTime is RelTime appending to b, subtracting with rel when a
+// renderer has one (its start taken apart once: see relClock).
+func appendRelTime(b []byte, t, start time.Time, rel *relClock) []byte {
 	at := len(b)
-	b = appendSeconds6(b, t.Sub(start))
+	if rel != nil {
+		b = appendSeconds6(b, rel.since(t, start))
+	} else {
+		b = appendSeconds6(b, t.Sub(start))
+	}
 	return padTo(b, at, 10)
 }
 
