@@ -259,7 +259,7 @@ func (p *pcapReader) nextHead(f *frame.Frame, buf *[]byte, n int, check, sum boo
 	return true, false
 }
 
-// lookAheadRecords is how many records ahead of the one being read
+// lookAheadRecords is how many records ahead of the next one to read
 // lookAhead keeps its cursor.
 const lookAheadRecords = 8
 

@@ -42,7 +42,7 @@ func (r *rowText) cell(i int) []byte {
 // mark ends cell i where the text ends now.
 func (r *rowText) mark(i int) { r.end[i] = len(r.text) }
 
-// seconds appends d in seconds with three decimals ("0.125").
+// appendSeconds3 appends d in seconds with three decimals ("0.125").
 func appendSeconds3(b []byte, d time.Duration) []byte {
 	return strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64)
 }
@@ -54,15 +54,12 @@ func appendSeconds3(b []byte, d time.Duration) []byte {
 // µs", "-" without one), retransmissions, duplicate ACKs, zero windows
 // and how it ended.
 func (r *rowText) conn(c *Conn, first time.Time) {
-	b := r.text[:0]
-	b = decimal.AppendInt(b, int64(c.Stream))
-	r.text = b
+	r.text = decimal.AppendInt(r.text[:0], int64(c.Stream))
 	r.mark(0)
-	b = c.Client.AppendTo(b)
+	r.text = c.Client.AppendTo(r.text)
 	if c.ClientGuessed {
-		b = append(b, '?')
+		r.text = append(r.text, '?')
 	}
-	r.text = b
 	r.mark(1)
 	r.text = c.Server.AppendTo(r.text)
 	r.mark(2)
@@ -165,7 +162,7 @@ func WriteStatsText(w io.Writer, conns iter.Seq[Conn], first time.Time) error {
 	r.total(&t, n, first)
 	measure()
 	bw := bufio.NewWriterSize(w, 64<<10)
-	print := func() {
+	writeRow := func() {
 		for i := range statsCells - 1 {
 			cell := r.cell(i)
 			bw.Write(cell)
@@ -177,13 +174,13 @@ func WriteStatsText(w io.Writer, conns iter.Seq[Conn], first time.Time) error {
 		bw.WriteByte('\n')
 	}
 	r.header()
-	print()
+	writeRow()
 	for c := range conns {
 		r.conn(&c, first)
-		print()
+		writeRow()
 	}
 	r.total(&t, n, first)
-	print()
+	writeRow()
 	return bw.Flush()
 }
 
