@@ -212,33 +212,39 @@ func sizeString(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// TestTableSpill: with two streams per chunk and two chunks in memory, a
-// capture of many connections is mostly on disk, and late segments of old
-// streams (retransmissions, final ACKs) bring chunks back. The listing must
-// equal that of a table that kept everything in memory.
+// TestTableSpill: with one stream per chunk and two chunks in memory, or
+// two and one, a capture of many connections is mostly on disk, and late
+// segments of old streams (retransmissions, final ACKs) bring chunks back.
+// The listing must equal that of a table that kept everything in memory.
+// (Two streams a chunk: a chunk's first stream is not its index, as row's
+// shortcut to the last chunk must know.)
 func TestTableSpill(t *testing.T) {
 	for _, pcap := range []string{"lo-short-conns-loss.pcap", "lo-mixed.pcapng", "lo-reset.pcap"} {
-		t.Run(pcap, func(t *testing.T) {
-			whole := Table{MaxChunks: 1 << 30}
-			small := Table{ChunkRows: 1, MaxChunks: 2}
-			defer small.Close()
-			feed(t, pcap, &whole, &small)
-			if small.file == nil {
-				t.Fatalf("%d connections one per chunk, 2 in memory: nothing was spilled", whole.Len())
-			}
-			a, b := whole.Conns(), small.Conns()
-			if len(a) != len(b) || len(a) < 4 {
-				t.Fatalf("%d connections in memory, %d with spilling", len(a), len(b))
-			}
-			for i := range a {
-				if a[i] != b[i] {
-					t.Errorf("stream %d differs after spilling:\n%+v\n%+v", a[i].Stream, a[i], b[i])
-				}
-			}
-			if small.Totals() != whole.Totals() || small.Err() != nil {
-				t.Errorf("totals differ or read-back error %v", small.Err())
-			}
-		})
+		for _, rows := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/%d-rows", pcap, rows), func(t *testing.T) { testTableSpill(t, pcap, rows, 3-rows) })
+		}
+	}
+}
+
+func testTableSpill(t *testing.T, pcap string, chunkRows, maxChunks int) {
+	whole := Table{MaxChunks: 1 << 30}
+	small := Table{ChunkRows: chunkRows, MaxChunks: maxChunks}
+	defer small.Close()
+	feed(t, pcap, &whole, &small)
+	if small.file == nil {
+		t.Fatalf("%d connections, %d a chunk, %d chunks in memory: nothing was spilled", whole.Len(), chunkRows, maxChunks)
+	}
+	a, b := whole.Conns(), small.Conns()
+	if len(a) != len(b) || len(a) < 4 {
+		t.Fatalf("%d connections in memory, %d with spilling", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Errorf("stream %d differs after spilling:\n%+v\n%+v", a[i].Stream, a[i], b[i])
+		}
+	}
+	if small.Totals() != whole.Totals() || small.Err() != nil {
+		t.Errorf("totals differ or read-back error %v", small.Err())
 	}
 }
 
