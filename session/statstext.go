@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"iter"
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -22,12 +23,13 @@ var statsHeader = [...]string{"stream", "client", "server", "start", "duration",
 const statsCells = len(statsHeader)
 
 // rowText is one row of the table as text: its cells one after the other
-// in text, cell i ending at end[i]. Rows are written into one reused
-// rowText, so the table costs no allocation per connection (a capture
-// can have hundreds of thousands of them).
+// in text, cell i ending at end[i] and taking width[i] columns. Rows are
+// written into one reused rowText, so the table costs no allocation per
+// connection (a capture can have hundreds of thousands of them).
 type rowText struct {
-	text []byte
-	end  [statsCells]int
+	text  []byte
+	end   [statsCells]int
+	width [statsCells]int
 }
 
 // cell returns cell i.
@@ -39,12 +41,52 @@ func (r *rowText) cell(i int) []byte {
 	return r.text[start:r.end[i]]
 }
 
-// mark ends cell i where the text ends now.
-func (r *rowText) mark(i int) { r.end[i] = len(r.text) }
+// mark ends cell i where the text ends now: a cell of ASCII only (digits,
+// seconds), as wide as it is long.
+func (r *rowText) mark(i int) {
+	r.end[i] = len(r.text)
+	r.width[i] = len(r.cell(i))
+}
 
-// appendSeconds3 appends d in seconds with three decimals ("0.125").
+// markText is mark for a cell that may hold other characters ("→", "µs",
+// an IPv6 zone): its width is counted in runes, as tabwriter counts it.
+// (Counting every cell was a tenth of the table's cost.)
+func (r *rowText) markText(i int) {
+	r.end[i] = len(r.text)
+	r.width[i] = utf8.RuneCount(r.cell(i))
+}
+
+// markAddr is mark for a cell that ends with ap: its text is ASCII unless
+// it has a zone ("fe80::1%eth0"), which may be any text.
+func (r *rowText) markAddr(i int, ap netip.AddrPort) {
+	if ap.Addr().Zone() == "" {
+		r.mark(i)
+	} else {
+		r.markText(i)
+	}
+}
+
+// appendSeconds3 appends d in seconds with three decimals ("0.125"),
+// exactly as strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64) does, but in
+// whole numbers: the float's formatting was a third of the table's cost
+// (the big.pcap of make bench has 20 000 rows, two cells each, formatted
+// twice). d is whole nanoseconds, so unless it lies exactly halfway
+// between two milliseconds it is at least 1 ns from halfway, far more than
+// d.Seconds() can be off below a million seconds (a ulp of 1e6 is 1.2e-10):
+// the float and the integer round the same way. Ties (which the float may
+// round either way: 0.0625 is exact, 1.0005 is not), negative and larger
+// durations take the float's path.
 func appendSeconds3(b []byte, d time.Duration) []byte {
-	return strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64)
+	ms, rem := d/time.Millisecond, d%time.Millisecond
+	if d < 0 || d >= 1e6*time.Second || rem == 500*time.Microsecond {
+		return strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64)
+	}
+	if rem > 500*time.Microsecond {
+		ms++
+	}
+	b = decimal.AppendInt(b, int64(ms/1000))
+	f := ms % 1000
+	return append(b, '.', byte('0'+f/100), byte('0'+f/10%10), byte('0'+f%10))
 }
 
 // conn writes c's row: stream, client (marked "?" when guessed: no
@@ -60,9 +102,9 @@ func (r *rowText) conn(c *Conn, first time.Time) {
 	if c.ClientGuessed {
 		r.text = append(r.text, '?')
 	}
-	r.mark(1)
+	r.markAddr(1, c.Client)
 	r.text = c.Server.AppendTo(r.text)
-	r.mark(2)
+	r.markAddr(2, c.Server)
 	r.text = appendSeconds3(r.text, c.First.Sub(first))
 	r.mark(3)
 	r.text = appendSeconds3(r.text, c.Duration())
@@ -73,10 +115,10 @@ func (r *rowText) conn(c *Conn, first time.Time) {
 	} else {
 		r.text = append(r.text, '-')
 	}
-	r.mark(11)
+	r.markText(11)
 	r.ints(12, c.Retransmissions, c.DupAcks, c.ZeroWindows)
 	r.text = append(r.text, c.Ending()...)
-	r.mark(15)
+	r.markText(15)
 }
 
 // counts writes cells i to i+5: packets, bytes and payload each way.
@@ -119,7 +161,7 @@ func (r *rowText) header() {
 	r.text = r.text[:0]
 	for i, h := range statsHeader {
 		r.text = append(r.text, h...)
-		r.mark(i)
+		r.markText(i)
 	}
 }
 
@@ -145,7 +187,7 @@ func WriteStatsText(w io.Writer, conns iter.Seq[Conn], first time.Time) error {
 	var width [statsCells - 1]int
 	measure := func() {
 		for i := range width {
-			width[i] = max(width[i], utf8.RuneCount(r.cell(i))+2)
+			width[i] = max(width[i], r.width[i]+2)
 		}
 	}
 	r.header()
@@ -162,16 +204,19 @@ func WriteStatsText(w io.Writer, conns iter.Seq[Conn], first time.Time) error {
 	r.total(&t, n, first)
 	measure()
 	bw := bufio.NewWriterSize(w, 64<<10)
+	// Each line is padded in line and written whole: one Write a row,
+	// not one a cell and one a pad.
+	var line []byte
 	writeRow := func() {
+		line = line[:0]
 		for i := range statsCells - 1 {
-			cell := r.cell(i)
-			bw.Write(cell)
-			for pad := width[i] - utf8.RuneCount(cell); pad > 0; pad -= len(spaces) {
-				bw.WriteString(spaces[:min(pad, len(spaces))])
+			line = append(line, r.cell(i)...)
+			for pad := width[i] - r.width[i]; pad > 0; pad -= len(spaces) {
+				line = append(line, spaces[:min(pad, len(spaces))]...)
 			}
 		}
-		bw.Write(r.cell(statsCells - 1))
-		bw.WriteByte('\n')
+		line = append(append(line, r.cell(statsCells-1)...), '\n')
+		bw.Write(line)
 	}
 	r.header()
 	writeRow()

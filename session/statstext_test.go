@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"io"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -115,4 +117,36 @@ func TestStatsTextAsTabwriter(t *testing.T) {
 		t.Fatalf("the wide client pads by %d, no more than len(spaces) %d", pad, len(spaces))
 	}
 	check("wide cells", []Conn{narrow, wide, narrow}, time.Time{})
+	// A zone's letters are counted as runes, as tabwriter counts them,
+	// in the client's and the server's column.
+	zoned := Conn{Stream: 3, Client: netip.MustParseAddrPort("[fe80::1%éth0]:50000"), Server: netip.MustParseAddrPort("[fe80::2%→]:22")}
+	check("zones", []Conn{narrow, zoned, narrow}, time.Time{})
+}
+
+// TestAppendSeconds3IsAppendFloat: the start and duration cells are what
+// strconv.AppendFloat(d.Seconds(), 'f', 3) makes of them, at and around
+// every kind of tie (a half millisecond whose float is exact, 0.0625 s,
+// and one whose float is not, 1.0005 s), the limits of the integer path,
+// negative durations and a million random ones.
+func TestAppendSeconds3IsAppendFloat(t *testing.T) {
+	ds := []time.Duration{0, 1, 499999, 500000, 500001, 999999, 1000000, 62500000, 62499999, 62500001,
+		1000500000, 1000499999, 1000500001, 999999999, 1999500000, 1e6*time.Second - 1, 1e6 * time.Second,
+		1e6*time.Second + 500000, -1, -500000, -1500000, 1<<63 - 1, -1 << 63}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1000000 {
+		switch d := time.Duration(rng.Int64N(int64(2e6 * time.Second))); rng.IntN(3) {
+		case 0:
+			ds = append(ds, d)
+		case 1: // a nanosecond or two from a tie, up to 100 years (where the float is off by more)
+			d = time.Duration(rng.Int64N(int64(100 * 365 * 24 * time.Hour)))
+			ds = append(ds, d/time.Millisecond*time.Millisecond+500*time.Microsecond+time.Duration(rng.IntN(5)-2))
+		default:
+			ds = append(ds, time.Duration(rng.Int64N(int64(100*time.Second)))-50*time.Second)
+		}
+	}
+	for _, d := range ds {
+		if got, want := appendSeconds3(nil, d), strconv.AppendFloat(nil, d.Seconds(), 'f', 3, 64); string(got) != string(want) {
+			t.Fatalf("%d ns: %s, AppendFloat %s", int64(d), got, want)
+		}
+	}
 }
