@@ -712,3 +712,60 @@ func TestViewFrameLendsWhereItLies(t *testing.T) {
 		t.Errorf("ViewFrame on a truncated file: %v (no frame number)", err)
 	}
 }
+
+// TestReaderWindowOnFolios: the reader's window starts and ends on
+// mapAlign boundaries of the file (or at its end), so that it maps the
+// page cache's large folios whole, and holds at least mapWindow bytes past
+// the next record (or all that is left), wherever that record starts; read
+// front to back, it slides about once per mapWindow of the file.
+func TestReaderWindowOnFolios(t *testing.T) {
+	const size = 5*mapAlign + 12345
+	path := filepath.Join(t.TempDir(), "big")
+	if err := os.WriteFile(path, bytes.Repeat([]byte{0xA5}, size), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := mapFile(f, 0)
+	if m == nil {
+		t.Fatal("not mapped")
+	}
+	defer m.Close()
+	// check peeks n bytes at pos; fresh: the window was just mapped for
+	// them, and holds mapWindow past pos.
+	check := func(pos int64, n int, fresh bool) {
+		t.Helper()
+		m.pos = pos
+		b, err := m.Peek(n)
+		if len(b) != min(n, int(size-pos)) || (err != nil && pos+int64(n) <= size) {
+			t.Fatalf("at %d: Peek(%d) gave %d bytes, %v", pos, n, len(b), err)
+		}
+		end := m.winOff + int64(len(m.win))
+		if m.winOff%mapAlign != 0 || end%mapAlign != 0 && end != size {
+			t.Fatalf("at %d: window %d to %d, not on %d-byte boundaries", pos, m.winOff, end, mapAlign)
+		}
+		if m.winOff > pos || end < pos+int64(len(b)) || fresh && end < min(pos+mapWindow, size) || end-m.winOff > mapWindow+mapAlign+int64(n) {
+			t.Fatalf("at %d: window %d to %d for a %d-byte peek", pos, m.winOff, end, n)
+		}
+	}
+	for _, pos := range []int64{0, 1, 4095, 4096, mapAlign - 1, mapAlign, mapAlign + 1, 3*mapAlign - 7, size - 100, size - 1} {
+		m.unmap() // each from scratch
+		check(pos, 1500, true)
+	}
+	// Front to back in 1500-byte records: each slide moves the window on
+	// by about mapWindow (records straddling its end map one folio again).
+	m.unmap()
+	slides, last := 0, int64(-1)
+	for pos := int64(0); pos < size; pos += 1500 {
+		check(pos, 1500, false)
+		if m.winOff != last {
+			slides, last = slides+1, m.winOff
+		}
+	}
+	if want := size/mapWindow + 2; slides > want {
+		t.Errorf("read front to back, the window slid %d times, more than %d", slides, want)
+	}
+}

@@ -40,17 +40,39 @@ type mapping struct {
 	// window is how much of the file is mapped at a time: mapWindow for
 	// the reader, twinWindow for a twin.
 	window int64
+	// align is what the reader's window starts at a multiple of in the
+	// file (mapAlign); a twin's starts at any page (0).
+	align int64
 }
 
-// mapWindow is how much of the file the reader maps at a time: large enough
-// that remapping is rare, small enough that it is a fraction of the memory
-// bound. Each slide unmaps the window before, and on two cores that costs
-// a TLB shootdown: an interrupt to the other core, which runs tcpscope's
-// other goroutines, tens of microseconds on a VM. 4 MiB instead of 2 halves
-// them: replay of bench/bulk.pcap 3-4 % less CPU and wall time, stats of
-// bench/big.pcap 4-5 %, replay --json 3 % (medians of 9-11 alternating
-// runs), for about 2 MB more peak RSS (big.pcap: replay 58.7 -> 60.8 MB).
-const mapWindow = 4 << 20 // scripts/bench-compare.sh counts windows by it
+// mapWindow is how much of the file past the next record the reader maps
+// at a time (from the mapAlign boundary before it to the one after: 2 to 4
+// MiB): large enough that remapping is rare, small enough that it is a
+// fraction of the memory bound. Each slide unmaps the window before, and on
+// two cores that costs a TLB shootdown: an interrupt to the other core,
+// which runs tcpscope's other goroutines, tens of microseconds on a VM.
+// Before windows were aligned, 4 MiB instead of 2 halved them (replay of
+// bench/bulk.pcap 3-4 % less CPU); aligned, a 2 MiB window slides as often
+// as that did (every 2 MiB of file read, with one folio mapped again) and
+// keeps the same resident size, 2 MB less than a 4 MiB aligned one would
+// (follow of big.pcap: 57.7 MB, 59.5 MB with 4 MiB), for a little more
+// kernel time than 4 MiB aligned (stats of bulk.pcap 0.049 against 0.043 s).
+const mapWindow = 2 << 20 // scripts/bench-compare.sh counts windows by it
+
+// mapAlign: the reader's window starts at a multiple of 2 MiB in the file,
+// and ends at one, so that it maps the page cache's large pieces (folios)
+// whole. Why: Linux caches a file read front to back (by cat, cp, or
+// the capture's first reading) in folios of up to 2 MiB, and the mapping
+// it hands out sits at the same offset modulo 2 MiB as the file: a
+// window that starts there maps each folio with one page fault. A window
+// that started at the page of the next record, as it did, split folios at
+// both ends and took three times the faults: stats of make bench's
+// bulk.pcap 18 600 page faults, 6 400 aligned (3 700 of them the
+// program's own start), and about half the kernel time (medians of 9
+// alternating runs: 0.073 -> 0.044 s; replay --json of big.pcap 0.093 ->
+// 0.075 s). A file cached in small pieces (one just written a packet at a
+// time) is mapped as before, a 16-page fault at a time.
+const mapAlign = 2 << 20
 
 // twinWindow is a twin's window (the tails and payloads read from another
 // goroutine, follow's stream): those are read now and then, not front to
@@ -65,7 +87,7 @@ func mapFile(f *os.File, minSize int64) *mapping {
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() < max(minSize, 1) {
 		return nil
 	}
-	m := &mapping{f: f, size: fi.Size(), window: mapWindow}
+	m := &mapping{f: f, size: fi.Size(), window: mapWindow, align: mapAlign}
 	if m.slide(1) != nil {
 		return nil
 	}
@@ -85,6 +107,12 @@ func (m *mapping) slide(end int64) error {
 	}
 	off := m.pos &^ int64(os.Getpagesize()-1)
 	n := max(m.window, end-off)
+	if a := m.align; a > 0 {
+		// The window's ends on the page cache's folios (mapAlign), with
+		// at least window bytes from pos on: 4 to 6 MiB for the reader.
+		off = m.pos &^ (a - 1)
+		n = (max(m.pos-off+m.window, end-off) + a - 1) &^ (a - 1)
+	}
 	n = min(n, m.size-off)
 	if n <= 0 || (off == m.winOff && n == int64(len(m.win))) {
 		return nil

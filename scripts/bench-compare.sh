@@ -230,8 +230,8 @@ bench_file() {
       printf "%-62s %9.3f %13.0f %12.2fx %12.0f %7.1f MB\n", n, s * all / p, rate, rate / (all / b), c * 1e9 / p, m / 1024 }'
   done
 
-  # 4 MiB: replay's mapWindow (replay/mmap_unix.go); change both together.
-  echo "TLB shootdowns in the fastest run (/proc/interrupts; about one per 4 MiB window of the file unmapped, $(( $(stat -c %s "$F") / (4 << 20) )) here):" \
+  # 2 MiB: replay's mapWindow (replay/mmap_unix.go); change both together.
+  echo "TLB shootdowns in the fastest run (/proc/interrupts; about one per 2 MiB window of the file unmapped, $(( $(stat -c %s "$F") / (2 << 20) )) here):" \
     "replay ${tlbs["tcpscope replay (text)"]}, --json ${tlbs["tcpscope replay --json"]}, stats ${tlbs["tcpscope stats"]}"
 
   # Per stage, on the first 200 000 frames of the same capture: CPU time
