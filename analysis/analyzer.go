@@ -64,7 +64,15 @@ type Analyzer struct {
 	// and comparing keys is cheaper than hashing one. Nil when unknown
 	// (newConn and eviction, which change current, clear it). Its own key
 	// is compared: a copy of it, stored for every segment, cost more.
-	last       *lruNode
+	last *lruNode
+	// near caches current by the ends' ports (nearSlot), for the segment
+	// that is not of the connection before: in a capture of many
+	// connections at once (make bench's big.pcap: four bulk transfers
+	// among 20 000 short ones) that is most segments, and hashing a
+	// 64-byte key for the map cost more than the rest of finding the
+	// connection. An entry is current[entry.key] or nil, as last is: the
+	// same two places that change current keep it so.
+	near       [nearSlots]*lruNode
 	lru        lruList // open connections, most recently used first
 	closed     lruList // retired connections, most recently used first
 	nextStream int     // stream number of the next new connection
@@ -174,6 +182,14 @@ func (r *Result) resetAllButNote(frame, stream int) {
 	r.StateDropped = false
 }
 
+// nearSlots is the size of Analyzer.near: a power of two.
+const nearSlots = 256
+
+// nearSlot is the slot of Analyzer.near for a connection's two ends, in
+// either order: their ports' exclusive or (a client's port varies, a
+// server's mostly does not), cut to nearSlots.
+func nearSlot(a, b netip.AddrPort) int { return int(a.Port()^b.Port()) & (nearSlots - 1) }
+
 // connKey identifies an address/port pair regardless of direction.
 type connKey struct{ lo, hi netip.AddrPort }
 
@@ -216,9 +232,13 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	n := a.last
 	if n != nil && n.c.joins(s.Src, s.Dst) {
 		key = n.key // the same ends: no key to build and compare
+	} else if n = a.near[nearSlot(s.Src, s.Dst)]; n != nil && n.c.joins(s.Src, s.Dst) {
+		key = n.key
 	} else {
 		key = keyOf(s.Src, s.Dst)
-		n = a.current[key]
+		if n = a.current[key]; n != nil {
+			a.near[nearSlot(s.Src, s.Dst)] = n
+		}
 	}
 	var c, reused *conn
 	switch {
@@ -382,6 +402,7 @@ func (a *Analyzer) newConn(key connKey, s Segment, stream int) *lruNode {
 	a.lru.pushFront(n)
 	a.current[key] = n
 	a.last = nil
+	a.near[nearSlot(key.lo, key.hi)] = n
 	a.evictOverflow(n)
 	return n
 }

@@ -122,6 +122,9 @@ func (a *Analyzer) evictOverflow(keep *lruNode) {
 		if a.current[e.key] == e {
 			delete(a.current, e.key)
 			a.last = nil
+			if i := nearSlot(e.key.lo, e.key.hi); a.near[i] == e {
+				a.near[i] = nil
+			}
 			a.bury(e.key, e.c)
 		}
 		for i := range e.c.flow {

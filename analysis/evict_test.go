@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -198,5 +199,66 @@ func TestJoinsIsKeyEquality(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// checkNear fails unless every entry of a.near is the current connection
+// of its own ends, in the slot of its ends (and last too): what AddTo's
+// shortcuts rely on, with joins standing for key equality
+// (TestJoinsIsKeyEquality).
+func checkNear(t *testing.T, a *Analyzer, when string) {
+	t.Helper()
+	for i, n := range a.near {
+		if n != nil && (a.current[n.key] != n || nearSlot(n.key.lo, n.key.hi) != i) {
+			t.Fatalf("%s: near[%d] holds stream %d, not the current connection of its ends in their slot", when, i, n.c.stream)
+		}
+	}
+	if n := a.last; n != nil && a.current[n.key] != n {
+		t.Fatalf("%s: last holds stream %d, not the current connection of its ends", when, n.c.stream)
+	}
+}
+
+// TestNearIsCurrent: through evictions (a cap of 8 among 64 port pairs,
+// many sharing a slot), revivals from tombstones and port reuse (new ISNs
+// on known pairs, evicted or, with a cap of 100, mostly still current: the
+// connections they replace fill the cap over time), near and
+// last only ever hold current connections, and every segment gets the
+// stream and flags an analyzer without near gives: the map's.
+func TestNearIsCurrent(t *testing.T) {
+	for _, max := range []int{8, 100} {
+		t.Run(fmt.Sprint("cap-", max), func(t *testing.T) { testNearIsCurrent(t, max) })
+	}
+}
+
+func testNearIsCurrent(t *testing.T, maxStreams int) {
+	a := New(Options{MaxStreams: maxStreams})
+	ref := New(Options{MaxStreams: maxStreams})
+	now := time.Unix(1700000000, 0)
+	server := netip.MustParseAddrPort("192.0.2.80:80")
+	isn := map[int]uint32{}
+	for i := range 20000 {
+		// Pair k: client port 1024+k, two addresses, so pairs k and
+		// k+32 share a port and a slot but are different connections.
+		k := (i*7 + i/13) % 64
+		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(k / 32)}), uint16(1024+k%32))
+		s := Segment{Frame: i + 1, Time: now.Add(time.Duration(i) * time.Millisecond), Src: client, Dst: server,
+			Flags: ACK, Seq: isn[k] + 1, Ack: 1, Window: 1000, Len: 10}
+		switch {
+		case i%97 == 0: // a new connection on the pair (a new ISN)
+			isn[k] += 100000
+			s.Flags, s.Seq, s.Len = SYN, isn[k], 0
+		case i%5 == 0: // the server's side
+			s.Src, s.Dst, s.Seq, s.Ack = server, client, 1, isn[k]+1
+		}
+		got := a.Add(s)
+		ref.near = [nearSlots]*lruNode{} // the reference never finds a connection there
+		want := ref.Add(s)
+		if got.Stream != want.Stream || got.Flags != want.Flags {
+			t.Fatalf("segment %d: stream %d %v, without near %d %v", i, got.Stream, got.Flags.Names(), want.Stream, want.Flags.Names())
+		}
+		checkNear(t, a, fmt.Sprintf("after segment %d", i))
+	}
+	if a.EvictedStreams() == 0 {
+		t.Fatalf("cap %d: nothing was evicted", maxStreams)
 	}
 }
