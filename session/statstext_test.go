@@ -150,3 +150,64 @@ func TestAppendSeconds3IsAppendFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureIsWritten: the widths measure counts for a row are those of
+// the cells conn writes, for every connection of the table captures and
+// for made-up ones with every kind of address (IPv4, IPv6, IPv4-mapped,
+// zones of any letters, none), start and duration (before the first frame,
+// ties, past the integer path), count (a few negative) and handshake.
+func TestMeasureIsWritten(t *testing.T) {
+	var conns []Conn
+	var firsts []time.Time
+	for _, name := range statsCaptures {
+		tab, first := tableFirst(t, name)
+		for _, c := range tab.Conns() {
+			conns, firsts = append(conns, c), append(firsts, first)
+		}
+	}
+	addrs := []netip.AddrPort{{}, netip.MustParseAddrPort("1.2.3.4:80"), netip.MustParseAddrPort("255.255.255.255:65535"),
+		netip.MustParseAddrPort("0.0.0.0:0"), netip.MustParseAddrPort("10.0.100.9:8080"), netip.MustParseAddrPort("[::1]:22"),
+		netip.MustParseAddrPort("[::ffff:127.0.0.1]:5"), netip.MustParseAddrPort("[fe80::1%eth0]:443"),
+		netip.MustParseAddrPort("[fe80::1%éth→]:1"), netip.MustParseAddrPort("[2001:db8::ff:1]:65535")}
+	rng := rand.New(rand.NewPCG(3, 4))
+	durs := func() time.Duration {
+		switch rng.IntN(4) {
+		case 0:
+			return time.Duration(rng.Int64N(int64(10 * time.Second)))
+		case 1:
+			return time.Duration(rng.Int64N(1e6))*time.Millisecond + 500*time.Microsecond
+		case 2:
+			return -time.Duration(rng.Int64N(int64(time.Hour)))
+		}
+		return time.Duration(rng.Int64())
+	}
+	count := func() int { // any width, and now and then negative (none is, but the digits are counted as written)
+		v := int(rng.Int64N(1 << uint(rng.IntN(63))))
+		if rng.IntN(50) == 0 {
+			v = -v - 1
+		}
+		return v
+	}
+	first := time.Unix(1700000000, 0)
+	for range 20000 {
+		c := Conn{Stream: count(), Client: addrs[rng.IntN(len(addrs))], Server: addrs[rng.IntN(len(addrs))],
+			ClientGuessed: rng.IntN(2) == 0, First: first.Add(durs()), HasHandshake: rng.IntN(3) > 0, Handshake: durs(),
+			Retransmissions: count(), DupAcks: count(), ZeroWindows: count()}
+		c.Last = c.First.Add(durs())
+		for d := range 2 {
+			c.Packets[d], c.Bytes[d], c.Payload[d] = count(), count(), count()
+		}
+		conns, firsts = append(conns, c), append(firsts, first)
+	}
+	var r rowText
+	for i := range conns {
+		r.measure(&conns[i], firsts[i])
+		measured := r.width
+		r.conn(&conns[i], firsts[i])
+		for k := range statsCells - 1 {
+			if measured[k] != r.width[k] {
+				t.Fatalf("%+v: cell %d %q is %d wide, measured %d", conns[i], k, r.cell(k), r.width[k], measured[k])
+			}
+		}
+	}
+}
