@@ -180,7 +180,7 @@ bench_file() {
   local packets
   packets=$(capinfos -M -c "$F" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
   echo
-  echo "capture: $F, $packets packets, $(du -h "$F" | cut -f1)$( [ -f "$F.capturer" ] && echo ", recorded by $(cat "$F.capturer")")"
+  echo "capture: $F, $packets packets, $(du -hL "$F" | cut -f1)$( [ -f "$F.capturer" ] && echo ", recorded by $(cat "$F.capturer")")"
   # Wall-clock rates mean little on a machine busy with other work: say
   # how busy it was (Linux's pressure stall information), so a FAIL below
   # can be read for what it is. CPU ns/pkt and the stage table hold up.
@@ -231,7 +231,7 @@ bench_file() {
   done
 
   # 2 MiB: replay's mapWindow (replay/mmap_unix.go); change both together.
-  echo "TLB shootdowns in the fastest run (/proc/interrupts; about one per 2 MiB window of the file unmapped, $(( $(stat -c %s "$F") / (2 << 20) )) here):" \
+  echo "TLB shootdowns in the fastest run (/proc/interrupts; about one per 2 MiB window of the file unmapped, $(( $(stat -L -c %s "$F") / (2 << 20) )) here):" \
     "replay ${tlbs["tcpscope replay (text)"]}, --json ${tlbs["tcpscope replay --json"]}, stats ${tlbs["tcpscope stats"]}"
 
   # Per stage, on the first 200 000 frames of the same capture: CPU time
