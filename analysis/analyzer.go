@@ -232,12 +232,12 @@ func (a *Analyzer) AddTo(s *Segment, r *Result) {
 	n := a.last
 	if n != nil && n.c.joins(s.Src, s.Dst) {
 		key = n.key // the same ends: no key to build and compare
-	} else if n = a.near[nearSlot(s.Src, s.Dst)]; n != nil && n.c.joins(s.Src, s.Dst) {
-		key = n.key
+	} else if near := &a.near[nearSlot(s.Src, s.Dst)]; *near != nil && (*near).c.joins(s.Src, s.Dst) {
+		n, key = *near, (*near).key
 	} else {
 		key = keyOf(s.Src, s.Dst)
 		if n = a.current[key]; n != nil {
-			a.near[nearSlot(s.Src, s.Dst)] = n
+			*near = n
 		}
 	}
 	var c, reused *conn
