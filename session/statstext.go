@@ -63,14 +63,17 @@ func (r *rowText) mark(i int) { r.finish(i, len(r.text)-r.at) }
 // (Counting every cell was a tenth of the table's cost.)
 func (r *rowText) markText(i int) { r.finish(i, utf8.RuneCount(r.text[r.at:])) }
 
-// markAddr is mark for a cell that ends with ap: its text is ASCII unless
-// it has a zone ("fe80::1%eth0"), which may be any text.
-func (r *rowText) markAddr(i int, ap netip.AddrPort) {
+// markAddr is mark for a cell that holds ap's text (and ASCII after it).
+func (r *rowText) markAddr(i int, ap netip.AddrPort) { r.finish(i, addrTextWidth(r.text[r.at:], ap)) }
+
+// addrTextWidth is the width of b, text that holds ap's: its length, as
+// an address's text is ASCII unless it has a zone ("fe80::1%eth0"), which
+// may be any text and is counted in runes.
+func addrTextWidth(b []byte, ap netip.AddrPort) int {
 	if ap.Addr().Zone() == "" {
-		r.mark(i)
-	} else {
-		r.markText(i)
+		return len(b)
 	}
+	return utf8.RuneCount(b)
 }
 
 // appendSeconds3 appends d in seconds with three decimals ("0.125"),
@@ -150,10 +153,7 @@ func (r *rowText) addrWidth(ap netip.AddrPort) int {
 			len("...:") + decimal.Len(uint64(ap.Port()))
 	}
 	r.text = ap.AppendTo(r.text[:0])
-	if ap.Addr().Zone() == "" {
-		return len(r.text)
-	}
-	return utf8.RuneCount(r.text)
+	return addrTextWidth(r.text, ap)
 }
 
 // secondsWidth is the width of appendSeconds3's text for d.
